@@ -1,0 +1,3 @@
+export { AuthorizationFailedError } from './authorization.ts';
+export * from './base.ts';
+export * from './problem.ts';
