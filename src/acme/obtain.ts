@@ -1,0 +1,220 @@
+import type { KeyObject } from 'node:crypto';
+import type { Identifier } from '../crypto/identifier.ts';
+import { type CertificateKeyType, exportPrivateKeyPem, generateKeyType } from '../crypto/keys.ts';
+import { AuthorizationFailedError } from '../errors/authorization.ts';
+import { BadServerResponseError, InvalidInputError } from '../errors/base.ts';
+import { caQuirks } from '../protocol/ca-presets.ts';
+import type { Account } from './account.ts';
+import type { Authorization } from './authorization.ts';
+import { checkChallengeTypes, identifiersEqual, normalizeIdentifiers } from './identifiers.ts';
+import type { Order } from './order.ts';
+import { type ChallengeContext, type Solver, challengeFits } from './solver.ts';
+
+export interface ObtainOptions {
+  /** Names and IPs for the certificate. May be left out when a CSR is given (its names are used). */
+  names?: readonly (string | Identifier)[];
+  /** Tried in order for each authorization: the first whose type the CA offers and that fits the name wins. */
+  solvers: readonly Solver[];
+  /** Certificate key, or the type of key to generate (default ec256). Not used with `csr`. */
+  key?: KeyObject | CertificateKeyType;
+  /** The user's own CSR (PEM or DER); its names must equal `names` when both are given. */
+  csr?: string | Uint8Array;
+  profile?: string;
+  notBefore?: Date;
+  notAfter?: Date;
+  /** ARI certificate id of the certificate being renewed (RFC 9773 §5). */
+  replaces?: string;
+  /** Issuer common name of the preferred chain's top certificate. */
+  preferredChain?: string;
+  mustStaple?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface ObtainResult {
+  /** Leaf and intermediates, PEM: what a TLS server loads. */
+  readonly chain: string;
+  /** The leaf alone, PEM. */
+  readonly certificate: string;
+  /** Intermediates alone, PEM. */
+  readonly issuer: string;
+  /** PKCS#8 PEM of the certificate key; undefined when a CSR was given (the key stayed with its owner). */
+  readonly privateKey: string | undefined;
+  readonly alternates: readonly string[];
+  readonly identifiers: readonly Identifier[];
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly serial: string;
+  readonly orderUrl: string;
+}
+
+interface Plan {
+  solver: Solver;
+  ctx: ChallengeContext;
+}
+
+const CLEANUP_TIMEOUT_MS = 60_000;
+
+/** Checks everything that can be checked before the first request. */
+async function prepare(account: Account, opts: ObtainOptions) {
+  if (opts.solvers.length === 0) throw new InvalidInputError('no challenge solver given; pass at least one (http-01, dns-01 or tls-alpn-01)');
+  let identifiers = opts.names ? normalizeIdentifiers(opts.names) : undefined;
+  let csr: { der: Buffer; publicKey: KeyObject } | undefined;
+  if (opts.csr !== undefined) {
+    const { parseCsr } = await import('../crypto/csr.ts');
+    const parsed = await parseCsr(opts.csr);
+    const csrIds = normalizeIdentifiers(parsed.identifiers);
+    if (identifiers && !identifiersEqual(identifiers, csrIds)) {
+      throw new InvalidInputError(
+        `the CSR names (${csrIds.map((i) => i.value).join(', ')}) differ from the requested names (${identifiers.map((i) => i.value).join(', ')})`,
+      );
+    }
+    identifiers = identifiers ?? csrIds;
+    csr = { der: parsed.der, publicKey: parsed.publicKey };
+  }
+  if (!identifiers) throw new InvalidInputError('give the names for the certificate, or a CSR that names them');
+  checkChallengeTypes(
+    identifiers,
+    opts.solvers.map((s) => s.type),
+  );
+  const keyType = typeof opts.key === 'string' ? opts.key : undefined;
+  if (keyType === 'ed25519' && caQuirks[account.client.directoryUrl]?.refusesEd25519CertKeys) {
+    throw new InvalidInputError('this CA does not issue certificates for Ed25519 keys; use ec256, ec384 or an RSA type');
+  }
+  return { identifiers, csr };
+}
+
+/** Picks a solver and challenge for every pending authorization, or says which name cannot be solved. */
+function plan(authzs: Authorization[], solvers: readonly Solver[]): Plan[] {
+  const plans: Plan[] = [];
+  for (const authorization of authzs) {
+    if (authorization.status === 'valid') continue;
+    if (authorization.status !== 'pending') {
+      throw new BadServerResponseError(
+        `authorization for ${authorization.identifier.value} is ${authorization.status}; start a new order`,
+        { url: authorization.url },
+      );
+    }
+    const identifier = authorization.identifier;
+    const offered = authorization.challenges;
+    let chosen: Plan | undefined;
+    for (const solver of solvers) {
+      if (!challengeFits(solver.type, identifier) || (solver.handles && !solver.handles(identifier))) continue;
+      const challenge = offered.find((c) => c.type === solver.type);
+      if (challenge) {
+        chosen = { solver, ctx: { identifier, challenge, authorization } };
+        break;
+      }
+    }
+    if (!chosen) {
+      throw new InvalidInputError(
+        `no solver fits ${identifier.value}: the CA offers ${offered.map((c) => c.type).join(', ') || 'no challenges'}, solvers given: ${solvers.map((s) => s.type).join(', ')}`,
+        identifier.value,
+      );
+    }
+    plans.push(chosen);
+  }
+  return plans;
+}
+
+/** Finds the authorization that failed and the CA's reason, for a clear error. */
+async function explainFailure(order: Order, signal?: AbortSignal): Promise<Error> {
+  const authzs = await order.authorizations(signal);
+  for (const a of authzs) {
+    if (a.status === 'invalid') {
+      const failed = a.challenges.find((c) => c.status === 'invalid');
+      return new AuthorizationFailedError(a.identifier.value, failed?.type, failed?.error);
+    }
+  }
+  return order.error ?? new BadServerResponseError(`the order became ${order.status} without a reason`, { url: order.url });
+}
+
+/** Runs solver callbacks for all plans at once; waits for all, then rethrows the first failure. */
+async function forAll(plans: Plan[], fn: (p: Plan) => Promise<unknown>): Promise<void> {
+  const results = await Promise.allSettled(plans.map(fn));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+async function solve(account: Account, order: Order, signal: AbortSignal | undefined, solvers: readonly Solver[]) {
+  const plans = plan(await order.authorizations(signal), solvers);
+  const live = signal ?? new AbortController().signal;
+  try {
+    await forAll(plans, (p) => p.solver.present(p.ctx, live));
+    await forAll(plans, async (p) => p.solver.wait?.(p.ctx, live));
+    await forAll(plans, (p) => p.ctx.challenge.respond(signal));
+    await order.waitWhile(['pending'], signal);
+    if (order.status !== 'ready' && order.status !== 'valid' && order.status !== 'processing') {
+      throw await explainFailure(order, signal);
+    }
+  } catch (err) {
+    // Leave nothing pending at the CA: pending authorizations count against its limits (RFC 8555 §7.5.2).
+    await Promise.allSettled(
+      plans.map((p) => (p.ctx.authorization.status === 'pending' ? p.ctx.authorization.deactivate() : undefined)),
+    );
+    throw err;
+  } finally {
+    const cleanupSignal = AbortSignal.timeout(CLEANUP_TIMEOUT_MS);
+    await Promise.all(
+      plans.map((p) =>
+        p.solver.cleanup(p.ctx, cleanupSignal).catch((err: unknown) => {
+          account.client.logger.warn(
+            { identifier: p.ctx.identifier.value, type: p.solver.type, error: String(err) },
+            'challenge cleanup failed',
+          );
+        }),
+      ),
+    );
+  }
+}
+
+/** Order → challenges → finalize → download, cleaning up every challenge whatever happens. */
+export async function obtainCertificate(account: Account, opts: ObtainOptions): Promise<ObtainResult> {
+  const { identifiers, csr } = await prepare(account, opts);
+  const { signal } = opts;
+  // Start loading the ASN.1 code now; it is needed at finalize, after several round trips.
+  const asn1 = import('../crypto/csr.ts');
+  asn1.catch(() => {});
+  const keyPromise = csr ? undefined : typeof opts.key === 'object' ? Promise.resolve(opts.key) : generateKeyType(opts.key ?? 'ec256');
+  keyPromise?.catch(() => {});
+
+  const order = await account.newOrder({
+    identifiers,
+    ...(opts.notBefore ? { notBefore: opts.notBefore } : {}),
+    ...(opts.notAfter ? { notAfter: opts.notAfter } : {}),
+    ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
+    ...(opts.replaces !== undefined ? { replaces: opts.replaces } : {}),
+    ...(signal ? { signal } : {}),
+  });
+  account.client.logger.info({ order: order.url, status: order.status }, 'order created');
+  if (order.status === 'pending') await solve(account, order, signal, opts.solvers);
+  if (order.status === 'invalid') throw await explainFailure(order, signal);
+
+  const key = await keyPromise;
+  let csrDer = csr?.der;
+  if (!csrDer) {
+    const { buildCsr } = await asn1;
+    csrDer = await buildCsr({ key: key!, identifiers, mustStaple: opts.mustStaple === true });
+  }
+  if (order.status === 'ready') await order.finalize(csrDer, signal);
+  await order.waitWhile(['processing'], signal);
+  if (order.status !== 'valid') throw order.error ?? (await explainFailure(order, signal));
+
+  const chain = await order.certificate({
+    ...(opts.preferredChain ? { preferredChain: opts.preferredChain } : {}),
+    key: csr ? csr.publicKey : key!,
+    ...(signal ? { signal } : {}),
+  });
+  account.client.logger.info({ order: order.url, serial: chain.serial, notAfter: chain.notAfter }, 'certificate issued');
+  return {
+    chain: chain.pem,
+    certificate: chain.certificate,
+    issuer: chain.issuer,
+    privateKey: key ? exportPrivateKeyPem(key) : undefined,
+    alternates: chain.alternates,
+    identifiers,
+    notBefore: chain.notBefore,
+    notAfter: chain.notAfter,
+    serial: chain.serial,
+    orderUrl: order.url,
+  };
+}

@@ -1,0 +1,53 @@
+import { parseRetryAfter } from '../protocol/retry-after.ts';
+import { parseRenewalInfo } from '../protocol/wire-parse.ts';
+import { BadServerResponseError } from '../errors/base.ts';
+import type { AcmeClient } from './client.ts';
+
+/** RFC 9773 renewal information: when the CA suggests renewing, and when to ask again. */
+export interface RenewalInfo {
+  /** The certificate id used in the URL and in `replaces` (RFC 9773 §4.1). */
+  readonly certId: string;
+  readonly windowStart: Date;
+  readonly windowEnd: Date;
+  /** Only http(s) URLs are kept (a javascript: URL is dropped). */
+  readonly explanationUrl: string | undefined;
+  /** When to fetch again: Retry-After clamped to [1 min, 1 day]; 6 h when absent (RFC 9773 §4.3). */
+  readonly retryAfter: Date;
+}
+
+const MIN_RETRY_MS = 60_000;
+const MAX_RETRY_MS = 86_400_000;
+const DEFAULT_RETRY_MS = 6 * 3_600_000;
+
+export async function fetchRenewalInfo(
+  client: AcmeClient,
+  certificatePem: string,
+  signal?: AbortSignal,
+): Promise<RenewalInfo | undefined> {
+  const dir = await client.http.directory(signal);
+  if (!dir.renewalInfo) return undefined;
+  const { parseCertificateChain, ariCertificateId } = await import('../crypto/certificate.ts');
+  const [leaf] = await parseCertificateChain(certificatePem);
+  const certId = ariCertificateId(leaf!);
+  const url = `${dir.renewalInfo.replace(/\/$/, '')}/${certId}`;
+  const res = await client.http.get(url, signal);
+  const info = parseRenewalInfo(res.json(), url);
+  const windowStart = new Date(info.suggestedWindow.start);
+  const windowEnd = new Date(info.suggestedWindow.end);
+  if (Number.isNaN(windowStart.getTime()) || Number.isNaN(windowEnd.getTime()) || windowEnd < windowStart) {
+    throw new BadServerResponseError('renewal info has an unusable suggestedWindow (unparsable, or end before start)', {
+      url,
+    });
+  }
+  const now = client.clock.now();
+  const h = res.headers['retry-after'];
+  const retryMs = parseRetryAfter(Array.isArray(h) ? h[0] : h, now) ?? DEFAULT_RETRY_MS;
+  const explanation = info.explanationURL;
+  return {
+    certId,
+    windowStart,
+    windowEnd,
+    explanationUrl: explanation && /^https?:\/\//i.test(explanation) ? explanation : undefined,
+    retryAfter: new Date(now + Math.min(MAX_RETRY_MS, Math.max(MIN_RETRY_MS, retryMs))),
+  };
+}
