@@ -78,9 +78,9 @@ export class Account {
     return new AccountCredentials(this.client.directoryUrl, this.url, this.#key);
   }
 
-  /** RFC 8555 §7.3.2: an empty update returns the current account object. */
+  /** Fetches the current account object with a POST-as-GET (RFC 8555 §6.3; Pebble refuses the older empty update). */
   async refresh(signal?: AbortSignal): Promise<this> {
-    const res = await this.request(this.url, {}, signal);
+    const res = await this.request(this.url, undefined, signal);
     this.#state = parseAccount(res.json(), this.url);
     return this;
   }

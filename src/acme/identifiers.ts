@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { domainToASCII, domainToUnicode } from 'node:url';
-import type { Identifier } from '../crypto/identifier.ts';
+import { canonicalIp, type Identifier } from '../crypto/identifier.ts';
 import { InvalidInputError } from '../errors/base.ts';
 
 /** Let's Encrypt accepts at most 100 identifiers in one order. */
@@ -132,7 +132,11 @@ function parseName(raw: string, type: 'dns' | 'ip' | undefined): Identifier {
   return { type: 'dns', value: parseDns(text, fail) };
 }
 
-/** Canonical text of an IP address (RFC 8738 §3), or undefined when `text` is no IP address. */
+/**
+ * Canonical text of an IP address, or undefined when `text` is no IP address. RFC 8738 §3 asks for
+ * RFC 5952 §4 text, which `canonicalIp` (shared with the CSR and certificate code, so names compare
+ * equal) gives; an IPv4-mapped address is therefore written `::ffff:c000:201`, not `::ffff:192.0.2.1`.
+ */
 function parseIp(text: string, fail: Fail): string | undefined {
   const bracketed = /^\[(.*)\]$/s.exec(text);
   const inner = bracketed ? bracketed[1]! : text;
@@ -141,43 +145,12 @@ function parseIp(text: string, fail: Fail): string | undefined {
     fail('zone ids like %eth0 only mean something on one machine; a certificate cannot name them');
   }
   const version = isIP(inner);
-  if (bracketed && version !== 6) fail('brackets are only for IPv6 addresses');
-  if (version === 4) return inner.split('.').map(Number).join('.');
-  if (version === 6) return canonicalIpv6(inner);
-  return undefined;
-}
-
-/** RFC 5952 §4: lower case, no leading zeros, longest run (≥ 2) of zero groups as `::`; §5 mixed form for ::ffff:0:0/96. */
-function canonicalIpv6(text: string): string {
-  let s = text.toLowerCase();
-  if (s.includes('.')) {
-    const colon = s.lastIndexOf(':');
-    const [a = 0, b = 0, c = 0, d = 0] = s
-      .slice(colon + 1)
-      .split('.')
-      .map(Number);
-    s = `${s.slice(0, colon + 1)}${(a * 256 + b).toString(16)}:${(c * 256 + d).toString(16)}`;
+  if (bracketed && version === 4) fail('brackets are only for IPv6 addresses');
+  if (version === 0) {
+    if (bracketed || (inner.includes(':') && /^[0-9a-f:.]+$/i.test(inner))) fail('not a valid IPv6 address');
+    return undefined;
   }
-  const [head = '', tail] = s.split('::');
-  const h = head === '' ? [] : head.split(':');
-  const t = tail === undefined || tail === '' ? [] : tail.split(':');
-  const zeros = tail === undefined ? [] : Array<string>(8 - h.length - t.length).fill('0');
-  const g = [...h, ...zeros, ...t].map((x) => Number.parseInt(x, 16));
-  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) {
-    const [hi = 0, lo = 0] = g.slice(6);
-    return `::ffff:${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
-  }
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) [best, bestLen] = [i, j - i];
-    i = Math.max(j, i + 1);
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+  return canonicalIp(inner) ?? fail('not an IP address in a form a certificate can hold');
 }
 
 function parseDns(text: string, fail: Fail): string {

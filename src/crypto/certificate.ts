@@ -47,14 +47,16 @@ export async function parseCertificateChain(pem: string): Promise<ParsedCertific
   } catch (err) {
     throw new CertificateMismatchError('certificate chain is not valid PEM', { cause: err });
   }
-  if (blocks.length === 0)
+  if (blocks.length === 0) {
     throw new CertificateMismatchError('certificate chain holds no PEM CERTIFICATE block');
+  }
   // A BEGIN line without its END (a truncated download) is not matched by decodePem: count them.
   const begins = pem.match(/-----BEGIN [^-\r\n]*-----/g)?.length ?? 0;
-  if (begins !== blocks.length)
+  if (begins !== blocks.length) {
     throw new CertificateMismatchError(
       'certificate chain has a PEM block that is unterminated or unreadable',
     );
+  }
   const wrong = blocks.find((b) => b.label !== 'CERTIFICATE');
   if (wrong) {
     throw new CertificateMismatchError(

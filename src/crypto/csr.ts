@@ -5,7 +5,7 @@ import type { AlgorithmIdentifier, Extension, GeneralName, Name } from '@peculia
 import { InvalidInputError } from '../errors/base.ts';
 import { decodePem } from '../internal/pem.ts';
 import { type Asn1Modules, isSingleDerSequence, loadAsn1 } from './asn1-loader.ts';
-import { canonicalIp, type Identifier } from './identifier.ts';
+import { canonicalIp, checkIdentifiers, dedupeIdentifiers, type Identifier } from './identifier.ts';
 
 const OID_SUBJECT_ALT_NAME = '2.5.29.17';
 const OID_TLS_FEATURE = '1.3.6.1.5.5.7.1.24'; // RFC 7633
@@ -24,6 +24,13 @@ export interface SignatureProfile {
 }
 
 const SUPPORTED = 'EC P-256, EC P-384, RSA 2048-4096, Ed25519';
+type Profile = Omit<SignatureProfile, 'keyType'>;
+const PROFILES: Record<string, Profile> = {
+  'EC P-256': { oid: '1.2.840.10045.4.3.2', hash: 'sha256', nullParams: false }, // ecdsa-with-SHA256
+  'EC P-384': { oid: '1.2.840.10045.4.3.3', hash: 'sha384', nullParams: false }, // ecdsa-with-SHA384
+  Ed25519: { oid: '1.3.101.112', hash: null, nullParams: false }, // id-Ed25519, no pre-hash
+};
+const RSA_PROFILE: Profile = { oid: '1.2.840.113549.1.1.11', hash: 'sha256', nullParams: true }; // sha256WithRSA
 
 /** A readable name for a key's type, for error messages: "EC P-521", "RSA 1024", "Ed448". */
 export function keyTypeName(key: KeyObject): string {
@@ -42,17 +49,13 @@ export function keyTypeName(key: KeyObject): string {
 /** The signature algorithm for a certificate key (RFC 5758 §3.2, RFC 4055, RFC 8410 §3); throws for others. */
 export function signatureProfile(key: KeyObject): SignatureProfile {
   const keyType = keyTypeName(key);
-  if (key.type !== 'private')
+  if (key.type !== 'private') {
     throw new InvalidInputError(`a private key is needed to sign, got a ${key.type} key`);
-  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
-  if (keyType === 'EC P-256')
-    return { keyType, oid: '1.2.840.10045.4.3.2', hash: 'sha256', nullParams: false };
-  if (keyType === 'EC P-384')
-    return { keyType, oid: '1.2.840.10045.4.3.3', hash: 'sha384', nullParams: false };
-  if (key.asymmetricKeyType === 'rsa' && bits >= 2048 && bits <= 4096) {
-    return { keyType, oid: '1.2.840.113549.1.1.11', hash: 'sha256', nullParams: true };
   }
-  if (keyType === 'Ed25519') return { keyType, oid: '1.3.101.112', hash: null, nullParams: false };
+  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+  const rsaOk = key.asymmetricKeyType === 'rsa' && bits >= 2048 && bits <= 4096;
+  const p = rsaOk ? RSA_PROFILE : PROFILES[keyType];
+  if (p) return { keyType, ...p };
   throw new InvalidInputError(`unsupported certificate key type ${keyType} (use ${SUPPORTED})`, keyType);
 }
 
@@ -90,7 +93,7 @@ export function identifiersFromGeneralNames(names: readonly GeneralName[]): Iden
     const ip = n.iPAddress === undefined ? undefined : canonicalIp(n.iPAddress);
     if (ip !== undefined) out.push({ type: 'ip', value: ip });
   }
-  return dedupe(out);
+  return dedupeIdentifiers(out);
 }
 
 /** The subject or issuer commonName (2.5.4.3), the first one when there are several. */
@@ -99,35 +102,6 @@ export function commonNameOf(name: Name): string | undefined {
     for (const atv of rdn) if (atv.type === OID_COMMON_NAME) return atv.value.toString();
   }
   return undefined;
-}
-
-/** Checks and normalises the identifiers written into a CSR or certificate. */
-export function checkIdentifiers(identifiers: readonly Identifier[]): Identifier[] {
-  if (identifiers.length === 0) throw new InvalidInputError('at least one identifier is needed');
-  return dedupe(
-    identifiers.map((id) => {
-      if (id.type === 'ip') {
-        const ip = canonicalIp(id.value);
-        if (ip === undefined) throw new InvalidInputError(`not an IP address: ${id.value}`, id.value);
-        return { type: 'ip', value: ip };
-      }
-      // dNSName is an IA5String: IDNs must already be punycode (RFC 5280 §4.2.1.6).
-      if (id.type !== 'dns' || !/^[\x21-\x7e]{1,253}$/.test(id.value)) {
-        throw new InvalidInputError(`not a usable DNS name: ${JSON.stringify(id.value)}`, id.value);
-      }
-      return { type: 'dns', value: id.value.toLowerCase() };
-    }),
-  );
-}
-
-function dedupe(ids: readonly Identifier[]): Identifier[] {
-  const seen = new Set<string>();
-  return ids.filter((id) => {
-    const k = `${id.type}:${id.value}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
 }
 
 /** Builds a DER PKCS#10 request for the finalize call (RFC 8555 §7.4). */
@@ -261,7 +235,7 @@ export async function parseCsr(input: string | Uint8Array): Promise<ParsedCsr> {
     commonName === undefined || commonName === ''
       ? []
       : [cnIp ? { type: 'ip', value: cnIp } : { type: 'dns', value: commonName.toLowerCase() }];
-  const identifiers = dedupe([...cnId, ...san]);
+  const identifiers = dedupeIdentifiers([...cnId, ...san]);
   if (identifiers.length === 0) throw new InvalidInputError('CSR names no identifier (no SAN and no CN)');
   return { der, identifiers, publicKey, ...(commonName === undefined ? {} : { commonName }) };
 }
@@ -298,7 +272,8 @@ function csrDer(input: string | Uint8Array): Buffer {
     if (blocks.length > 1) throw new InvalidInputError(`expected one CSR, found ${blocks.length}`);
     der = first.der;
   }
-  if (!isSingleDerSequence(der))
+  if (!isSingleDerSequence(der)) {
     throw new InvalidInputError('CSR is not a single DER structure (truncated or trailing data)');
+  }
   return der;
 }

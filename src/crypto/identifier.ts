@@ -1,3 +1,5 @@
+import { InvalidInputError } from '../errors/base.ts';
+
 /** One name in an order, CSR or certificate (RFC 8555 §9.7.7; IP per RFC 8738). */
 export type Identifier = { readonly type: 'dns' | 'ip'; readonly value: string };
 
@@ -41,4 +43,34 @@ export function ipFromBytes(bytes: Uint8Array): string | undefined {
   const b = Buffer.from(bytes);
   const groups = Array.from({ length: 8 }, (_, i) => b.readUInt16BE(i * 2).toString(16));
   return canonicalIp(groups.join(':'));
+}
+
+/** Checks and normalises the identifiers written into a CSR or certificate. */
+export function checkIdentifiers(identifiers: readonly Identifier[]): Identifier[] {
+  if (identifiers.length === 0) throw new InvalidInputError('at least one identifier is needed');
+  return dedupeIdentifiers(
+    identifiers.map((id) => {
+      if (id.type === 'ip') {
+        const ip = canonicalIp(id.value);
+        if (ip === undefined) throw new InvalidInputError(`not an IP address: ${id.value}`, id.value);
+        return { type: 'ip', value: ip };
+      }
+      // dNSName is an IA5String: IDNs must already be punycode (RFC 5280 §4.2.1.6).
+      if (id.type !== 'dns' || !/^[\x21-\x7e]{1,253}$/.test(id.value)) {
+        throw new InvalidInputError(`not a usable DNS name: ${JSON.stringify(id.value)}`, id.value);
+      }
+      return { type: 'dns', value: id.value.toLowerCase() };
+    }),
+  );
+}
+
+/** Drops repeated identifiers (same type and value), keeping the first. */
+export function dedupeIdentifiers(ids: readonly Identifier[]): Identifier[] {
+  const seen = new Set<string>();
+  return ids.filter((id) => {
+    const k = `${id.type}:${id.value}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
 }

@@ -3,8 +3,8 @@ import { createHash, createPublicKey, generateKeyPair, type KeyObject, randomByt
 import { promisify } from 'node:util';
 import { encodePem } from '../internal/pem.ts';
 import { loadAsn1 } from './asn1-loader.ts';
-import { algorithmIdentifier, checkIdentifiers, signatureProfile, subjectAltNameExtension } from './csr.ts';
-import type { Identifier } from './identifier.ts';
+import { algorithmIdentifier, signatureProfile, subjectAltNameExtension } from './csr.ts';
+import { checkIdentifiers, type Identifier } from './identifier.ts';
 
 const OID_ACME_IDENTIFIER = '1.3.6.1.5.5.7.1.31'; // id-pe-acmeIdentifier, RFC 8737 §6.1
 const OID_COMMON_NAME = '2.5.4.3';

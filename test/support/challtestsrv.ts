@@ -38,9 +38,17 @@ export interface ChallTestSrvOptions {
 
 // Children not yet stopped: killed synchronously if the test process exits without calling stop().
 const running = new Set<ChildProcess>();
-process.on('exit', () => {
+const cleanUp = () => {
   for (const child of running) child.kill('SIGKILL');
-});
+};
+process.on('exit', cleanUp);
+// A signal's default action skips 'exit' handlers: clean up, then let the signal act as it would have.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    cleanUp();
+    process.kill(process.pid, signal);
+  });
+}
 
 const fqdn = (host: string) => (host.endsWith('.') ? host : `${host}.`);
 

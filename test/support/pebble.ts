@@ -69,10 +69,18 @@ export interface PebbleServer {
 // Children and temp dirs not yet stopped: cleaned up synchronously if the test process exits first.
 const running = new Set<ChildProcess>();
 const tempDirs = new Set<string>();
-process.on('exit', () => {
+const cleanUp = () => {
   for (const child of running) child.kill('SIGKILL');
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
+};
+process.on('exit', cleanUp);
+// A signal's default action skips 'exit' handlers: clean up, then let the signal act as it would have.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    cleanUp();
+    process.kill(process.pid, signal);
+  });
+}
 
 export async function startPebble(opts: PebbleOptions = {}): Promise<PebbleServer> {
   const ca = await createTestCa();

@@ -57,17 +57,8 @@ export async function createTestCa(): Promise<TestCa> {
     ...['-keyout', rootKey, '-out', rootPath, '-days', '7', '-subj', name],
   ]);
   await run('openssl', [
-    'req',
-    '-new',
-    '-config',
-    cnf,
-    ...P256,
-    '-keyout',
-    keyPath,
-    '-out',
-    csr,
-    '-subj',
-    '/CN=localhost',
+    ...['req', '-new', '-config', cnf, ...P256],
+    ...['-keyout', keyPath, '-out', csr, '-subj', '/CN=localhost'],
   ]);
   await run('openssl', [
     ...['x509', '-req', '-in', csr, '-CA', rootPath, '-CAkey', rootKey, '-out', certPath, '-days', '7'],

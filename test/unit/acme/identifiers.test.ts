@@ -65,6 +65,8 @@ describe('normalizeIdentifiers: bad names from the user are refused before the n
     ['an IPv6 zone id', 'fe80::1%eth0', /zone id/],
     ['an IPv6 zone id in brackets', '[fe80::1%eth0]', /zone id/],
     ['brackets around IPv4', '[192.0.2.1]', /only for IPv6/],
+    ['brackets around a name', '[example.com]', /not a valid IPv6/],
+    ['an IPv6 address with too many groups', '1:2:3:4:5:6:7:8:9', /not a valid IPv6/],
     ['an IPv4 address in a short form', '127.1', /last label is numeric/],
     ['an IPv4 address with leading zeros', '010.0.0.1', /last label is numeric/],
     ['a numeric top-level domain', 'example.123', /last label is numeric/],
@@ -147,8 +149,12 @@ describe('normalizeIdentifiers: good names are normalised', () => {
     ['compresses the longest zero run', '2001:db8:0:0:1:0:0:0', ip('2001:db8:0:0:1::')],
     ['does not compress a single zero group', '2001:db8:0:1:1:1:1:1', ip('2001:db8:0:1:1:1:1:1')],
     ['writes the unspecified address as ::', '0:0:0:0:0:0:0:0', ip('::')],
-    ['writes IPv4-mapped IPv6 in mixed form (RFC 5952 §5)', '::FFFF:c000:0201', ip('::ffff:192.0.2.1')],
-    ['keeps IPv4-mapped mixed form', '::ffff:192.0.2.1', ip('::ffff:192.0.2.1')],
+    [
+      'writes IPv4-mapped IPv6 in hex (RFC 5952 §4, as RFC 8738 §3 asks)',
+      '::FFFF:c000:0201',
+      ip('::ffff:c000:201'),
+    ],
+    ['converts IPv4-mapped dotted form to hex', '::ffff:192.0.2.1', ip('::ffff:c000:201')],
     ['accepts an explicit ip identifier', ip(' 2001:DB8::1 '), ip('2001:db8::1')],
     ['accepts an explicit dns identifier', dns('Example.COM'), dns('example.com')],
   ];
