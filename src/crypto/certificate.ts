@@ -139,7 +139,9 @@ export function verifyChainMatches(opts: {
   const leaf = opts.chain[0];
   if (!leaf) throw new CertificateMismatchError('certificate chain is empty');
 
-  const key = opts.publicKey ?? (opts.privateKey ? createPublicKey(opts.privateKey) : undefined);
+  // Either key may be given as a private KeyObject; compare public halves as SPKI DER.
+  const given = opts.publicKey ?? opts.privateKey;
+  const key = given?.type === 'private' ? createPublicKey(given) : given;
   if (key) {
     const want = key.export({ type: 'spki', format: 'der' });
     const got = leaf.x509.publicKey.export({ type: 'spki', format: 'der' });
@@ -187,7 +189,7 @@ export function verifyChainMatches(opts: {
 
 /**
  * Issuer common names to match a preferred chain against (RFC 8555 §7.4.2 alternates). 'top' (default)
- * gives the issuer CN of the last certificate, as lego's --preferred-chain and certbot (since 1.12)
+ * gives the issuer CN of the last certificate, as lego's and current certbot's --preferred-chain
  * compare; 'any' gives every certificate's issuer CN, leaf first, as certmagic's AnyCommonName does.
  */
 export function chainIssuerNames(

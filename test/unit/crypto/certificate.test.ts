@@ -179,6 +179,7 @@ describe('verifyChainMatches', () => {
       .map((n) => (n.type === 'dns' ? { ...n, value: n.value.toUpperCase() } : n));
     verifyChainMatches({ ...ok(), identifiers: shuffled, privateKey: leafKey });
     verifyChainMatches({ ...ok(), publicKey: chain[0]!.x509.publicKey });
+    verifyChainMatches({ ...ok(), publicKey: leafKey }); // a private key passed as publicKey still works
   });
 
   test('verifyChainMatches: a leaf for another key is rejected', () => {
