@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { inspect } from 'node:util';
 import { after, before, test } from 'node:test';
+import { inspect } from 'node:util';
 import {
   AccountCredentials,
   AccountDoesNotExistError,
-  BadPublicKeyError,
   AcmeClient,
   AcmeProblemError,
+  BadPublicKeyError,
   generateAccountKey,
   InvalidInputError,
   jwkThumbprint,
@@ -39,7 +39,12 @@ test('creating an account without accepting the terms is refused before any requ
 });
 
 test('bad contacts are refused with the value named', async () => {
-  for (const contact of ['http://example.com', 'a@b@example.com', 'x@example.com\r\nBcc: y@example.com', 'nobody']) {
+  for (const contact of [
+    'http://example.com',
+    'a@b@example.com',
+    'x@example.com\r\nBcc: y@example.com',
+    'nobody',
+  ]) {
     await assert.rejects(client.createAccount({ contact, acceptTos: true }), InvalidInputError);
   }
 });

@@ -5,12 +5,12 @@ import {
   type Account,
   AcmeClient,
   AuthorizationFailedError,
-  type ChallengeContext,
-  SolverError,
   type Challenge,
+  type ChallengeContext,
   Http01ListenerSolver,
   InvalidInputError,
   type Solver,
+  SolverError,
   TlsAlpn01ListenerSolver,
 } from '../../../src/index.ts';
 import { challtestsrvDnsSolver } from '../../support/dns01-challtestsrv-solver.ts';
@@ -42,7 +42,10 @@ async function verifyWithPebble(chain: { certificate: string; issuer: string }) 
 }
 
 test('one order for several names, each validated by http-01; openssl verifies the chain', async () => {
-  const result = await account.obtain({ names: ['a.example.com', 'B.Example.com', 'a.example.com'], solvers: [http01] });
+  const result = await account.obtain({
+    names: ['a.example.com', 'B.Example.com', 'a.example.com'],
+    solvers: [http01],
+  });
   assert.deepEqual(
     result.identifiers.map((i) => i.value),
     ['a.example.com', 'b.example.com'],
