@@ -49,6 +49,9 @@ export interface PebbleServer {
   /** PEM of the root that signed Pebble's HTTPS certificate: the CA bundle clients must trust. */
   caBundle: string;
   caBundlePath: string;
+  /** Pebble's own HTTPS certificate and key (signed by caBundle), e.g. for a test proxy that poses as Pebble. */
+  tlsCertPath?: string;
+  tlsKeyPath?: string;
   managementUrl: string;
   httpPort: number;
   tlsPort: number;
@@ -159,6 +162,8 @@ export async function startPebble(opts: PebbleOptions = {}): Promise<PebbleServe
         directoryUrl,
         caBundle: ca.rootPem,
         caBundlePath: ca.rootPath,
+        tlsCertPath: ca.certPath,
+        tlsKeyPath: ca.keyPath,
         managementUrl,
         httpPort,
         tlsPort,
