@@ -1,0 +1,638 @@
+import { readFile } from 'node:fs/promises';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { Agent, type Server, createServer, request } from 'node:https';
+import type { Socket } from 'node:net';
+import type { PebbleServer } from './pebble.ts';
+
+/**
+ * A fault-injecting HTTPS proxy in front of Pebble, for the RELIABILITY B series. Use from node:test:
+ *
+ *   const proxy = await startFaultProxy({ target: pebble });
+ *   after(() => proxy.stop());
+ *   proxy.rule({ resource: 'newOrder', times: 1, action: reply(429, { 'retry-after': '2' }, problem('rateLimited', 'slow down')) });
+ *   // client: directoryUrl = proxy.directoryUrl, trusted CA = pebble.caBundle
+ *   // afterwards: proxy.log.filter((e) => e.resource === 'newOrder')
+ *
+ * It serves Pebble's own HTTPS certificate, so a client that trusts Pebble trusts the proxy. Each
+ * request is forwarded with its method, path, headers (Host included) and body. Pebble builds its
+ * URLs from Host and checks the JWS "url" against it, so keeping Host is what makes signed requests
+ * through the proxy valid; URLs naming Pebble's own origin that still appear in bodies or headers
+ * (Location, Link, the directory) are rewritten to the proxy's origin so the client never leaves it.
+ */
+
+/** What a request is for, from Pebble's directory and URL layout. */
+export type Resource =
+  | 'directory'
+  | 'newNonce'
+  | 'newAccount'
+  | 'newOrder'
+  | 'revokeCert'
+  | 'keyChange'
+  | 'renewalInfo'
+  | 'account'
+  | 'orders'
+  | 'order'
+  | 'authz'
+  | 'chall'
+  | 'finalize'
+  | 'cert'
+  | 'other';
+
+/** One request as the proxy saw it, handed to rule predicates and reply/mutate functions. */
+export interface ProxyRequest {
+  readonly seq: number;
+  readonly method: string;
+  readonly path: string;
+  readonly resource: Resource;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+  /** Protected header of a JWS body (POSTs), when it parses. */
+  readonly jws: JwsInfo | undefined;
+}
+
+export interface JwsInfo {
+  nonce: string | undefined;
+  url: string | undefined;
+  kid: string | undefined;
+  alg: string | undefined;
+  hasJwk: boolean;
+}
+
+/** One line of the request log, filled in as the answer goes out. */
+export interface ProxyLogEntry {
+  /** 1, 2, 3... in arrival order. */
+  readonly seq: number;
+  readonly method: string;
+  readonly path: string;
+  readonly resource: Resource;
+  /** Nonce from the JWS protected header (POSTs). */
+  readonly nonce: string | undefined;
+  /** "url" from the JWS protected header (POSTs). */
+  readonly jwsUrl: string | undefined;
+  readonly kid: string | undefined;
+  readonly userAgent: string | undefined;
+  /** Date.now() when the request arrived. */
+  readonly at: number;
+  /** Status sent to the client; 0 when none was (connection reset, stalled until the client left). */
+  status: number;
+  /** Replay-Nonce sent to the client, if any. */
+  replayNonce: string | undefined;
+  /** Problem type of the answer, when it was a problem document. */
+  problemType: string | undefined;
+  /** Name of the rule that applied, if any. */
+  rule: string | undefined;
+  /** The kinds of fault applied: 'reply', 'reset', 'stall', 'edit'. */
+  faults: string[];
+  /** Date.now() when the answer was sent or the connection ended. */
+  doneAt: number | undefined;
+  /** The client closed the connection before an answer was sent (it timed out or aborted). */
+  clientClosed: boolean;
+}
+
+export interface ReplySpec {
+  status: number;
+  headers?: Record<string, string | string[]>;
+  /** A string is sent as is; anything else as JSON. */
+  body?: string | object;
+  /** Add a fresh Replay-Nonce fetched from Pebble, as a real CA does on error answers. Default true. */
+  nonce?: boolean;
+}
+
+type HeaderEdit = string | string[] | ((current: string | string[] | undefined) => string | string[] | undefined);
+
+/** What to do with a matching request. Fields combine: stall, then reply/forward, then edits, then reset. */
+export interface FaultAction {
+  /** Wait this long before answering or forwarding (Infinity: never, until the client leaves or the proxy stops). */
+  stallMs?: number;
+  /** Answer without asking Pebble. */
+  reply?: ReplySpec | ((req: ProxyRequest) => ReplySpec);
+  /** Destroy the connection: 'before' Pebble sees the request, or 'after' Pebble answered (the work was done). */
+  reset?: 'before' | 'after';
+  /** Remove these headers from the answer. */
+  dropHeaders?: string[];
+  /** Set (or with a function, rewrite; undefined removes) headers of the answer. */
+  setHeaders?: Record<string, HeaderEdit>;
+  /** Rewrite the JSON body: return the new value, or undefined to keep the (mutated) argument. */
+  mutateJson?: (json: any, req: ProxyRequest) => unknown;
+  /** Change the status of the answer. */
+  status?: number;
+}
+
+export interface FaultRule {
+  /** Shown in the log. Default: "<resource>#<n>". */
+  name?: string;
+  /** Resources this rule applies to; default every resource. */
+  resource?: Resource | readonly Resource[];
+  /** HTTP method; default any. */
+  method?: string;
+  /** Extra condition. */
+  when?: (req: ProxyRequest) => boolean;
+  /** Let this many matching requests pass first (counting only requests no earlier rule took). */
+  skip?: number;
+  /** Then apply to this many; default every following one. */
+  times?: number;
+  action: FaultAction | readonly FaultAction[];
+}
+
+export interface RuleHandle {
+  readonly name: string;
+  /** Matching requests this rule counted (skipped or applied). */
+  readonly seen: number;
+  /** Requests this rule acted on. */
+  readonly applied: number;
+  remove(): void;
+}
+
+export interface FaultProxy {
+  /** The directory URL to give the client: Pebble's, with the proxy's origin. */
+  readonly directoryUrl: string;
+  /** https://127.0.0.1:<port> */
+  readonly origin: string;
+  readonly port: number;
+  /** Every request so far, in arrival order. */
+  readonly log: readonly ProxyLogEntry[];
+  rule(rule: FaultRule): RuleHandle;
+  /** Removes every rule (the log stays). */
+  clearRules(): void;
+  /** Empties the log. */
+  clearLog(): void;
+  /** Log entries for one resource (and method, when given). */
+  requests(resource: Resource, method?: string): ProxyLogEntry[];
+  /** Resolves once every request that has arrived is answered or ended. */
+  idle(): Promise<void>;
+  /** Closes the server and every connection; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+export interface FaultProxyOptions {
+  target: Pick<PebbleServer, 'directoryUrl' | 'caBundle'> & Partial<Pick<PebbleServer, 'tlsCertPath' | 'tlsKeyPath'>>;
+  /** Server certificate and key (PEM); default Pebble's own, from target.tlsCertPath/tlsKeyPath. */
+  cert?: string;
+  key?: string;
+  /** Classify a path the built-in table does not know. */
+  classify?: (path: string) => Resource | undefined;
+}
+
+// ---------- action helpers ----------
+
+/** Answer with this status, headers and body, without asking Pebble. */
+export function reply(
+  status: number,
+  headers: Record<string, string | string[]> = {},
+  body?: string | object,
+  opts: { nonce?: boolean } = {},
+): FaultAction {
+  return { reply: { status, headers, ...(body === undefined ? {} : { body }), ...opts } };
+}
+
+/** A problem document answer (RFC 8555 §6.7): content type application/problem+json. */
+export function problemReply(
+  status: number,
+  type: string,
+  detail: string,
+  opts: { headers?: Record<string, string | string[]>; extra?: Record<string, unknown>; nonce?: boolean } = {},
+): FaultAction {
+  return reply(
+    status,
+    { 'content-type': 'application/problem+json', ...opts.headers },
+    problem(type, detail, { status, ...opts.extra }),
+    opts.nonce === undefined ? {} : { nonce: opts.nonce },
+  );
+}
+
+/** A problem document body; a short type gets the ACME prefix. */
+export function problem(type: string, detail: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { type: type.includes(':') ? type : `urn:ietf:params:acme:error:${type}`, detail, ...extra };
+}
+
+/** Destroy the connection before Pebble sees the request (or, with 'after', after it answered). */
+export function reset(when: 'before' | 'after' = 'before'): FaultAction {
+  return { reset: when };
+}
+
+/** Hold the request this long, then go on (Infinity: until the client gives up). */
+export function stall(ms: number): FaultAction {
+  return { stallMs: ms };
+}
+
+export function dropHeader(...names: string[]): FaultAction {
+  return { dropHeaders: names };
+}
+
+export function setHeader(name: string, value: HeaderEdit): FaultAction {
+  return { setHeaders: { [name]: value } };
+}
+
+export function mutateJson(fn: (json: any, req: ProxyRequest) => unknown): FaultAction {
+  return { mutateJson: fn };
+}
+
+/** Several actions as one (later fields win; header edits and drops accumulate). */
+export function combine(...actions: FaultAction[]): FaultAction {
+  const out: FaultAction = {};
+  for (const a of actions) {
+    const { dropHeaders, setHeaders, ...rest } = a;
+    Object.assign(out, rest);
+    if (dropHeaders) out.dropHeaders = [...(out.dropHeaders ?? []), ...dropHeaders];
+    if (setHeaders) out.setHeaders = { ...out.setHeaders, ...setHeaders };
+  }
+  return out;
+}
+
+// ---------- the proxy ----------
+
+const DIRECTORY_KEYS = ['newNonce', 'newAccount', 'newOrder', 'revokeCert', 'keyChange', 'renewalInfo'] as const;
+
+// Pebble 2.4.0's URL layout for the objects it creates.
+const PATH_PREFIXES: readonly [string, Resource][] = [
+  ['/my-account/', 'account'],
+  ['/list-orderz/', 'orders'],
+  ['/my-order/', 'order'],
+  ['/authZ/', 'authz'],
+  ['/chalZ/', 'chall'],
+  ['/finalize-order/', 'finalize'],
+  ['/certZ/', 'cert'],
+];
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade']);
+
+interface ActiveRule {
+  rule: FaultRule;
+  name: string;
+  seen: number;
+  applied: number;
+}
+
+interface Upstream {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultProxy> {
+  const target = new URL(opts.target.directoryUrl);
+  const targetOrigin = target.origin;
+  const certPath = opts.target.tlsCertPath;
+  const keyPath = opts.target.tlsKeyPath;
+  if ((opts.cert === undefined || opts.key === undefined) && (!certPath || !keyPath)) {
+    throw new Error('startFaultProxy: the target exposes no tlsCertPath/tlsKeyPath; pass cert and key');
+  }
+  const cert = opts.cert ?? (await readFile(certPath!, 'utf8'));
+  const key = opts.key ?? (await readFile(keyPath!, 'utf8'));
+  const agent = new Agent({ keepAlive: true, ca: opts.target.caBundle, maxSockets: 16 });
+
+  const log: ProxyLogEntry[] = [];
+  const rules: ActiveRule[] = [];
+  const sockets = new Set<Socket>();
+  const pending = new Set<Promise<void>>();
+  const stopping = new AbortController();
+  const directoryPaths = new Map<string, Resource>([[target.pathname, 'directory']]);
+  let seq = 0;
+  let ruleCount = 0;
+  let origin = '';
+
+  const classify = (path: string): Resource => {
+    const pathname = path.split('?')[0] ?? path;
+    const known = directoryPaths.get(pathname);
+    if (known) return known;
+    for (const [prefix, resource] of PATH_PREFIXES) if (pathname.startsWith(prefix)) return resource;
+    return opts.classify?.(path) ?? 'other';
+  };
+
+  const learnDirectory = (body: Buffer): void => {
+    try {
+      const dir = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+      for (const name of DIRECTORY_KEYS) {
+        const url = dir[name];
+        if (typeof url === 'string') directoryPaths.set(new URL(url).pathname, name);
+      }
+    } catch {
+      // a mutated or broken directory teaches nothing
+    }
+  };
+
+  const forward = (req: ProxyRequest, host: string | undefined): Promise<Upstream> =>
+    new Promise((resolve, reject) => {
+      const headers: OutgoingHttpHeaders = {};
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (!HOP_BY_HOP.has(name) && value !== undefined) headers[name] = value;
+      }
+      if (host !== undefined) headers.host = host;
+      if (req.body.length > 0 || req.method === 'POST') headers['content-length'] = String(req.body.length);
+      const up = request(
+        {
+          protocol: 'https:',
+          hostname: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: req.path,
+          headers,
+          agent,
+          // Pebble's certificate names 127.0.0.1/localhost, never the proxy's Host header.
+          servername: target.hostname === '127.0.0.1' ? 'localhost' : target.hostname,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+          res.on('error', reject);
+        },
+      );
+      up.on('error', reject);
+      up.end(req.body);
+    });
+
+  const freshNonce = async (): Promise<string | undefined> => {
+    const noncePath = [...directoryPaths].find(([, r]) => r === 'newNonce')?.[0] ?? '/nonce-plz';
+    const res = await forward(
+      { seq: 0, method: 'HEAD', path: noncePath, resource: 'newNonce', headers: {}, body: Buffer.alloc(0), jws: undefined },
+      target.host,
+    );
+    const n = res.headers['replay-nonce'];
+    return Array.isArray(n) ? n[0] : n;
+  };
+
+  const pickRule = (req: ProxyRequest): ActiveRule | undefined => {
+    for (const r of rules) {
+      const { rule } = r;
+      if (rule.resource !== undefined) {
+        const list: readonly Resource[] = typeof rule.resource === 'string' ? [rule.resource] : rule.resource;
+        if (!list.includes(req.resource)) continue;
+      }
+      if (rule.method !== undefined && rule.method.toUpperCase() !== req.method) continue;
+      if (rule.when && !rule.when(req)) continue;
+      if (rule.times !== undefined && r.applied >= rule.times) continue;
+      r.seen++;
+      if (r.seen <= (rule.skip ?? 0)) continue;
+      r.applied++;
+      return r;
+    }
+    return undefined;
+  };
+
+  const rewrite = (text: string): string => (origin ? text.split(targetOrigin).join(origin) : text);
+
+  const handle = async (inc: IncomingMessage, out: ServerResponse): Promise<void> => {
+    const chunks: Buffer[] = [];
+    for await (const c of inc) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    const method = (inc.method ?? 'GET').toUpperCase();
+    const path = inc.url ?? '/';
+    const req: ProxyRequest = {
+      seq: ++seq,
+      method,
+      path,
+      resource: classify(path),
+      headers: inc.headers,
+      body,
+      jws: method === 'POST' ? decodeJws(body) : undefined,
+    };
+    const entry: ProxyLogEntry = {
+      seq: req.seq,
+      method,
+      path,
+      resource: req.resource,
+      nonce: req.jws?.nonce,
+      jwsUrl: req.jws?.url,
+      kid: req.jws?.kid,
+      userAgent: headerText(inc.headers['user-agent']),
+      at: Date.now(),
+      status: 0,
+      replayNonce: undefined,
+      problemType: undefined,
+      rule: undefined,
+      faults: [],
+      doneAt: undefined,
+      clientClosed: false,
+    };
+    log.push(entry);
+    const gone = new AbortController();
+    out.on('close', () => {
+      if (!out.writableFinished) entry.clientClosed = true;
+      entry.doneAt ??= Date.now();
+      gone.abort();
+    });
+
+    const active = pickRule(req);
+    const actions = active ? (Array.isArray(active.rule.action) ? active.rule.action : [active.rule.action]) : [];
+    const action = combine(...(actions as FaultAction[]));
+    if (active) entry.rule = active.name;
+
+    if (action.stallMs !== undefined) {
+      entry.faults.push('stall');
+      await sleepUntil(action.stallMs, AbortSignal.any([gone.signal, stopping.signal]));
+      if (gone.signal.aborted || stopping.signal.aborted) {
+        inc.socket.destroy();
+        return;
+      }
+    }
+    if (action.reset === 'before') {
+      entry.faults.push('reset');
+      entry.doneAt = Date.now();
+      inc.socket.destroy();
+      return;
+    }
+
+    let answer: Upstream;
+    if (action.reply) {
+      entry.faults.push('reply');
+      const spec = typeof action.reply === 'function' ? action.reply(req) : action.reply;
+      const headers: IncomingHttpHeaders = {};
+      for (const [name, value] of Object.entries(spec.headers ?? {})) headers[name.toLowerCase()] = value;
+      let replyBody = Buffer.alloc(0);
+      if (typeof spec.body === 'string') replyBody = Buffer.from(spec.body);
+      else if (spec.body !== undefined) {
+        replyBody = Buffer.from(JSON.stringify(spec.body));
+        headers['content-type'] ??= 'application/json';
+      }
+      if (spec.nonce !== false && headers['replay-nonce'] === undefined) {
+        const nonce = await freshNonce().catch(() => undefined);
+        if (nonce) headers['replay-nonce'] = nonce;
+      }
+      answer = { status: spec.status, headers, body: replyBody };
+    } else {
+      try {
+        answer = await forward(req, inc.headers.host);
+      } catch (err) {
+        answer = {
+          status: 502,
+          headers: { 'content-type': 'text/plain' },
+          body: Buffer.from(`fault proxy: upstream failed: ${String(err)}`),
+        };
+      }
+      if (req.resource === 'directory' && answer.status === 200) learnDirectory(answer.body);
+    }
+
+    // Point everything at the proxy, then apply the rule's edits.
+    for (const [name, value] of Object.entries(answer.headers)) {
+      if (typeof value === 'string') answer.headers[name] = rewrite(value);
+      else if (Array.isArray(value)) answer.headers[name] = value.map(rewrite);
+    }
+    const type = headerText(answer.headers['content-type']) ?? '';
+    if (/json|text|pem/i.test(type) || type === '') answer.body = Buffer.from(rewrite(answer.body.toString('utf8')));
+    if (action.mutateJson) {
+      entry.faults.push('edit');
+      const json = JSON.parse(answer.body.toString('utf8'));
+      const next = action.mutateJson(json, req);
+      answer.body = Buffer.from(JSON.stringify(next === undefined ? json : next));
+    }
+    for (const name of action.dropHeaders ?? []) {
+      entry.faults.push('edit');
+      delete answer.headers[name.toLowerCase()];
+    }
+    for (const [rawName, edit] of Object.entries(action.setHeaders ?? {})) {
+      entry.faults.push('edit');
+      const name = rawName.toLowerCase();
+      const value = typeof edit === 'function' ? edit(answer.headers[name]) : edit;
+      if (value === undefined) delete answer.headers[name];
+      else answer.headers[name] = value;
+    }
+    if (action.status !== undefined) {
+      entry.faults.push('edit');
+      answer.status = action.status;
+    }
+
+    if (action.reset === 'after') {
+      entry.faults.push('reset');
+      entry.doneAt = Date.now();
+      inc.socket.destroy();
+      return;
+    }
+    if (gone.signal.aborted) return;
+    entry.status = answer.status;
+    entry.replayNonce = headerText(answer.headers['replay-nonce']);
+    if (/problem\+json/i.test(headerText(answer.headers['content-type']) ?? '')) {
+      try {
+        const t = (JSON.parse(answer.body.toString('utf8')) as { type?: unknown }).type;
+        entry.problemType = typeof t === 'string' ? t : undefined;
+      } catch {
+        entry.problemType = undefined;
+      }
+    }
+    for (const [name, value] of Object.entries(answer.headers)) {
+      if (!HOP_BY_HOP.has(name) && value !== undefined) out.setHeader(name, value);
+    }
+    out.setHeader('content-length', String(answer.body.length));
+    out.statusCode = answer.status;
+    entry.doneAt = Date.now();
+    out.end(method === 'HEAD' ? undefined : answer.body);
+  };
+
+  const server: Server = createServer({ cert, key }, (inc, out) => {
+    const p = handle(inc, out).catch((err: unknown) => {
+      if (!out.headersSent && !out.destroyed) {
+        out.statusCode = 500;
+        out.end(`fault proxy error: ${String(err)}`);
+      }
+    });
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+  });
+  server.on('secureConnection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  // TLS errors from clients that hang up mid-handshake are expected in fault tests.
+  server.on('tlsClientError', () => {});
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('fault proxy: no TCP address');
+  const port = address.port;
+  origin = `https://127.0.0.1:${port}`;
+  const directoryUrl = `${origin}${target.pathname}${target.search}`;
+
+  // Learn Pebble's resource paths up front, so the first newNonce is classified even before a directory fetch.
+  try {
+    const dir = await forward(
+      { seq: 0, method: 'GET', path: target.pathname, resource: 'directory', headers: {}, body: Buffer.alloc(0), jws: undefined },
+      target.host,
+    );
+    if (dir.status === 200) learnDirectory(dir.body);
+  } catch {
+    // Pebble down: requests will say so through the proxy.
+  }
+
+  let stopped: Promise<void> | undefined;
+  return {
+    directoryUrl,
+    origin,
+    port,
+    log,
+    rule(rule) {
+      const name = rule.name ?? `${rule.resource === undefined ? 'any' : String(rule.resource)}#${++ruleCount}`;
+      const active: ActiveRule = { rule, name, seen: 0, applied: 0 };
+      rules.push(active);
+      return {
+        name,
+        get seen() {
+          return active.seen;
+        },
+        get applied() {
+          return active.applied;
+        },
+        remove() {
+          const i = rules.indexOf(active);
+          if (i >= 0) rules.splice(i, 1);
+        },
+      };
+    },
+    clearRules() {
+      rules.length = 0;
+    },
+    clearLog() {
+      log.length = 0;
+    },
+    requests(resource, method) {
+      return log.filter((e) => e.resource === resource && (method === undefined || e.method === method.toUpperCase()));
+    },
+    async idle() {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+    stop() {
+      stopped ??= (async () => {
+        stopping.abort();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const s of sockets) s.destroy();
+        await closed;
+        agent.destroy();
+      })();
+      return stopped;
+    },
+  };
+}
+
+function headerText(h: string | string[] | undefined): string | undefined {
+  return Array.isArray(h) ? h[0] : h;
+}
+
+/** The protected header of a flattened JWS, or undefined when the body is not one. */
+export function decodeJws(body: Buffer): JwsInfo | undefined {
+  try {
+    const jws = JSON.parse(body.toString('utf8')) as { protected?: unknown };
+    if (typeof jws.protected !== 'string') return undefined;
+    const header = JSON.parse(Buffer.from(jws.protected, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const str = (k: string) => (typeof header[k] === 'string' ? (header[k] as string) : undefined);
+    return { nonce: str('nonce'), url: str('url'), kid: str('kid'), alg: str('alg'), hasJwk: header.jwk !== undefined };
+  } catch {
+    return undefined;
+  }
+}
+
+function sleepUntil(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const timer = Number.isFinite(ms) ? setTimeout(done, Math.max(0, ms)) : undefined;
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
