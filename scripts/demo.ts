@@ -11,7 +11,8 @@ import { AcmeClient, Http01ListenerSolver } from '../src/index.ts';
 import { writeFileAtomic } from '../src/internal/atomic-write.ts';
 import { startPebble } from '../test/support/pebble.ts';
 
-const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['demo.acmekit.test', 'www.demo.acmekit.test'];
+const names =
+  process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['demo.acmekit.test', 'www.demo.acmekit.test'];
 const outDir = resolve(process.env.ACMEKIT_DEMO_DIR ?? '.tmp/demo');
 
 const pebble = await startPebble();

@@ -30,7 +30,11 @@ export class AccountCredentials {
   }
 
   toJSON(): AccountCredentialsJson {
-    return { directoryUrl: this.directoryUrl, accountUrl: this.accountUrl, privateKey: privateJwk(this.#key) };
+    return {
+      directoryUrl: this.directoryUrl,
+      accountUrl: this.accountUrl,
+      privateKey: privateJwk(this.#key),
+    };
   }
 
   [inspect.custom](): string {
@@ -47,7 +51,12 @@ export class AccountCredentials {
       }
     }
     const o = obj as Partial<AccountCredentialsJson> | null;
-    if (!o || typeof o.directoryUrl !== 'string' || typeof o.accountUrl !== 'string' || typeof o.privateKey !== 'object') {
+    if (
+      !o ||
+      typeof o.directoryUrl !== 'string' ||
+      typeof o.accountUrl !== 'string' ||
+      typeof o.privateKey !== 'object'
+    ) {
       throw new InvalidInputError('account credentials need directoryUrl, accountUrl and privateKey');
     }
     let key: KeyObject;

@@ -1,8 +1,8 @@
 import type { KeyObject } from 'node:crypto';
-import { publicJwk, jwkThumbprint } from '../crypto/jwk.ts';
+import type { Identifier } from '../crypto/identifier.ts';
+import { jwkThumbprint, publicJwk } from '../crypto/jwk.ts';
 import { signJws } from '../crypto/jws.ts';
 import { accountAlgorithm } from '../crypto/keys.ts';
-import type { Identifier } from '../crypto/identifier.ts';
 import { BadServerResponseError, InvalidInputError } from '../errors/base.ts';
 import { AcmeProblemError } from '../errors/problem.ts';
 import type { AcmeResponse } from '../protocol/signed-request.ts';
@@ -107,7 +107,8 @@ export class Account {
   async rolloverKey(newKey: KeyObject, signal?: AbortSignal): Promise<this> {
     accountAlgorithm(newKey);
     const dir = await this.client.http.directory(signal);
-    if (!dir.keyChange) throw new BadServerResponseError('this CA has no keyChange resource in its directory');
+    if (!dir.keyChange)
+      throw new BadServerResponseError('this CA has no keyChange resource in its directory');
     const inner = signJws({
       key: newKey,
       url: dir.keyChange,
@@ -131,10 +132,15 @@ export class Account {
       const profiles = dir.meta?.profiles;
       if (!profiles || !Object.hasOwn(profiles, opts.profile)) {
         const known = profiles ? Object.keys(profiles).join(', ') : 'none';
-        throw new InvalidInputError(`this CA does not offer the profile ${JSON.stringify(opts.profile)} (offered: ${known})`, opts.profile);
+        throw new InvalidInputError(
+          `this CA does not offer the profile ${JSON.stringify(opts.profile)} (offered: ${known})`,
+          opts.profile,
+        );
       }
     }
-    const payload: Record<string, unknown> = { identifiers: identifiers.map((i) => ({ type: i.type, value: i.value })) };
+    const payload: Record<string, unknown> = {
+      identifiers: identifiers.map((i) => ({ type: i.type, value: i.value })),
+    };
     if (opts.notBefore) payload.notBefore = opts.notBefore.toISOString();
     if (opts.notAfter) payload.notAfter = opts.notAfter.toISOString();
     if (opts.profile !== undefined) payload.profile = opts.profile;
@@ -145,11 +151,15 @@ export class Account {
     } catch (err) {
       const refused = err instanceof AcmeProblemError && [400, 403, 409].includes(err.status ?? 0);
       if (opts.replaces === undefined || !refused) throw err;
-      this.client.logger.warn({ replaces: opts.replaces, problem: err.message }, 'CA refused "replaces"; ordering without it');
+      this.client.logger.warn(
+        { replaces: opts.replaces, problem: err.message },
+        'CA refused "replaces"; ordering without it',
+      );
       delete payload.replaces;
       res = await this.request(dir.newOrder, payload, opts.signal);
     }
-    if (!res.location) throw new BadServerResponseError('newOrder answered without a Location header', { url: dir.newOrder });
+    if (!res.location)
+      throw new BadServerResponseError('newOrder answered without a Location header', { url: dir.newOrder });
     return new Order(this, res.location, parseOrder(res.json(), res.location));
   }
 
@@ -160,7 +170,10 @@ export class Account {
   }
 
   /** Revokes a certificate this account holds (RFC 8555 §7.6). */
-  async revoke(certificatePem: string, opts: { reason?: RevocationReason; signal?: AbortSignal } = {}): Promise<void> {
+  async revoke(
+    certificatePem: string,
+    opts: { reason?: RevocationReason; signal?: AbortSignal } = {},
+  ): Promise<void> {
     await revokeCertificate(this.client, certificatePem, { key: this.#key, kid: this.url }, opts);
   }
 

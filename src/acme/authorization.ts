@@ -38,9 +38,12 @@ export class Authorization {
   get identifier(): Identifier {
     const { type, value } = this.#state.identifier;
     if (type !== 'dns' && type !== 'ip') {
-      throw new BadServerResponseError(`authorization for an unknown identifier type ${JSON.stringify(type)}`, {
-        url: this.url,
-      });
+      throw new BadServerResponseError(
+        `authorization for an unknown identifier type ${JSON.stringify(type)}`,
+        {
+          url: this.url,
+        },
+      );
     }
     return { type, value: this.wildcard && !value.startsWith('*.') ? `*.${value}` : value };
   }

@@ -26,7 +26,9 @@ async function fetchChain(account: Account, url: string, signal?: AbortSignal) {
   const res = await account.request(url, undefined, signal, { accept: PEM_CHAIN_TYPE });
   const type = String(res.headers['content-type'] ?? '');
   if (type && !type.toLowerCase().startsWith(PEM_CHAIN_TYPE)) {
-    throw new BadServerResponseError(`certificate download returned ${type}, expected ${PEM_CHAIN_TYPE}`, { url });
+    throw new BadServerResponseError(`certificate download returned ${type}, expected ${PEM_CHAIN_TYPE}`, {
+      url,
+    });
   }
   return { pem: res.body.toString('utf8'), alternates: res.links.alternate ?? [] };
 }
@@ -37,7 +39,9 @@ export async function downloadChains(
   url: string,
   opts: { identifiers: Identifier[]; preferredChain?: string; key?: KeyObject; signal?: AbortSignal },
 ): Promise<CertificateChain> {
-  const { parseCertificateChain, verifyChainMatches, chainIssuerNames } = await import('../crypto/certificate.ts');
+  const { parseCertificateChain, verifyChainMatches, chainIssuerNames } = await import(
+    '../crypto/certificate.ts'
+  );
   const main = await fetchChain(account, url, opts.signal);
   const chains = [main.pem];
   for (const alt of main.alternates) chains.push((await fetchChain(account, alt, opts.signal)).pem);

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { type ExternalAccountBinding, decodeEabKey, signEab } from '../crypto/eab.ts';
+import { decodeEabKey, type ExternalAccountBinding, signEab } from '../crypto/eab.ts';
 import { type AccountKeyAlgorithm, accountAlgorithm, generateAccountKey } from '../crypto/keys.ts';
 import { BadServerResponseError, InvalidInputError } from '../errors/base.ts';
 import type { Clock } from '../internal/clock.ts';
@@ -14,7 +14,7 @@ import { Account } from './account.ts';
 import { AccountCredentials, type AccountCredentialsJson } from './account-credentials.ts';
 import { normalizeContacts } from './contacts.ts';
 import { defaultPollPolicy, type PollPolicy } from './polling.ts';
-import { type RenewalInfo, fetchRenewalInfo } from './renewal-info.ts';
+import { fetchRenewalInfo, type RenewalInfo } from './renewal-info.ts';
 import { type RevocationReason, revokeCertificate } from './revocation.ts';
 
 export interface AcmeClientOptions extends TransportOptions {
@@ -86,7 +86,9 @@ export class AcmeClient {
       );
     }
     if (opts.algorithm === 'EdDSA' && this.directoryUrl.includes('letsencrypt.org')) {
-      throw new InvalidInputError("Let's Encrypt does not accept EdDSA account keys; use ES256, ES384 or RS256");
+      throw new InvalidInputError(
+        "Let's Encrypt does not accept EdDSA account keys; use ES256, ES384 or RS256",
+      );
     }
     const key = opts.key ?? (await generateAccountKey(opts.algorithm ?? 'ES256'));
     const payload: Record<string, unknown> = { termsOfServiceAgreed: opts.acceptTos === true };
@@ -111,14 +113,17 @@ export class AcmeClient {
     const dir = await this.directory(signal);
     const res = await this.http.post(dir.newAccount, { onlyReturnExisting: true }, { key }, signal);
     if (!res.location) {
-      throw new BadServerResponseError('newAccount answered without a Location header', { url: dir.newAccount });
+      throw new BadServerResponseError('newAccount answered without a Location header', {
+        url: dir.newAccount,
+      });
     }
     return new Account(this, res.location, key, parseAccount(res.json(), res.location));
   }
 
   /** An account from saved credentials, without a request. The directory URL must match this client's. */
   account(credentials: AccountCredentials | AccountCredentialsJson | string): Account {
-    const creds = credentials instanceof AccountCredentials ? credentials : AccountCredentials.fromJSON(credentials);
+    const creds =
+      credentials instanceof AccountCredentials ? credentials : AccountCredentials.fromJSON(credentials);
     if (creds.directoryUrl !== this.directoryUrl) {
       throw new InvalidInputError(
         `these credentials belong to ${creds.directoryUrl}, not ${this.directoryUrl}; accounts exist per CA`,

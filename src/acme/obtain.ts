@@ -8,7 +8,7 @@ import type { Account } from './account.ts';
 import type { Authorization } from './authorization.ts';
 import { checkChallengeTypes, identifiersEqual, normalizeIdentifiers } from './identifiers.ts';
 import type { Order } from './order.ts';
-import { type ChallengeContext, type Solver, challengeFits } from './solver.ts';
+import { type ChallengeContext, challengeFits, type Solver } from './solver.ts';
 
 export interface ObtainOptions {
   /** Names and IPs for the certificate. May be left out when a CSR is given (its names are used). */
@@ -56,7 +56,10 @@ const CLEANUP_TIMEOUT_MS = 60_000;
 
 /** Checks everything that can be checked before the first request. */
 async function prepare(account: Account, opts: ObtainOptions) {
-  if (opts.solvers.length === 0) throw new InvalidInputError('no challenge solver given; pass at least one (http-01, dns-01 or tls-alpn-01)');
+  if (opts.solvers.length === 0)
+    throw new InvalidInputError(
+      'no challenge solver given; pass at least one (http-01, dns-01 or tls-alpn-01)',
+    );
   let identifiers = opts.names ? normalizeIdentifiers(opts.names) : undefined;
   let csr: { der: Buffer; publicKey: KeyObject } | undefined;
   if (opts.csr !== undefined) {
@@ -71,14 +74,17 @@ async function prepare(account: Account, opts: ObtainOptions) {
     identifiers = identifiers ?? csrIds;
     csr = { der: parsed.der, publicKey: parsed.publicKey };
   }
-  if (!identifiers) throw new InvalidInputError('give the names for the certificate, or a CSR that names them');
+  if (!identifiers)
+    throw new InvalidInputError('give the names for the certificate, or a CSR that names them');
   checkChallengeTypes(
     identifiers,
     opts.solvers.map((s) => s.type),
   );
   const keyType = typeof opts.key === 'string' ? opts.key : undefined;
   if (keyType === 'ed25519' && caQuirks[account.client.directoryUrl]?.refusesEd25519CertKeys) {
-    throw new InvalidInputError('this CA does not issue certificates for Ed25519 keys; use ec256, ec384 or an RSA type');
+    throw new InvalidInputError(
+      'this CA does not issue certificates for Ed25519 keys; use ec256, ec384 or an RSA type',
+    );
   }
   return { identifiers, csr };
 }
@@ -98,7 +104,8 @@ function plan(authzs: Authorization[], solvers: readonly Solver[]): Plan[] {
     const offered = authorization.challenges;
     let chosen: Plan | undefined;
     for (const solver of solvers) {
-      if (!challengeFits(solver.type, identifier) || (solver.handles && !solver.handles(identifier))) continue;
+      if (!challengeFits(solver.type, identifier) || (solver.handles && !solver.handles(identifier)))
+        continue;
       const challenge = offered.find((c) => c.type === solver.type);
       if (challenge) {
         chosen = { solver, ctx: { identifier, challenge, authorization } };
@@ -125,7 +132,10 @@ async function explainFailure(order: Order, signal?: AbortSignal): Promise<Error
       return new AuthorizationFailedError(a.identifier.value, failed?.type, failed?.error);
     }
   }
-  return order.error ?? new BadServerResponseError(`the order became ${order.status} without a reason`, { url: order.url });
+  return (
+    order.error ??
+    new BadServerResponseError(`the order became ${order.status} without a reason`, { url: order.url })
+  );
 }
 
 /** Runs solver callbacks for all plans at once; waits for all, then rethrows the first failure. */
@@ -135,7 +145,12 @@ async function forAll(plans: Plan[], fn: (p: Plan) => Promise<unknown>): Promise
   if (failed) throw failed.reason;
 }
 
-async function solve(account: Account, order: Order, signal: AbortSignal | undefined, solvers: readonly Solver[]) {
+async function solve(
+  account: Account,
+  order: Order,
+  signal: AbortSignal | undefined,
+  solvers: readonly Solver[],
+) {
   const plans = plan(await order.authorizations(signal), solvers);
   const live = signal ?? new AbortController().signal;
   try {
@@ -149,7 +164,9 @@ async function solve(account: Account, order: Order, signal: AbortSignal | undef
   } catch (err) {
     // Leave nothing pending at the CA: pending authorizations count against its limits (RFC 8555 §7.5.2).
     await Promise.allSettled(
-      plans.map((p) => (p.ctx.authorization.status === 'pending' ? p.ctx.authorization.deactivate() : undefined)),
+      plans.map((p) =>
+        p.ctx.authorization.status === 'pending' ? p.ctx.authorization.deactivate() : undefined,
+      ),
     );
     throw err;
   } finally {
@@ -174,7 +191,11 @@ export async function obtainCertificate(account: Account, opts: ObtainOptions): 
   // Start loading the ASN.1 code now; it is needed at finalize, after several round trips.
   const asn1 = import('../crypto/csr.ts');
   asn1.catch(() => {});
-  const keyPromise = csr ? undefined : typeof opts.key === 'object' ? Promise.resolve(opts.key) : generateKeyType(opts.key ?? 'ec256');
+  const keyPromise = csr
+    ? undefined
+    : typeof opts.key === 'object'
+      ? Promise.resolve(opts.key)
+      : generateKeyType(opts.key ?? 'ec256');
   keyPromise?.catch(() => {});
 
   const order = await account.newOrder({
@@ -204,7 +225,10 @@ export async function obtainCertificate(account: Account, opts: ObtainOptions): 
     key: csr ? csr.publicKey : key!,
     ...(signal ? { signal } : {}),
   });
-  account.client.logger.info({ order: order.url, serial: chain.serial, notAfter: chain.notAfter }, 'certificate issued');
+  account.client.logger.info(
+    { order: order.url, serial: chain.serial, notAfter: chain.notAfter },
+    'certificate issued',
+  );
   return {
     chain: chain.pem,
     certificate: chain.certificate,

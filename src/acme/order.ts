@@ -50,7 +50,9 @@ export class Order {
 
   /** Fetches every authorization of the order (one POST-as-GET each). */
   async authorizations(signal?: AbortSignal): Promise<Authorization[]> {
-    return Promise.all(this.#state.authorizations.map((url) => Authorization.fetch(this.account, url, signal)));
+    return Promise.all(
+      this.#state.authorizations.map((url) => Authorization.fetch(this.account, url, signal)),
+    );
   }
 
   /**

@@ -1,6 +1,6 @@
+import { BadServerResponseError } from '../errors/base.ts';
 import { parseRetryAfter } from '../protocol/retry-after.ts';
 import { parseRenewalInfo } from '../protocol/wire-parse.ts';
-import { BadServerResponseError } from '../errors/base.ts';
 import type { AcmeClient } from './client.ts';
 
 /** RFC 9773 renewal information: when the CA suggests renewing, and when to ask again. */
@@ -35,9 +35,12 @@ export async function fetchRenewalInfo(
   const windowStart = new Date(info.suggestedWindow.start);
   const windowEnd = new Date(info.suggestedWindow.end);
   if (Number.isNaN(windowStart.getTime()) || Number.isNaN(windowEnd.getTime()) || windowEnd < windowStart) {
-    throw new BadServerResponseError('renewal info has an unusable suggestedWindow (unparsable, or end before start)', {
-      url,
-    });
+    throw new BadServerResponseError(
+      'renewal info has an unusable suggestedWindow (unparsable, or end before start)',
+      {
+        url,
+      },
+    );
   }
   const now = client.clock.now();
   const h = res.headers['retry-after'];

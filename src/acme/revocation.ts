@@ -53,6 +53,7 @@ export async function revokeCertificate(
   const reason = reasonCode(opts.reason);
   if (reason !== undefined) payload.reason = reason;
   const dir = await client.http.directory(opts.signal);
-  if (!dir.revokeCert) throw new BadServerResponseError('this CA has no revokeCert resource in its directory');
+  if (!dir.revokeCert)
+    throw new BadServerResponseError('this CA has no revokeCert resource in its directory');
   await client.http.post(dir.revokeCert, payload, signer, opts.signal);
 }

@@ -30,9 +30,7 @@ const ACME_PREFIX = 'urn:ietf:params:acme:error:';
 
 /** Strips control characters (ANSI escapes, CR, LF) so a hostile detail cannot rewrite a terminal. */
 export function sanitizeText(text: string, max = 2000): string {
-  const clean = text
-    .replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '')
-    .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
+  const clean = text.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
 

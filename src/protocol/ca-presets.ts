@@ -14,15 +14,16 @@ export const caPresets = {
 export type CaPreset = keyof typeof caPresets;
 
 /** What a CA is known to refuse, checked before any request (facts from each CA's documentation). */
-export const caQuirks: Readonly<Record<string, { eabRequired?: boolean; refusesEd25519CertKeys?: boolean }>> = {
-  [caPresets.letsencrypt]: { refusesEd25519CertKeys: true },
-  [caPresets['letsencrypt-staging']]: { refusesEd25519CertKeys: true },
-  [caPresets.zerossl]: { eabRequired: true, refusesEd25519CertKeys: true },
-  [caPresets.google]: { eabRequired: true, refusesEd25519CertKeys: true },
-  [caPresets['google-staging']]: { eabRequired: true, refusesEd25519CertKeys: true },
-  [caPresets.sslcom]: { eabRequired: true, refusesEd25519CertKeys: true },
-  [caPresets['sslcom-ecc']]: { eabRequired: true, refusesEd25519CertKeys: true },
-};
+export const caQuirks: Readonly<Record<string, { eabRequired?: boolean; refusesEd25519CertKeys?: boolean }>> =
+  {
+    [caPresets.letsencrypt]: { refusesEd25519CertKeys: true },
+    [caPresets['letsencrypt-staging']]: { refusesEd25519CertKeys: true },
+    [caPresets.zerossl]: { eabRequired: true, refusesEd25519CertKeys: true },
+    [caPresets.google]: { eabRequired: true, refusesEd25519CertKeys: true },
+    [caPresets['google-staging']]: { eabRequired: true, refusesEd25519CertKeys: true },
+    [caPresets.sslcom]: { eabRequired: true, refusesEd25519CertKeys: true },
+    [caPresets['sslcom-ecc']]: { eabRequired: true, refusesEd25519CertKeys: true },
+  };
 
 /** A preset name or a URL → the directory URL. Unknown names that are not URLs are refused. */
 export function resolveDirectoryUrl(nameOrUrl: string): string {

@@ -1,7 +1,12 @@
 import type { KeyObject } from 'node:crypto';
-import { AcmekitError, BadServerResponseError, NetworkError } from '../errors/base.ts';
-import { type AcmeProblemError, type ProblemDocument, problemToError, sanitizeText } from '../errors/problem.ts';
 import { signJws } from '../crypto/jws.ts';
+import { AcmekitError, BadServerResponseError, NetworkError } from '../errors/base.ts';
+import {
+  type AcmeProblemError,
+  type ProblemDocument,
+  problemToError,
+  sanitizeText,
+} from '../errors/problem.ts';
 import { backoffDelay } from '../internal/backoff.ts';
 import { type Clock, systemClock } from '../internal/clock.ts';
 import { type Logger, silentLogger } from '../internal/logger.ts';
@@ -9,7 +14,7 @@ import { parseLinkHeader } from './link-header.ts';
 import { NoncePool } from './nonce-pool.ts';
 import { parseProblemDocument, safeJsonParse } from './problem-document.ts';
 import { parseRetryAfter } from './retry-after.ts';
-import { type HttpResponse, HttpTransport, RETRYABLE_NETWORK_CODES, networkErrorCode } from './transport.ts';
+import { type HttpResponse, HttpTransport, networkErrorCode, RETRYABLE_NETWORK_CODES } from './transport.ts';
 import { checkAcmeUrl } from './url-policy.ts';
 import { parseDirectory } from './wire-parse.ts';
 import type { DirectoryWire } from './wire-types.ts';
@@ -104,7 +109,14 @@ export class AcmeHttp {
       });
     }
     const dir = parseDirectory(res.json(), this.directoryUrl);
-    for (const key of ['newNonce', 'newAccount', 'newOrder', 'revokeCert', 'keyChange', 'renewalInfo'] as const) {
+    for (const key of [
+      'newNonce',
+      'newAccount',
+      'newOrder',
+      'revokeCert',
+      'keyChange',
+      'renewalInfo',
+    ] as const) {
       const value = dir[key];
       if (value !== undefined) checkResourceUrl(value, key, this.directoryUrl);
     }
@@ -186,7 +198,8 @@ export class AcmeHttp {
         res = await send();
       } catch (err) {
         const code = networkErrorCode(err);
-        const retryable = err instanceof NetworkError && (code === undefined || RETRYABLE_NETWORK_CODES.has(code));
+        const retryable =
+          err instanceof NetworkError && (code === undefined || RETRYABLE_NETWORK_CODES.has(code));
         if (!retryable || attempt >= this.retry.attempts) throw err;
         const delay = this.#backoff(attempt);
         this.logger.debug({ method, url, attempt, delay, code }, 'connection failed, retrying');
@@ -200,7 +213,10 @@ export class AcmeHttp {
       const retryAfter = parseRetryAfter(headerValue(res.headers['retry-after']), this.clock.now());
       const delay = retryAfter ?? this.#backoff(attempt);
       if (delay > this.retry.maxRetryAfterMs) throw error;
-      this.logger.info({ method, url, status: res.status, attempt, delay }, 'server asked to retry later, waiting');
+      this.logger.info(
+        { method, url, status: res.status, attempt, delay },
+        'server asked to retry later, waiting',
+      );
       await this.clock.sleep(delay, signal);
     }
   }
@@ -234,10 +250,13 @@ function checkResourceUrl(value: string, name: string, directoryUrl: string): vo
   try {
     checkAcmeUrl(value, `directory resource ${name}`);
   } catch (cause) {
-    throw new BadServerResponseError(`the directory's ${name} URL ${value} is not usable (ACME needs https)`, {
-      url: directoryUrl,
-      cause,
-    });
+    throw new BadServerResponseError(
+      `the directory's ${name} URL ${value} is not usable (ACME needs https)`,
+      {
+        url: directoryUrl,
+        cause,
+      },
+    );
   }
 }
 
@@ -275,12 +294,21 @@ export function responseToError(res: HttpResponse, now: number): AcmekitError {
     problem = undefined;
   }
   if (problem) return problemToError(problem, details);
-  const snippet = sanitizeText(res.body.toString('utf8').replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim(), 200);
-  const synthetic =
-    res.status === 429 ? 'rateLimited' : res.status >= 500 ? 'serverInternal' : undefined;
+  const snippet = sanitizeText(
+    res.body
+      .toString('utf8')
+      .replace(/<[^>]*>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim(),
+    200,
+  );
+  const synthetic = res.status === 429 ? 'rateLimited' : res.status >= 500 ? 'serverInternal' : undefined;
   if (synthetic) {
     return problemToError(
-      { type: `urn:ietf:params:acme:error:${synthetic}`, detail: `HTTP ${res.status} without a problem document${snippet ? `: ${snippet}` : ''}` },
+      {
+        type: `urn:ietf:params:acme:error:${synthetic}`,
+        detail: `HTTP ${res.status} without a problem document${snippet ? `: ${snippet}` : ''}`,
+      },
       details,
     );
   }

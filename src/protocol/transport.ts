@@ -57,7 +57,8 @@ export class HttpTransport {
     this.userAgent = defaultUserAgent(opts.userAgent);
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
     this.#maxBodyBytes = opts.maxBodyBytes ?? 4 * 1024 * 1024;
-    const extra = opts.caBundle === undefined ? [] : Array.isArray(opts.caBundle) ? opts.caBundle : [opts.caBundle];
+    const extra =
+      opts.caBundle === undefined ? [] : Array.isArray(opts.caBundle) ? opts.caBundle : [opts.caBundle];
     const ca = extra.length > 0 ? [...rootCertificates, ...extra.map((c) => c.toString())] : undefined;
     this.#httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 8, ...(ca ? { ca } : {}) });
     this.#httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 8 });
@@ -108,17 +109,28 @@ export class HttpTransport {
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
           if (size > this.#maxBodyBytes) {
-            finish(new NetworkError(`${method} ${url}: response body exceeds ${this.#maxBodyBytes} bytes`, url));
+            finish(
+              new NetworkError(`${method} ${url}: response body exceeds ${this.#maxBodyBytes} bytes`, url),
+            );
             return;
           }
           chunks.push(chunk);
         });
         res.on('error', (err: NodeJS.ErrnoException) => {
-          finish(new NetworkError(`${method} ${url}: body broke off: ${err.code ?? err.message}`, url, { cause: err }));
+          finish(
+            new NetworkError(`${method} ${url}: body broke off: ${err.code ?? err.message}`, url, {
+              cause: err,
+            }),
+          );
         });
         res.on('aborted', () => finish(new NetworkError(`${method} ${url}: body broke off`, url)));
         res.on('end', () =>
-          finish(undefined, { url, status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+          finish(undefined, {
+            url,
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks),
+          }),
         );
       });
       req.end(opts.body);

@@ -22,7 +22,10 @@ export function checkAcmeUrl(raw: string, what: string): URL {
     throw new InvalidInputError(`${what} is not a URL: ${JSON.stringify(raw)}`, raw);
   }
   if (url.username || url.password) {
-    throw new InvalidInputError(`${what} must not contain credentials (user:password@)`, `${url.protocol}//${url.host}`);
+    throw new InvalidInputError(
+      `${what} must not contain credentials (user:password@)`,
+      `${url.protocol}//${url.host}`,
+    );
   }
   if (url.protocol === 'https:') return url;
   if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return url;

@@ -22,7 +22,8 @@ class Reader {
   constructor(value: unknown, what: string, url?: string) {
     this.#what = what;
     this.#url = url;
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw this.fail('is not a JSON object');
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw this.fail('is not a JSON object');
     this.#obj = value as Record<string, unknown>;
   }
   fail(problem: string): BadServerResponseError {
@@ -46,13 +47,15 @@ class Reader {
   }
   oneOf<T extends string>(key: string, allowed: readonly T[]): T {
     const v = this.str(key);
-    if (!(allowed as readonly string[]).includes(v)) throw this.fail(`has unknown ${key} ${JSON.stringify(v)}`);
+    if (!(allowed as readonly string[]).includes(v))
+      throw this.fail(`has unknown ${key} ${JSON.stringify(v)}`);
     return v as T;
   }
   strArray(key: string, optional = false): string[] | undefined {
     const v = this.#get(key);
     if (v === undefined && optional) return undefined;
-    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw this.fail(`has no list of strings "${key}"`);
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
+      throw this.fail(`has no list of strings "${key}"`);
     return v as string[];
   }
   raw(key: string): unknown {
@@ -76,7 +79,10 @@ function absolute(url: string, base: string, r: Reader, key: string): string {
 export function parseDirectory(json: unknown, url: string): DirectoryWire {
   const r = new Reader(json, 'directory', url);
   const meta = r.raw('meta');
-  const m = meta !== undefined && typeof meta === 'object' && meta !== null ? new Reader(meta, 'directory meta', url) : undefined;
+  const m =
+    meta !== undefined && typeof meta === 'object' && meta !== null
+      ? new Reader(meta, 'directory meta', url)
+      : undefined;
   const profilesRaw = m?.raw('profiles');
   let profiles: Record<string, string> | undefined;
   if (profilesRaw && typeof profilesRaw === 'object' && !Array.isArray(profilesRaw)) {
@@ -178,5 +184,8 @@ export function parseAuthorization(json: unknown, url: string): AuthorizationWir
 export function parseRenewalInfo(json: unknown, url: string): RenewalInfoWire {
   const r = new Reader(json, 'renewal info', url);
   const w = new Reader(r.raw('suggestedWindow'), 'renewal info suggestedWindow', url);
-  return { suggestedWindow: { start: w.str('start'), end: w.str('end') }, explanationURL: r.optStr('explanationURL') };
+  return {
+    suggestedWindow: { start: w.str('start'), end: w.str('end') },
+    explanationURL: r.optStr('explanationURL'),
+  };
 }

@@ -44,11 +44,14 @@ export class Http01ListenerSolver implements Solver {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': Buffer.byteLength(answer) });
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': Buffer.byteLength(answer),
+    });
     res.end(req.method === 'HEAD' ? undefined : answer);
   }
 
-  async present(ctx: ChallengeContext): Promise<void> {
+  async present(ctx: ChallengeContext, _signal?: AbortSignal): Promise<void> {
     this.#answers.set(ctx.challenge.token, ctx.challenge.keyAuthorization);
     await this.#listener.acquire().catch((err: unknown) => {
       this.#answers.delete(ctx.challenge.token);
@@ -56,7 +59,7 @@ export class Http01ListenerSolver implements Solver {
     });
   }
 
-  async cleanup(ctx: ChallengeContext): Promise<void> {
+  async cleanup(ctx: ChallengeContext, _signal?: AbortSignal): Promise<void> {
     let token: string;
     try {
       token = ctx.challenge.token;

@@ -1,6 +1,6 @@
 import { createSecureContext, createServer, type SecureContext } from 'node:tls';
 import type { ChallengeContext, Solver } from '../acme/solver.ts';
-import type { Identifier } from '../crypto/identifier.ts';
+import { type Identifier, ipToBytes } from '../crypto/identifier.ts';
 import { close, listen, SharedListener } from './listener.ts';
 
 export interface TlsAlpn01Options {
@@ -15,11 +15,8 @@ export const ACME_TLS_ALPN = 'acme-tls/1';
 export function tlsAlpnServerName(id: Identifier): string {
   if (id.type === 'dns') return id.value.toLowerCase();
   if (id.value.includes(':')) {
-    const full = id.value
-      .split('::')
-      .map((half) => half.split(':').filter(Boolean))
-      .reduce((head, tail) => [...head, ...Array(8 - head.length - tail.length).fill('0'), ...tail]);
-    const nibbles = full.map((g) => g.padStart(4, '0')).join('');
+    const bytes = ipToBytes(id.value) ?? Buffer.alloc(16);
+    const nibbles = bytes.toString('hex');
     return `${[...nibbles].reverse().join('.')}.ip6.arpa`;
   }
   return `${id.value.split('.').reverse().join('.')}.in-addr.arpa`;
@@ -58,7 +55,7 @@ export class TlsAlpn01ListenerSolver implements Solver {
     );
   }
 
-  async present(ctx: ChallengeContext): Promise<void> {
+  async present(ctx: ChallengeContext, _signal?: AbortSignal): Promise<void> {
     const { certPem, keyPem } = await ctx.challenge.tlsAlpnCertificate();
     const name = tlsAlpnServerName(ctx.identifier);
     this.#contexts.set(name, createSecureContext({ cert: certPem, key: keyPem }));
@@ -68,7 +65,7 @@ export class TlsAlpn01ListenerSolver implements Solver {
     });
   }
 
-  async cleanup(ctx: ChallengeContext): Promise<void> {
+  async cleanup(ctx: ChallengeContext, _signal?: AbortSignal): Promise<void> {
     if (!this.#contexts.delete(tlsAlpnServerName(ctx.identifier))) return;
     await this.#listener.release();
   }

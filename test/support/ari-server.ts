@@ -31,8 +31,8 @@
  * with freePort()), with a certificate from createTestCa(): clients trust `caBundle`, never Pebble's root.
  */
 import { X509Certificate } from 'node:crypto';
-import { rm, readFile } from 'node:fs/promises';
-import { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { readFile, rm } from 'node:fs/promises';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { Agent, createServer, request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { PebbleServer } from './pebble.ts';
@@ -129,7 +129,13 @@ export async function startAriServer(opts: { pebble: PebbleServer }): Promise<Ar
   let pebblePaths: { newNonce: string; newOrder: string } | undefined;
 
   type Upstream = { status: number; rawHeaders: string[]; body: Buffer };
-  const toPebble = (method: string, path: string, host: string, headers: OutgoingHttpHeaders, body?: Buffer) =>
+  const toPebble = (
+    method: string,
+    path: string,
+    host: string,
+    headers: OutgoingHttpHeaders,
+    body?: Buffer,
+  ) =>
     new Promise<Upstream>((resolve, reject) => {
       const req = request(
         {
@@ -191,7 +197,11 @@ export async function startAriServer(opts: { pebble: PebbleServer }): Promise<Ar
 
   const defaultRenewalInfo = (certId: string): Reply => {
     if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(certId)) {
-      return problem(400, 'malformed', `"${certId}" is not a certID (base64url(AKI keyIdentifier) "." base64url(serial))`);
+      return problem(
+        400,
+        'malformed',
+        `"${certId}" is not a certID (base64url(AKI keyIdentifier) "." base64url(serial))`,
+      );
     }
     const cert = certificates.get(certId);
     if (!cert) return problem(404, 'malformed', `no certificate with certID ${certId} was issued here`);
@@ -208,14 +218,22 @@ export async function startAriServer(opts: { pebble: PebbleServer }): Promise<Ar
     if (payload.profile !== undefined) {
       const profiles = config.profiles;
       if (typeof payload.profile !== 'string' || !profiles || !Object.hasOwn(profiles, payload.profile)) {
-        return problem(400, 'invalidProfile', `this server has no profile ${JSON.stringify(payload.profile)}`);
+        return problem(
+          400,
+          'invalidProfile',
+          `this server has no profile ${JSON.stringify(payload.profile)}`,
+        );
       }
     }
     if (payload.replaces !== undefined) {
       const id = payload.replaces;
       const cert = typeof id === 'string' ? certificates.get(id) : undefined;
       if (typeof id !== 'string' || !cert) {
-        return problem(400, 'malformed', `"replaces" names no certificate issued here: ${JSON.stringify(id)}`);
+        return problem(
+          400,
+          'malformed',
+          `"replaces" names no certificate issued here: ${JSON.stringify(id)}`,
+        );
       }
       if (cert.accountUrl !== kid) {
         return problem(403, 'unauthorized', `the certificate ${id} belongs to another account`);
@@ -282,7 +300,8 @@ export async function startAriServer(opts: { pebble: PebbleServer }): Promise<Ar
     }
 
     const forwarded: OutgoingHttpHeaders = {};
-    for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && k !== 'host') forwarded[k] = v;
+    for (const [k, v] of Object.entries(req.headers))
+      if (!HOP_BY_HOP.has(k) && k !== 'host') forwarded[k] = v;
     if (body.length > 0) forwarded['content-length'] = body.length;
     const up = await toPebble(method, path, host, forwarded, body.length > 0 ? body : undefined);
     const headers = new Map<string, string[]>();
@@ -308,11 +327,19 @@ export async function startAriServer(opts: { pebble: PebbleServer }): Promise<Ar
         if (extras.replaces) replaced.set(extras.replaces, location);
         const order = JSON.parse(up.body.toString('utf8')) as Record<string, unknown>;
         orderExtras.set(new URL(location, origin).pathname, extras);
-        if (typeof order.finalize === 'string') orderExtras.set(new URL(order.finalize, origin).pathname, extras);
+        if (typeof order.finalize === 'string')
+          orderExtras.set(new URL(order.finalize, origin).pathname, extras);
         out = Buffer.from(JSON.stringify({ ...order, ...extras }, null, 2));
       }
-    } else if (method === 'POST' && orderExtras.has(pathname) && contentType.includes('json') && up.status < 300) {
-      out = Buffer.from(JSON.stringify({ ...JSON.parse(up.body.toString('utf8')), ...orderExtras.get(pathname) }));
+    } else if (
+      method === 'POST' &&
+      orderExtras.has(pathname) &&
+      contentType.includes('json') &&
+      up.status < 300
+    ) {
+      out = Buffer.from(
+        JSON.stringify({ ...JSON.parse(up.body.toString('utf8')), ...orderExtras.get(pathname) }),
+      );
     } else if (contentType.startsWith('application/pem-certificate-chain') && up.status === 200) {
       const pem = up.body.toString('utf8');
       const leaf = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
@@ -362,7 +389,10 @@ export async function startAriServer(opts: { pebble: PebbleServer }): Promise<Ar
     replaced,
     newOrders: () =>
       requests.flatMap((r) =>
-        r.method === 'POST' && pebblePaths && new URL(r.path, origin).pathname === pebblePaths.newOrder && isObject(r.payload)
+        r.method === 'POST' &&
+        pebblePaths &&
+        new URL(r.path, origin).pathname === pebblePaths.newOrder &&
+        isObject(r.payload)
           ? [{ payload: r.payload, status: r.status, answeredBy: r.answeredBy }]
           : [],
       ),
@@ -416,7 +446,9 @@ function decodeJws(body: Buffer): { protected: Record<string, unknown>; payload:
     const header = JSON.parse(Buffer.from(jws.protected, 'base64url').toString('utf8')) as unknown;
     if (!isObject(header)) return undefined;
     const payload =
-      jws.payload === '' ? undefined : (JSON.parse(Buffer.from(jws.payload, 'base64url').toString('utf8')) as unknown);
+      jws.payload === ''
+        ? undefined
+        : (JSON.parse(Buffer.from(jws.payload, 'base64url').toString('utf8')) as unknown);
     return { protected: header, payload };
   } catch {
     return undefined;

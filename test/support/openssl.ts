@@ -7,7 +7,11 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /** Verifies leaf + intermediates against the given roots with the openssl CLI; resolves with its output. */
-export async function opensslVerify(opts: { leaf: string; intermediates: string; roots: string[] }): Promise<string> {
+export async function opensslVerify(opts: {
+  leaf: string;
+  intermediates: string;
+  roots: string[];
+}): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'acmekit-verify-'));
   try {
     await writeFile(join(dir, 'leaf.pem'), opts.leaf);

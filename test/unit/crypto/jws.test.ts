@@ -19,7 +19,8 @@ for (const alg of algs) {
       identity: { jwk: true },
       payload: { a: 1 },
     });
-    const { payload, protectedHeader } = await flattenedVerify(jws, createPublicKey(key));
+    const { payload, protectedHeader: header } = await flattenedVerify(jws, createPublicKey(key));
+    const protectedHeader = header!;
     assert.deepEqual(JSON.parse(Buffer.from(payload).toString()), { a: 1 });
     assert.equal(protectedHeader.alg, alg);
     assert.equal(protectedHeader.nonce, 'abc_-1');

@@ -10,7 +10,8 @@ test('docs/errors.md lists every error class with its code, and nothing else', a
 
   const actual = new Map<string, string>();
   for (const [name, value] of Object.entries(errors)) {
-    if (typeof value !== 'function' || !(value.prototype instanceof Error) || name === 'AcmekitError') continue;
+    if (typeof value !== 'function' || !(value.prototype instanceof Error) || name === 'AcmekitError')
+      continue;
     const instance =
       value.prototype instanceof errors.AcmeProblemError || value === errors.AcmeProblemError
         ? new (value as typeof errors.AcmeProblemError)({ type: 'urn:x' })
