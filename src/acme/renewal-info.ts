@@ -34,9 +34,9 @@ export async function fetchRenewalInfo(
   const info = parseRenewalInfo(res.json(), url);
   const windowStart = new Date(info.suggestedWindow.start);
   const windowEnd = new Date(info.suggestedWindow.end);
-  if (Number.isNaN(windowStart.getTime()) || Number.isNaN(windowEnd.getTime()) || windowEnd < windowStart) {
+  if (Number.isNaN(windowStart.getTime()) || Number.isNaN(windowEnd.getTime()) || windowEnd <= windowStart) {
     throw new BadServerResponseError(
-      'renewal info has an unusable suggestedWindow (unparsable, or end before start)',
+      'renewal info has an unusable suggestedWindow (unparsable, or end not after start)',
       {
         url,
       },

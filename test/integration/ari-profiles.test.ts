@@ -19,6 +19,7 @@ import {
   BadServerResponseError,
   Http01ListenerSolver,
   InvalidInputError,
+  MalformedError,
   type ObtainResult,
   UnauthorizedError,
 } from '../../src/index.ts';
@@ -114,6 +115,8 @@ test('ARI (emulated RFC 9773 server): renewalInfo uses the certificate id from A
   assert.equal(info.windowStart.getTime(), window.start.getTime());
   assert.equal(info.windowEnd.getTime(), window.end.getTime());
   assert.equal(info.explanationUrl, undefined);
+  // The whole chain (leaf first) names the same certificate.
+  assert.equal((await client.renewalInfo(issued.chain))?.certId, issuedCertId);
 });
 
 test('ARI (emulated RFC 9773 server): a serial with the high bit set keeps its 00 octet in the certificate id (openssl-made certificate: Pebble serials stay below 2^63)', async () => {
@@ -132,6 +135,12 @@ test('ARI (emulated RFC 9773 server): a serial with the high bit set keeps its 0
     const pem = await readFile(join(dir, 'cert.pem'), 'utf8');
     const expected = await opensslCertId(pem);
     assert.match(expected, /\.AIdlQyE$/); // 00 87 65 43 21
+    // The front never issued it: its default answer is a 404 problem, which reaches the caller as is.
+    await assert.rejects(
+      frontClient().renewalInfo(pem),
+      (err: unknown) => err instanceof MalformedError && err.status === 404,
+    );
+    ari.reset();
     const now = Date.now();
     ari.setRenewalInfo({
       status: 200,
