@@ -1,9 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { type Agent as AnyAgent, Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { AbortedError, NetworkError, TimeoutError } from '../errors/base.ts';
 import { defaultUserAgent } from '../internal/version.ts';
+import { createProxyAgent, proxyFor } from './proxy-agent.ts';
 
 export interface HttpResponse {
   readonly url: string;
@@ -21,6 +22,11 @@ export interface TransportOptions {
   maxBodyBytes?: number;
   /** Prepended to acmekit's own User-Agent. */
   userAgent?: string;
+  /**
+   * HTTP proxy URL (CONNECT tunnel) for requests to the CA, `false` for none. Default: HTTPS_PROXY /
+   * HTTP_PROXY / ALL_PROXY with NO_PROXY honoured.
+   */
+  proxy?: string | false;
 }
 
 export interface RequestOptions {
@@ -52,6 +58,9 @@ export class HttpTransport {
   readonly #maxBodyBytes: number;
   readonly #httpsAgent: HttpsAgent;
   readonly #httpAgent: HttpAgent;
+  readonly #ca: string[] | undefined;
+  readonly #proxy: string | false | undefined;
+  readonly #proxyAgents = new Map<string, Promise<AnyAgent>>();
 
   constructor(opts: TransportOptions = {}) {
     this.userAgent = defaultUserAgent(opts.userAgent);
@@ -60,12 +69,35 @@ export class HttpTransport {
     const extra =
       opts.caBundle === undefined ? [] : Array.isArray(opts.caBundle) ? opts.caBundle : [opts.caBundle];
     const ca = extra.length > 0 ? [...rootCertificates, ...extra.map((c) => c.toString())] : undefined;
+    this.#ca = ca;
+    this.#proxy = opts.proxy;
     this.#httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 8, ...(ca ? { ca } : {}) });
     this.#httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 8 });
   }
 
-  request(method: string, url: string, opts: RequestOptions = {}): Promise<HttpResponse> {
+  async request(method: string, url: string, opts: RequestOptions = {}): Promise<HttpResponse> {
     const target = new URL(url);
+    const isHttps = target.protocol === 'https:';
+    const proxy = await proxyFor(target, this.#proxy);
+    let agent: AnyAgent = isHttps ? this.#httpsAgent : this.#httpAgent;
+    if (proxy) {
+      let pending = this.#proxyAgents.get(proxy);
+      if (!pending) {
+        pending = createProxyAgent(proxy, this.#ca);
+        this.#proxyAgents.set(proxy, pending);
+      }
+      agent = await pending;
+    }
+    return this.#send(method, url, target, agent, opts);
+  }
+
+  #send(
+    method: string,
+    url: string,
+    target: URL,
+    agent: AnyAgent,
+    opts: RequestOptions,
+  ): Promise<HttpResponse> {
     const isHttps = target.protocol === 'https:';
     const send = isHttps ? httpsRequest : httpRequest;
     const headers: Record<string, string> = { 'user-agent': this.userAgent, ...opts.headers };
@@ -91,7 +123,9 @@ export class HttpTransport {
       const req = send(target, {
         method,
         headers,
-        agent: isHttps ? this.#httpsAgent : this.#httpAgent,
+        agent,
+        // Also per request: a proxy agent opens the inner TLS connection from these options.
+        ...(isHttps && this.#ca ? { ca: this.#ca } : {}),
       });
       const timer = setTimeout(
         () => finish(new TimeoutError(`${method} ${url}: no complete answer within ${this.#timeoutMs} ms`)),
@@ -101,7 +135,7 @@ export class HttpTransport {
       signal?.addEventListener('abort', onAbort, { once: true });
 
       req.on('error', (err: NodeJS.ErrnoException) => {
-        finish(new NetworkError(`${method} ${url} failed: ${err.code ?? err.message}`, url, { cause: err }));
+        finish(new NetworkError(describeNetworkError(method, url, err), url, { cause: err }));
       });
       req.on('response', (res) => {
         const chunks: Buffer[] = [];
@@ -141,7 +175,25 @@ export class HttpTransport {
   close(): void {
     this.#httpsAgent.destroy();
     this.#httpAgent.destroy();
+    for (const pending of this.#proxyAgents.values()) pending.then((a) => a.destroy()).catch(() => {});
   }
+}
+
+const TLS_TRUST_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+function describeNetworkError(method: string, url: string, err: NodeJS.ErrnoException): string {
+  const code = err.code ?? err.message;
+  if (TLS_TRUST_CODES.has(code)) {
+    return `${method} ${url}: the server's TLS certificate is not trusted (${code}); for a private or test CA, pass its root certificate as the CA bundle (caBundle, --ca-bundle, ACMEKIT_CA_BUNDLE)`;
+  }
+  return `${method} ${url} failed: ${code}`;
 }
 
 /** The errno-style code of a NetworkError's cause, when there is one. */

@@ -49,6 +49,8 @@ export interface RecordedRequest {
   readonly protected?: Record<string, unknown>;
   /** Decoded JWS payload of a POST; undefined for a POST-as-GET (empty payload). */
   readonly payload?: unknown;
+  /** The short problem type of an error answer ('badNonce', 'alreadyReplaced', ...). */
+  readonly problem?: string;
 }
 
 /** An answer the front sends by itself. `body` is JSON-encoded unless it is a string. */
@@ -92,7 +94,10 @@ export interface AriServer {
   readonly certificates: ReadonlyMap<string, IssuedCertificate>;
   /** certID → URL of the order that named it in "replaces". */
   readonly replaced: ReadonlyMap<string, string>;
-  /** newOrder requests (decoded), oldest first, with the status they got. */
+  /**
+   * newOrder requests (decoded), oldest first, with the status they got. Pebble's badNonce rejections
+   * (it rejects 5% of good nonces; the client signs again with a fresh one) are left out.
+   */
   newOrders(): { payload: Record<string, unknown>; status: number; answeredBy: 'pebble' | 'emulated' }[];
   /** Answer GET renewalInfo with this instead of the default; undefined falls back to the default. */
   setRenewalInfo(answer: ((certId: string) => Reply | undefined) | Reply | undefined): void;
@@ -258,14 +263,17 @@ export async function startAriServer(opts: { pebble: PebbleServer }): Promise<Ar
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);
     const jws = method === 'POST' ? decodeJws(body) : undefined;
-    const record = (status: number, answeredBy: RecordedRequest['answeredBy']) =>
+    const record = (status: number, answeredBy: RecordedRequest['answeredBy'], answer?: unknown) => {
+      const type = status >= 400 ? problemType(answer) : undefined;
       requests.push({
         method,
         path,
         status,
         answeredBy,
         ...(jws ? { protected: jws.protected, payload: jws.payload } : {}),
+        ...(type ? { problem: type } : {}),
       });
+    };
 
     // Emulated RFC 9773 §4: GET <renewalInfo>/<certID>, unauthenticated.
     const riPrefix = `${config.renewalInfoPath.replace(/\/$/, '')}/`;
@@ -276,7 +284,7 @@ export async function startAriServer(opts: { pebble: PebbleServer }): Promise<Ar
           ? (renewalInfoOverride?.(certId) ?? defaultRenewalInfo(certId))
           : problem(405, 'malformed', 'renewalInfo is fetched with GET');
       send(res, reply);
-      record(reply.status, 'emulated');
+      record(reply.status, 'emulated', reply.body);
       return;
     }
 
@@ -294,7 +302,7 @@ export async function startAriServer(opts: { pebble: PebbleServer }): Promise<Ar
           ...refusal.headers,
         };
         send(res, { ...refusal, headers });
-        record(refusal.status, 'emulated');
+        record(refusal.status, 'emulated', refusal.body);
         return;
       }
     }
@@ -353,7 +361,7 @@ export async function startAriServer(opts: { pebble: PebbleServer }): Promise<Ar
     outHeaders['content-length'] = out.length;
     res.writeHead(up.status, outHeaders);
     res.end(method === 'HEAD' ? undefined : out);
-    record(up.status, 'pebble');
+    record(up.status, 'pebble', up.body);
   };
 
   const server = createServer(
@@ -392,7 +400,8 @@ export async function startAriServer(opts: { pebble: PebbleServer }): Promise<Ar
         r.method === 'POST' &&
         pebblePaths &&
         new URL(r.path, origin).pathname === pebblePaths.newOrder &&
-        isObject(r.payload)
+        isObject(r.payload) &&
+        r.problem !== 'badNonce'
           ? [{ payload: r.payload, status: r.status, answeredBy: r.answeredBy }]
           : [],
       ),
@@ -432,6 +441,19 @@ export function defaultWindow(notBefore: Date, notAfter: Date): { start: Date; e
     start: new Date(notBefore.getTime() + life / 2),
     end: new Date(notBefore.getTime() + (life * 3) / 4),
   };
+}
+
+/** 'badNonce' for urn:ietf:params:acme:error:badNonce, from a problem document (object or JSON bytes). */
+function problemType(answer: unknown): string | undefined {
+  let doc = answer;
+  try {
+    if (Buffer.isBuffer(doc)) doc = JSON.parse(doc.toString('utf8'));
+    else if (typeof doc === 'string') doc = JSON.parse(doc);
+  } catch {
+    return undefined;
+  }
+  const type = isObject(doc) ? doc.type : undefined;
+  return typeof type === 'string' ? type.replace(/^urn:ietf:params:acme:error:/, '') : undefined;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { Agent, type Server, createServer, request } from 'node:https';
+import { Agent, createServer, request, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import type { PebbleServer } from './pebble.ts';
 
@@ -98,22 +98,30 @@ export interface ReplySpec {
   nonce?: boolean;
 }
 
-type HeaderEdit = string | string[] | ((current: string | string[] | undefined) => string | string[] | undefined);
+type HeaderEdit =
+  | string
+  | string[]
+  | ((current: string | string[] | undefined) => string | string[] | undefined);
 
-/** What to do with a matching request. Fields combine: stall, then reply/forward, then edits, then reset. */
+/**
+ * What to do with a matching request. Fields combine: stall, then reply/forward, then edits, then reset.
+ * An action with only edits (dropHeaders, setHeaders, mutateJson, status, reset 'after') is decided once
+ * Pebble has answered, and by default only for a successful answer (see FaultRule.ifStatus), so Pebble's
+ * own random badNonce answers pass through untouched and do not use the rule up.
+ */
 export interface FaultAction {
   /** Wait this long before answering or forwarding (Infinity: never, until the client leaves or the proxy stops). */
   stallMs?: number;
   /** Answer without asking Pebble. */
   reply?: ReplySpec | ((req: ProxyRequest) => ReplySpec);
-  /** Destroy the connection: 'before' Pebble sees the request, or 'after' Pebble answered (the work was done). */
+  /** Destroy the connection: 'before' Pebble sees the request, or 'after' Pebble answered (the work was done, the answer is lost). */
   reset?: 'before' | 'after';
   /** Remove these headers from the answer. */
   dropHeaders?: string[];
   /** Set (or with a function, rewrite; undefined removes) headers of the answer. */
   setHeaders?: Record<string, HeaderEdit>;
   /** Rewrite the JSON body: return the new value, or undefined to keep the (mutated) argument. */
-  mutateJson?: (json: any, req: ProxyRequest) => unknown;
+  mutateJson?(json: unknown, req: ProxyRequest): unknown;
   /** Change the status of the answer. */
   status?: number;
 }
@@ -131,6 +139,11 @@ export interface FaultRule {
   skip?: number;
   /** Then apply to this many; default every following one. */
   times?: number;
+  /**
+   * For edit-only actions: which of Pebble's answers the rule applies to. Default: status < 400, so the
+   * edit lands on the real answer, not on one of Pebble's random badNonce rejections.
+   */
+  ifStatus?: (status: number) => boolean;
   action: FaultAction | readonly FaultAction[];
 }
 
@@ -165,7 +178,8 @@ export interface FaultProxy {
 }
 
 export interface FaultProxyOptions {
-  target: Pick<PebbleServer, 'directoryUrl' | 'caBundle'> & Partial<Pick<PebbleServer, 'tlsCertPath' | 'tlsKeyPath'>>;
+  target: Pick<PebbleServer, 'directoryUrl' | 'caBundle'> &
+    Partial<Pick<PebbleServer, 'tlsCertPath' | 'tlsKeyPath'>>;
   /** Server certificate and key (PEM); default Pebble's own, from target.tlsCertPath/tlsKeyPath. */
   cert?: string;
   key?: string;
@@ -190,7 +204,11 @@ export function problemReply(
   status: number,
   type: string,
   detail: string,
-  opts: { headers?: Record<string, string | string[]>; extra?: Record<string, unknown>; nonce?: boolean } = {},
+  opts: {
+    headers?: Record<string, string | string[]>;
+    extra?: Record<string, unknown>;
+    nonce?: boolean;
+  } = {},
 ): FaultAction {
   return reply(
     status,
@@ -201,7 +219,11 @@ export function problemReply(
 }
 
 /** A problem document body; a short type gets the ACME prefix. */
-export function problem(type: string, detail: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function problem(
+  type: string,
+  detail: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return { type: type.includes(':') ? type : `urn:ietf:params:acme:error:${type}`, detail, ...extra };
 }
 
@@ -223,8 +245,10 @@ export function setHeader(name: string, value: HeaderEdit): FaultAction {
   return { setHeaders: { [name]: value } };
 }
 
-export function mutateJson(fn: (json: any, req: ProxyRequest) => unknown): FaultAction {
-  return { mutateJson: fn };
+export function mutateJson<T = Record<string, unknown>>(
+  fn: (json: T, req: ProxyRequest) => unknown,
+): FaultAction {
+  return { mutateJson: fn as (json: unknown, req: ProxyRequest) => unknown };
 }
 
 /** Several actions as one (later fields win; header edits and drops accumulate). */
@@ -241,7 +265,14 @@ export function combine(...actions: FaultAction[]): FaultAction {
 
 // ---------- the proxy ----------
 
-const DIRECTORY_KEYS = ['newNonce', 'newAccount', 'newOrder', 'revokeCert', 'keyChange', 'renewalInfo'] as const;
+const DIRECTORY_KEYS = [
+  'newNonce',
+  'newAccount',
+  'newOrder',
+  'revokeCert',
+  'keyChange',
+  'renewalInfo',
+] as const;
 
 // Pebble 2.4.0's URL layout for the objects it creates.
 const PATH_PREFIXES: readonly [string, Resource][] = [
@@ -334,7 +365,9 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+          );
           res.on('error', reject);
         },
       );
@@ -345,16 +378,30 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   const freshNonce = async (): Promise<string | undefined> => {
     const noncePath = [...directoryPaths].find(([, r]) => r === 'newNonce')?.[0] ?? '/nonce-plz';
     const res = await forward(
-      { seq: 0, method: 'HEAD', path: noncePath, resource: 'newNonce', headers: {}, body: Buffer.alloc(0), jws: undefined },
+      {
+        seq: 0,
+        method: 'HEAD',
+        path: noncePath,
+        resource: 'newNonce',
+        headers: {},
+        body: Buffer.alloc(0),
+        jws: undefined,
+      },
       target.host,
     );
     const n = res.headers['replay-nonce'];
     return Array.isArray(n) ? n[0] : n;
   };
 
-  const pickRule = (req: ProxyRequest): ActiveRule | undefined => {
+  /**
+   * The first armed rule of this phase that matches. 'before' rules (stall, reply, reset before) are
+   * decided when the request arrives; edit-only rules once Pebble answered with `status`.
+   */
+  const pickRule = (req: ProxyRequest, status?: number): ActiveRule | undefined => {
     for (const r of rules) {
       const { rule } = r;
+      if (isEditOnly(rule) !== (status !== undefined)) continue;
+      if (status !== undefined && !(rule.ifStatus ?? ((s: number) => s < 400))(status)) continue;
       if (rule.resource !== undefined) {
         const list: readonly Resource[] = typeof rule.resource === 'string' ? [rule.resource] : rule.resource;
         if (!list.includes(req.resource)) continue;
@@ -413,9 +460,8 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       gone.abort();
     });
 
-    const active = pickRule(req);
-    const actions = active ? (Array.isArray(active.rule.action) ? active.rule.action : [active.rule.action]) : [];
-    const action = combine(...(actions as FaultAction[]));
+    let active = pickRule(req);
+    let action = actionOf(active);
     if (active) entry.rule = active.name;
 
     if (action.stallMs !== undefined) {
@@ -461,6 +507,11 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
         };
       }
       if (req.resource === 'directory' && answer.status === 200) learnDirectory(answer.body);
+      if (!active) {
+        active = pickRule(req, answer.status);
+        action = actionOf(active);
+        if (active) entry.rule = active.name;
+      }
     }
 
     // Point everything at the proxy, then apply the rule's edits.
@@ -469,7 +520,8 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       else if (Array.isArray(value)) answer.headers[name] = value.map(rewrite);
     }
     const type = headerText(answer.headers['content-type']) ?? '';
-    if (/json|text|pem/i.test(type) || type === '') answer.body = Buffer.from(rewrite(answer.body.toString('utf8')));
+    if (/json|text|pem/i.test(type) || type === '')
+      answer.body = Buffer.from(rewrite(answer.body.toString('utf8')));
     if (action.mutateJson) {
       entry.faults.push('edit');
       const json = JSON.parse(answer.body.toString('utf8'));
@@ -547,7 +599,15 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   // Learn Pebble's resource paths up front, so the first newNonce is classified even before a directory fetch.
   try {
     const dir = await forward(
-      { seq: 0, method: 'GET', path: target.pathname, resource: 'directory', headers: {}, body: Buffer.alloc(0), jws: undefined },
+      {
+        seq: 0,
+        method: 'GET',
+        path: target.pathname,
+        resource: 'directory',
+        headers: {},
+        body: Buffer.alloc(0),
+        jws: undefined,
+      },
       target.host,
     );
     if (dir.status === 200) learnDirectory(dir.body);
@@ -562,7 +622,8 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     port,
     log,
     rule(rule) {
-      const name = rule.name ?? `${rule.resource === undefined ? 'any' : String(rule.resource)}#${++ruleCount}`;
+      const name =
+        rule.name ?? `${rule.resource === undefined ? 'any' : String(rule.resource)}#${++ruleCount}`;
       const active: ActiveRule = { rule, name, seen: 0, applied: 0 };
       rules.push(active);
       return {
@@ -586,7 +647,9 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       log.length = 0;
     },
     requests(resource, method) {
-      return log.filter((e) => e.resource === resource && (method === undefined || e.method === method.toUpperCase()));
+      return log.filter(
+        (e) => e.resource === resource && (method === undefined || e.method === method.toUpperCase()),
+      );
     },
     async idle() {
       while (pending.size > 0) await Promise.allSettled([...pending]);
@@ -604,6 +667,22 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   };
 }
 
+function actionOf(active: ActiveRule | undefined): FaultAction {
+  if (!active) return {};
+  const a = active.rule.action;
+  return combine(...(isActionList(a) ? a : [a]));
+}
+
+function isActionList(a: FaultAction | readonly FaultAction[]): a is readonly FaultAction[] {
+  return Array.isArray(a);
+}
+
+/** True when every action only edits Pebble's answer (so the rule is decided after Pebble answered). */
+function isEditOnly(rule: FaultRule): boolean {
+  const list = isActionList(rule.action) ? rule.action : [rule.action];
+  return list.every((a) => a.stallMs === undefined && a.reply === undefined && a.reset !== 'before');
+}
+
 function headerText(h: string | string[] | undefined): string | undefined {
   return Array.isArray(h) ? h[0] : h;
 }
@@ -613,9 +692,18 @@ export function decodeJws(body: Buffer): JwsInfo | undefined {
   try {
     const jws = JSON.parse(body.toString('utf8')) as { protected?: unknown };
     if (typeof jws.protected !== 'string') return undefined;
-    const header = JSON.parse(Buffer.from(jws.protected, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const header = JSON.parse(Buffer.from(jws.protected, 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
     const str = (k: string) => (typeof header[k] === 'string' ? (header[k] as string) : undefined);
-    return { nonce: str('nonce'), url: str('url'), kid: str('kid'), alg: str('alg'), hasJwk: header.jwk !== undefined };
+    return {
+      nonce: str('nonce'),
+      url: str('url'),
+      kid: str('kid'),
+      alg: str('alg'),
+      hasJwk: header.jwk !== undefined,
+    };
   } catch {
     return undefined;
   }
