@@ -447,6 +447,7 @@ interface Summary {
   statusErrors: number;
   wallMedian: number;
   wallP90: number;
+  wallMax: number;
   cpuMsPerIssuance: number;
   cpuMsMedian: number;
   successes: number;
@@ -486,6 +487,7 @@ function summarise(run: RunResult, log: Entry[]): Summary {
     statusErrors: entries.filter((e) => e.status >= 400 && !e.badNonce).length,
     wallMedian: median(run.wallMs),
     wallP90: percentile(run.wallMs, 0.9),
+    wallMax: Math.max(...run.wallMs),
     cpuMsPerIssuance: run.cpuMicros.reduce((sum, x) => sum + x, 0) / 1000 / Math.max(1, run.cpuMicros.length),
     cpuMsMedian: median(run.cpuMicros) / 1000,
     successes: run.successes,
@@ -550,6 +552,7 @@ function printTable(summaries: [Summary, Summary]): void {
     b.wallP90.toFixed(1),
     ratio(a.wallP90, b.wallP90),
   );
+  row('wall time per issuance, max (ms)', a.wallMax.toFixed(1), b.wallMax.toFixed(1), ratio(a.wallMax, b.wallMax));
   row(
     'client CPU per issuance, mean (ms)',
     a.cpuMsPerIssuance.toFixed(1),
