@@ -552,7 +552,12 @@ function printTable(summaries: [Summary, Summary]): void {
     b.wallP90.toFixed(1),
     ratio(a.wallP90, b.wallP90),
   );
-  row('wall time per issuance, max (ms)', a.wallMax.toFixed(1), b.wallMax.toFixed(1), ratio(a.wallMax, b.wallMax));
+  row(
+    'wall time per issuance, max (ms)',
+    a.wallMax.toFixed(1),
+    b.wallMax.toFixed(1),
+    ratio(a.wallMax, b.wallMax),
+  );
   row(
     'client CPU per issuance, mean (ms)',
     a.cpuMsPerIssuance.toFixed(1),

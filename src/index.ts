@@ -19,6 +19,13 @@ export { defaultPollPolicy, type PollPolicy } from './acme/polling.ts';
 export type { RenewalInfo } from './acme/renewal-info.ts';
 export { type RevocationReason, revocationReasons } from './acme/revocation.ts';
 export { type ChallengeContext, challengeFits, type Solver, type SolverType } from './acme/solver.ts';
+export {
+  ariCertificateId,
+  type ParsedCertificate,
+  parseCertificateChain,
+  verifyChainMatches,
+} from './crypto/certificate.ts';
+export { buildCsr, type ParsedCsr, parseCsr } from './crypto/csr.ts';
 export type { ExternalAccountBinding } from './crypto/eab.ts';
 export type { Identifier } from './crypto/identifier.ts';
 export { jwkThumbprint } from './crypto/jwk.ts';
@@ -32,7 +39,9 @@ export {
   importPrivateKey,
   keyTypeOf,
 } from './crypto/keys.ts';
+export { buildTlsAlpnCertificate } from './crypto/tls-alpn-cert.ts';
 export * from './errors/index.ts';
+export { writeFileAtomic } from './internal/atomic-write.ts';
 export type { Clock } from './internal/clock.ts';
 export type { Logger } from './internal/logger.ts';
 export { type CaPreset, caPresets, resolveDirectoryUrl } from './protocol/ca-presets.ts';
