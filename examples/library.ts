@@ -7,7 +7,14 @@
 
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { AccountCredentials, AcmeClient, exportPrivateKeyPem, generateKeyType } from '../src/index.ts';
+import {
+  AccountCredentials,
+  AcmeClient,
+  buildCsr,
+  exportPrivateKeyPem,
+  generateKeyType,
+  writeFileAtomic,
+} from '../src/index.ts';
 
 const names = process.argv.slice(2);
 const client = new AcmeClient(process.env.ACME_DIRECTORY ?? 'letsencrypt-staging');
