@@ -55,7 +55,7 @@ interface Entry {
 type ToChild = { type: 'mark'; id: number } | { type: 'log'; id: number };
 type FromChild =
   | { type: 'ready'; port: number }
-  | { type: 'mark'; id: number; count: number }
+  | { type: 'mark'; id: number; requests: number; connections: number }
   | { type: 'log'; id: number; log: Entry[] };
 
 // ---------------------------------------------------------------------------------------------
@@ -87,6 +87,7 @@ async function runProxyChild(): Promise<void> {
   const agent = new HttpsAgent({ keepAlive: true, ca, maxSockets: 32 });
   const directoryPaths = new Map<string, Kind>([[target.pathname, 'directory']]);
   const log: Entry[] = [];
+  let connections = 0;
   let origin = '';
 
   const classify = (path: string): Kind => {
@@ -199,13 +200,16 @@ async function runProxyChild(): Promise<void> {
   const server = createHttpsServer({ cert, key, keepAliveTimeout: 30_000 }, (inc, res) => {
     handle(inc, res).catch(() => res.destroy());
   });
+  server.on('secureConnection', () => {
+    connections++;
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   origin = `https://127.0.0.1:${port}`;
   process.on('message', (msg: ToChild) => {
     const reply: FromChild =
       msg.type === 'mark'
-        ? { type: 'mark', id: msg.id, count: log.length }
+        ? { type: 'mark', id: msg.id, requests: log.length, connections }
         : { type: 'log', id: msg.id, log };
     process.send?.(reply);
   });
@@ -252,7 +256,10 @@ async function startProxy(opts: { directoryUrl: string; caPath: string; certPath
   return {
     directoryUrl: `https://127.0.0.1:${port}${target.pathname}`,
     /** Number of requests seen so far (a boundary in the log). */
-    mark: async () => (await ask<Extract<FromChild, { type: 'mark' }>>('mark')).count,
+    mark: async (): Promise<Boundary> => {
+      const { requests, connections } = await ask<Extract<FromChild, { type: 'mark' }>>('mark');
+      return { requests, connections };
+    },
     log: async () => (await ask<Extract<FromChild, { type: 'log' }>>('log')).log,
     stop: async () => {
       process.off('exit', killChild);
@@ -271,7 +278,7 @@ async function startProxy(opts: { directoryUrl: string; caPath: string; certPath
 interface RunResult {
   name: string;
   /** Log indexes: [setupStart, loopStart, after issuance 1, ..., after issuance N]. */
-  marks: number[];
+  marks: Boundary[];
   wallMs: number[];
   /** process.cpuUsage() delta (user + system, µs) around each issuance call. */
   cpuMicros: number[];
@@ -279,7 +286,12 @@ interface RunResult {
   errors: string[];
 }
 
-type Mark = () => Promise<number>;
+/** Counts at one point in the proxy's life: requests logged and TLS connections accepted so far. */
+interface Boundary {
+  requests: number;
+  connections: number;
+}
+type Mark = () => Promise<Boundary>;
 
 interface RunOptions {
   directoryUrl: string;
@@ -443,6 +455,8 @@ interface Summary {
   byMethod: Map<Method, number>;
   perIssuance: number[];
   setupRequests: number;
+  /** TLS connections the client opened to the proxy during the loop. */
+  connections: number;
   badNonce: number;
   statusErrors: number;
   wallMedian: number;
@@ -463,8 +477,9 @@ function percentile(xs: number[], p: number): number {
 }
 
 function summarise(run: RunResult, log: Entry[]): Summary {
-  const [setupStart, loopStart] = run.marks as [number, number];
-  const entries = log.slice(loopStart, run.marks[run.marks.length - 1]);
+  const [setupStart, loopStart] = run.marks as [Boundary, Boundary];
+  const loopEnd = run.marks[run.marks.length - 1]!;
+  const entries = log.slice(loopStart.requests, loopEnd.requests);
   const byKindMethod = new Map<string, number>();
   const byKind = new Map<Kind, number>();
   const byMethod = new Map<Method, number>();
@@ -474,7 +489,7 @@ function summarise(run: RunResult, log: Entry[]): Summary {
     byKind.set(e.kind, (byKind.get(e.kind) ?? 0) + 1);
     byMethod.set(e.method, (byMethod.get(e.method) ?? 0) + 1);
   }
-  const perIssuance = run.marks.slice(2).map((end, i) => end - run.marks[i + 1]!);
+  const perIssuance = run.marks.slice(2).map((end, i) => end.requests - run.marks[i + 1]!.requests);
   return {
     name: run.name,
     n: run.wallMs.length,
@@ -482,7 +497,8 @@ function summarise(run: RunResult, log: Entry[]): Summary {
     byKind,
     byMethod,
     perIssuance,
-    setupRequests: loopStart - setupStart,
+    setupRequests: loopStart.requests - setupStart.requests,
+    connections: loopEnd.connections - loopStart.connections,
     badNonce: entries.filter((e) => e.badNonce).length,
     statusErrors: entries.filter((e) => e.status >= 400 && !e.badNonce).length,
     wallMedian: median(run.wallMs),
@@ -570,6 +586,7 @@ function printTable(summaries: [Summary, Summary]): void {
     b.cpuMsMedian.toFixed(1),
     ratio(a.cpuMsMedian, b.cpuMsMedian),
   );
+  row('TLS connections opened, total', String(a.connections), String(b.connections));
   row('successes', `${a.successes}/${a.n}`, `${b.successes}/${b.n}`);
   row('account setup requests (not counted)', String(a.setupRequests), String(b.setupRequests));
   console.log('');

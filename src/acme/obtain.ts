@@ -3,6 +3,7 @@ import type { Identifier } from '../crypto/identifier.ts';
 import { type CertificateKeyType, exportPrivateKeyPem, generateKeyType } from '../crypto/keys.ts';
 import { AuthorizationFailedError } from '../errors/authorization.ts';
 import { BadServerResponseError, InvalidInputError } from '../errors/base.ts';
+import { anySignal } from '../internal/abort.ts';
 import { caQuirks } from '../protocol/ca-presets.ts';
 import type { Account } from './account.ts';
 import type { Authorization } from './authorization.ts';
@@ -28,6 +29,8 @@ export interface ObtainOptions {
   preferredChain?: string;
   mustStaple?: boolean;
   signal?: AbortSignal;
+  /** Deadline for the whole flow; when it passes, the flow is aborted (cleanup still runs). */
+  timeoutMs?: number;
 }
 
 export interface ObtainResult {
@@ -186,8 +189,26 @@ async function solve(
 
 /** Order → challenges → finalize → download, cleaning up every challenge whatever happens. */
 export async function obtainCertificate(account: Account, opts: ObtainOptions): Promise<ObtainResult> {
+  if (opts.timeoutMs === undefined) return obtainWithin(account, opts, opts.signal);
+  // A ref'd timer, unlike AbortSignal.timeout: a stuck flow must not let the process exit silently.
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(new DOMException(`obtain ran past ${opts.timeoutMs} ms`, 'TimeoutError')),
+    opts.timeoutMs,
+  );
+  try {
+    return await obtainWithin(account, opts, anySignal(opts.signal, deadline.signal));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function obtainWithin(
+  account: Account,
+  opts: ObtainOptions,
+  signal: AbortSignal | undefined,
+): Promise<ObtainResult> {
   const { identifiers, csr } = await prepare(account, opts);
-  const { signal } = opts;
   // Start loading the ASN.1 code now; it is needed at finalize, after several round trips.
   const asn1 = import('../crypto/csr.ts');
   asn1.catch(() => {});

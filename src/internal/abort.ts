@@ -1,7 +1,15 @@
-import { AbortedError } from '../errors/base.ts';
+import { AbortedError, type AcmekitError, TimeoutError } from '../errors/base.ts';
+
+/** The error for a fired signal: TimeoutError when it was a deadline (AbortSignal.timeout), else AbortedError. */
+export function abortError(reason: unknown): AcmekitError {
+  if (reason instanceof Error && reason.name === 'TimeoutError') {
+    return new TimeoutError('the operation ran past its deadline', { cause: reason });
+  }
+  return new AbortedError(reason);
+}
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new AbortedError(signal.reason);
+  if (signal?.aborted) throw abortError(signal.reason);
 }
 
 /**
@@ -14,13 +22,13 @@ export function abortable<T>(
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     if (signal?.aborted) {
-      reject(new AbortedError(signal.reason));
+      reject(abortError(signal.reason));
       return;
     }
     let cancel: () => void = () => {};
     const onAbort = (): void => {
       cancel();
-      reject(new AbortedError(signal?.reason));
+      reject(abortError(signal?.reason));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     cancel = start(

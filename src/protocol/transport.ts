@@ -2,7 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { type Agent as AnyAgent, Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
-import { AbortedError, NetworkError, TimeoutError } from '../errors/base.ts';
+import { NetworkError, TimeoutError } from '../errors/base.ts';
+import { abortError } from '../internal/abort.ts';
 import { defaultUserAgent } from '../internal/version.ts';
 import { createProxyAgent, proxyFor } from './proxy-agent.ts';
 
@@ -106,7 +107,7 @@ export class HttpTransport {
 
     return new Promise<HttpResponse>((resolve, reject) => {
       if (signal?.aborted) {
-        reject(new AbortedError(signal.reason));
+        reject(abortError(signal.reason));
         return;
       }
       let settled = false;
@@ -131,7 +132,7 @@ export class HttpTransport {
         () => finish(new TimeoutError(`${method} ${url}: no complete answer within ${this.#timeoutMs} ms`)),
         this.#timeoutMs,
       );
-      const onAbort = (): void => finish(new AbortedError(signal?.reason));
+      const onAbort = (): void => finish(abortError(signal?.reason));
       signal?.addEventListener('abort', onAbort, { once: true });
 
       req.on('error', (err: NodeJS.ErrnoException) => {

@@ -11,6 +11,7 @@ import {
   InvalidInputError,
   type Solver,
   SolverError,
+  TimeoutError,
   TlsAlpn01ListenerSolver,
 } from '../../../src/index.ts';
 import { challtestsrvDnsSolver } from '../../support/dns01-challtestsrv-solver.ts';
@@ -160,4 +161,25 @@ test('orders with notBefore/notAfter are accepted and the order reflects them', 
   assert.match(challenge.dnsTxtValue, /^[A-Za-z0-9_-]{43}$/);
   await authzs[0]!.deactivate();
   assert.equal(authzs[0]!.status, 'deactivated');
+});
+
+test('a whole-flow deadline aborts a stuck solver with TimeoutError, and cleanup still runs', async () => {
+  let cleaned = 0;
+  const stuck: Solver = {
+    type: 'http-01',
+    present: (_ctx, signal) =>
+      new Promise((_resolve, reject) =>
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
+      ),
+    cleanup: async () => {
+      cleaned++;
+    },
+  };
+  const started = Date.now();
+  await assert.rejects(
+    account.obtain({ names: ['stuck.example.com'], solvers: [stuck], timeoutMs: 1500 }),
+    (err: unknown) => err instanceof TimeoutError || (err as Error).name === 'TimeoutError',
+  );
+  assert.ok(Date.now() - started < 10_000);
+  assert.equal(cleaned, 1);
 });
