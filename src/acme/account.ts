@@ -4,7 +4,7 @@ import { jwkThumbprint, publicJwk } from '../crypto/jwk.ts';
 import { signJws } from '../crypto/jws.ts';
 import { accountAlgorithm } from '../crypto/keys.ts';
 import { BadServerResponseError, InvalidInputError } from '../errors/base.ts';
-import { AcmeProblemError } from '../errors/problem.ts';
+import { AcmeProblemError, AlreadyReplacedError } from '../errors/problem.ts';
 import type { AcmeResponse } from '../protocol/signed-request.ts';
 import { parseAccount, parseOrder } from '../protocol/wire-parse.ts';
 import type { AccountStatus, AccountWire } from '../protocol/wire-types.ts';
@@ -149,7 +149,18 @@ export class Account {
     try {
       res = await this.request(dir.newOrder, payload, opts.signal);
     } catch (err) {
-      const refused = err instanceof AcmeProblemError && [400, 403, 409].includes(err.status ?? 0);
+      // Only problems that can be about `replaces` itself; invalidProfile, rejectedIdentifier... are final.
+      const unrelated = [
+        'invalidProfile',
+        'rejectedIdentifier',
+        'unsupportedIdentifier',
+        'rateLimited',
+        'caa',
+      ];
+      const refused =
+        err instanceof AcmeProblemError &&
+        (err instanceof AlreadyReplacedError ||
+          ([400, 403].includes(err.status ?? 0) && !unrelated.some((t) => err.type.endsWith(`:${t}`))));
       if (opts.replaces === undefined || !refused) throw err;
       this.client.logger.warn(
         { replaces: opts.replaces, problem: err.message },

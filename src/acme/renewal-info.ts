@@ -32,8 +32,8 @@ export async function fetchRenewalInfo(
   const url = `${dir.renewalInfo.replace(/\/$/, '')}/${certId}`;
   const res = await client.http.get(url, signal);
   const info = parseRenewalInfo(res.json(), url);
-  const windowStart = new Date(info.suggestedWindow.start);
-  const windowEnd = new Date(info.suggestedWindow.end);
+  const windowStart = parseRfc3339(info.suggestedWindow.start);
+  const windowEnd = parseRfc3339(info.suggestedWindow.end);
   if (Number.isNaN(windowStart.getTime()) || Number.isNaN(windowEnd.getTime()) || windowEnd <= windowStart) {
     throw new BadServerResponseError(
       'renewal info has an unusable suggestedWindow (unparsable, or end not after start)',
@@ -53,4 +53,10 @@ export async function fetchRenewalInfo(
     explanationUrl: explanation && /^https?:\/\//i.test(explanation) ? explanation : undefined,
     retryAfter: new Date(now + Math.min(MAX_RETRY_MS, Math.max(MIN_RETRY_MS, retryMs))),
   };
+}
+
+/** RFC 3339 date-time only (RFC 9773 §4.2); Date's own parser also takes "1" or bare dates. */
+function parseRfc3339(text: string): Date {
+  const ok = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(text);
+  return ok ? new Date(text) : new Date(Number.NaN);
 }
