@@ -5,8 +5,10 @@ import { clampDelay } from '../protocol/retry-after.ts';
 
 /** How to poll an order or authorization: quick first look, then exponential backoff with jitter. */
 export interface PollPolicy {
-  /** Delay before the first poll. Default 250 ms: validation often completes within a second. */
+  /** Delay before the first poll. Default 25 ms: a CA often finishes within milliseconds of the answer. */
   firstDelayMs: number;
+  /** Base of the exponential backoff after the first poll. Default 250 ms. */
+  backoffBaseMs: number;
   /** Longest delay between polls when the server gives no Retry-After. Default 10 s. */
   maxDelayMs: number;
   /** Retry-After values are clamped to [minRetryAfterMs, maxRetryAfterMs]. */
@@ -17,7 +19,8 @@ export interface PollPolicy {
 }
 
 export const defaultPollPolicy: PollPolicy = {
-  firstDelayMs: 250,
+  firstDelayMs: 25,
+  backoffBaseMs: 250,
   maxDelayMs: 10_000,
   minRetryAfterMs: 100,
   maxRetryAfterMs: 60_000,
@@ -53,8 +56,8 @@ export async function pollUntil<T>(
     delay =
       step.retryAfterMs !== undefined
         ? clampDelay(step.retryAfterMs, { minMs: policy.minRetryAfterMs, maxMs: policy.maxRetryAfterMs })
-        : backoffDelay(attempt + 1, {
-            baseMs: policy.firstDelayMs,
+        : backoffDelay(attempt, {
+            baseMs: policy.backoffBaseMs,
             maxMs: policy.maxDelayMs,
             random: opts.random ?? Math.random,
           });

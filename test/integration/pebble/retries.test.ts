@@ -102,6 +102,13 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   assert.fail('expected a rejection');
 }
 
+/** A signal the caller aborts after `ms` (an abort, not a deadline: AbortSignal.timeout gives TimeoutError). */
+function abortAfter(ms: number): AbortSignal {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(new Error('cancelled by the caller')), ms);
+  return controller.signal;
+}
+
 /** Waits (bounded) until `check` holds; for effects that reach the proxy a moment after the client moved on. */
 async function eventually(check: () => boolean, ms = 2000): Promise<void> {
   const end = Date.now() + ms;
@@ -618,6 +625,18 @@ test('B13: a per-request timeout fires on a stalled server', async (t) => {
   // The client hung up: the proxy sees the connection go instead of holding a socket for 10 s.
   await eventually(() => tries.every((e) => e.clientClosed));
   for (const e of tries) assert.ok(e.clientClosed, `connection of #${e.seq} closed by the client`);
+
+  // The whole flow has a deadline too (obtain timeoutMs), below the per-request one here.
+  const slow = new AcmeClient(proxy.directoryUrl, { caBundle: pebble.caBundle, timeoutMs: 30_000 });
+  t.after(() => slow.close());
+  const slowAccount = slow.account(account.toCredentials());
+  const flowStart = Date.now();
+  const flowErr = await rejection(
+    slowAccount.obtain({ names: [uniqueName('b13-flow')], solvers: [solver()], timeoutMs: 800 }),
+  );
+  assert.ok(flowErr instanceof TimeoutError, `got ${String(flowErr)}`);
+  const flowTook = Date.now() - flowStart;
+  assert.ok(flowTook >= 800 && flowTook < 2500, `the flow stopped at its deadline (${flowTook} ms)`);
 });
 
 test('an aborted signal stops the flow with AbortedError', async (t) => {
@@ -628,19 +647,22 @@ test('an aborted signal stops the flow with AbortedError', async (t) => {
   proxy.rule({ resource: 'newOrder', times: 1, action: stall(Number.POSITIVE_INFINITY) });
   let started = Date.now();
   const hanging = await rejection(
-    account.newOrder({ identifiers: [uniqueName('abort')], signal: AbortSignal.timeout(200) }),
+    account.newOrder({ identifiers: [uniqueName('abort')], signal: abortAfter(200) }),
   );
   assert.ok(hanging instanceof AbortedError, `got ${String(hanging)}`);
   assert.equal(hanging.code, 'ERR_ABORTED');
   assert.ok(Date.now() - started < 1500, 'stopped promptly');
+  const [stalled] = proxy.requests('newOrder');
   assert.equal(proxy.requests('newOrder').length, 1);
+  await eventually(() => stalled?.clientClosed === true);
+  assert.ok(stalled?.clientClosed, 'the aborted request closed its connection');
 
   // While waiting out a Retry-After.
   proxy.clearLog();
   proxy.rule({ resource: 'newOrder', times: 1, action: rateLimited('30') });
   started = Date.now();
   const waiting = await rejection(
-    account.newOrder({ identifiers: [uniqueName('abort-wait')], signal: AbortSignal.timeout(300) }),
+    account.newOrder({ identifiers: [uniqueName('abort-wait')], signal: abortAfter(300) }),
   );
   assert.ok(waiting instanceof AbortedError, `got ${String(waiting)}`);
   assert.ok(Date.now() - started < 1500, 'stopped promptly');
