@@ -5,7 +5,7 @@ import { clampDelay } from '../protocol/retry-after.ts';
 
 /** How to poll an order or authorization: quick first look, then exponential backoff with jitter. */
 export interface PollPolicy {
-  /** Delay before the first poll. Default 25 ms: a CA often finishes within milliseconds of the answer. */
+  /** Delay before the first poll. Default 10 ms: a CA may finish within milliseconds, and one early request is cheap. */
   firstDelayMs: number;
   /** Base of the exponential backoff after the first poll. Default 250 ms. */
   backoffBaseMs: number;
@@ -19,7 +19,7 @@ export interface PollPolicy {
 }
 
 export const defaultPollPolicy: PollPolicy = {
-  firstDelayMs: 25,
+  firstDelayMs: 10,
   backoffBaseMs: 250,
   maxDelayMs: 10_000,
   minRetryAfterMs: 100,

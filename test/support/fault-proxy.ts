@@ -71,7 +71,7 @@ export interface ProxyLogEntry {
   readonly jwsUrl: string | undefined;
   readonly kid: string | undefined;
   readonly userAgent: string | undefined;
-  /** Date.now() when the request arrived. */
+  /** Date.now() when the request head arrived (before its body was read). */
   readonly at: number;
   /** Status sent to the client; 0 when none was (connection reset, stalled until the client left). */
   status: number;
@@ -420,6 +420,8 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   const rewrite = (text: string): string => (origin ? text.split(targetOrigin).join(origin) : text);
 
   const handle = async (inc: IncomingMessage, out: ServerResponse): Promise<void> => {
+    // Arrival time: when the request head was parsed, before the body is read.
+    const at = Date.now();
     const chunks: Buffer[] = [];
     for await (const c of inc) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);
@@ -443,7 +445,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       jwsUrl: req.jws?.url,
       kid: req.jws?.kid,
       userAgent: headerText(inc.headers['user-agent']),
-      at: Date.now(),
+      at,
       status: 0,
       replayNonce: undefined,
       problemType: undefined,
