@@ -1,0 +1,60 @@
+/**
+ * Where acmekit keeps accounts, keys and certificates: bytes by key, plus leases so one process at a
+ * time renews a certificate. Implementations: file (lego's layout, the default), memory; PostgreSQL and
+ * Redis come with the cluster work. Every implementation runs the shared suite in test/contract/.
+ *
+ * Guarantees every Store MUST give:
+ * - Keys are relative paths of non-empty segments joined by "/" (e.g. "certificates/example.com.crt");
+ *   a key with "..", "." or empty segments, a leading "/", a backslash or NUL is refused with InvalidInputError.
+ * - `put` is atomic: a concurrent or later `get` sees the old bytes or the new bytes, never a mix, also
+ *   after a crash at any moment. `put` with `{ private: true }` stores the value readable by its owner only.
+ * - `get` of a missing key resolves undefined; `delete` of a missing key resolves (no error).
+ * - `list(prefix)` returns every stored key starting with prefix, sorted; temp files are never listed.
+ * - `lock(name, ttlMs)` waits until it holds the lease (polling, honouring the signal) and resolves with
+ *   a Lease whose `fence` is larger than that of every earlier grant of the same name. A lease not
+ *   renewed within ttlMs may be granted to someone else; a holder that died (process gone) frees it at once
+ *   where the backend can tell.
+ * - Every method honours its AbortSignal.
+ */
+export interface Store {
+  get(key: string, signal?: AbortSignal): Promise<Uint8Array | undefined>;
+  put(key: string, value: Uint8Array | string, opts?: PutOptions): Promise<void>;
+  delete(key: string, signal?: AbortSignal): Promise<void>;
+  list(prefix: string, signal?: AbortSignal): Promise<string[]>;
+  lock(name: string, opts: LockOptions): Promise<Lease>;
+}
+
+export interface PutOptions {
+  /** Secret material (private keys, account credentials): owner-only (file mode 0600). */
+  private?: boolean;
+  /** Refuse the write (FencedWriteError) unless this lease is still the newest grant. */
+  lease?: Lease;
+  signal?: AbortSignal;
+}
+
+export interface LockOptions {
+  /** A lease not renewed within this time may be taken over. */
+  ttlMs: number;
+  /** Give up waiting after this long (LockTimeoutError); default: wait until the signal fires. */
+  waitMs?: number;
+  signal?: AbortSignal;
+  /** Called once when the lock is held by someone else, with what is known about the holder. */
+  onWait?: (holder: LeaseHolder) => void;
+}
+
+export interface LeaseHolder {
+  owner: string;
+  pid?: number;
+  expiresAt: Date;
+}
+
+export interface Lease {
+  readonly name: string;
+  /** Grows with every grant of this name; writes under an older fence are refused. */
+  readonly fence: number;
+  readonly owner: string;
+  /** Extends the lease by its ttl; rejects (FencedWriteError) when it was lost meanwhile. */
+  renew(): Promise<void>;
+  /** Frees the lease; harmless when already lost or released. */
+  release(): Promise<void>;
+}
