@@ -31,6 +31,13 @@ export interface ObtainOptions {
   signal?: AbortSignal;
   /** Deadline for the whole flow; when it passes, the flow is aborted (cleanup still runs). */
   timeoutMs?: number;
+  /**
+   * An order an earlier, interrupted run created: it is continued when it is still usable (same
+   * identifiers; pending, ready, processing or valid), else a new order is made. Pass the same key too.
+   */
+  resumeOrderUrl?: string;
+  /** Called right after a new order exists, before any challenge: persist the URL to resume later. */
+  onOrderCreated?: (orderUrl: string) => Promise<void>;
 }
 
 export interface ObtainResult {
@@ -187,6 +194,31 @@ async function solve(
   }
 }
 
+/** The earlier order, when it can still lead to a certificate for exactly these identifiers. */
+async function resumeOrder(
+  account: Account,
+  url: string,
+  identifiers: readonly Identifier[],
+  signal: AbortSignal | undefined,
+): Promise<Order | undefined> {
+  try {
+    const order = await account.order(url, signal);
+    const usable = ['pending', 'ready', 'processing', 'valid'].includes(order.status);
+    const expired =
+      order.state.expires !== undefined && Date.parse(order.state.expires) <= account.client.clock.now();
+    if (usable && !expired && identifiersEqual(order.identifiers, [...identifiers])) {
+      account.client.logger.info({ order: url, status: order.status }, 'resuming an earlier order');
+      return order;
+    }
+  } catch (err) {
+    account.client.logger.info(
+      { order: url, error: String(err) },
+      'earlier order is gone; starting a new one',
+    );
+  }
+  return undefined;
+}
+
 /** Order → challenges → finalize → download, cleaning up every challenge whatever happens. */
 export async function obtainCertificate(account: Account, opts: ObtainOptions): Promise<ObtainResult> {
   if (opts.timeoutMs === undefined) return obtainWithin(account, opts, opts.signal);
@@ -219,14 +251,20 @@ async function obtainWithin(
       : generateKeyType(opts.key ?? 'ec256');
   keyPromise?.catch(() => {});
 
-  const order = await account.newOrder({
-    identifiers,
-    ...(opts.notBefore ? { notBefore: opts.notBefore } : {}),
-    ...(opts.notAfter ? { notAfter: opts.notAfter } : {}),
-    ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
-    ...(opts.replaces !== undefined ? { replaces: opts.replaces } : {}),
-    ...(signal ? { signal } : {}),
-  });
+  const resumed = opts.resumeOrderUrl
+    ? await resumeOrder(account, opts.resumeOrderUrl, identifiers, signal)
+    : undefined;
+  const order =
+    resumed ??
+    (await account.newOrder({
+      identifiers,
+      ...(opts.notBefore ? { notBefore: opts.notBefore } : {}),
+      ...(opts.notAfter ? { notAfter: opts.notAfter } : {}),
+      ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
+      ...(opts.replaces !== undefined ? { replaces: opts.replaces } : {}),
+      ...(signal ? { signal } : {}),
+    }));
+  if (!resumed) await opts.onOrderCreated?.(order.url);
   account.client.logger.info({ order: order.url, status: order.status }, 'order created');
   if (order.status === 'pending') await solve(account, order, signal, opts.solvers);
   if (order.status === 'invalid') throw await explainFailure(order, signal);

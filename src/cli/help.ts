@@ -1,0 +1,52 @@
+import { type FlagSpec, flags } from './flags.ts';
+
+const GROUPS: readonly [FlagSpec['group'], string][] = [
+  ['global', 'Account and CA'],
+  ['challenge', 'Challenges'],
+  ['obtain', 'Obtaining'],
+  ['renew', 'Renewing and hooks'],
+  ['revoke', 'Revoking'],
+  ['output', 'Output'],
+];
+
+function flagLine(f: FlagSpec): string {
+  const names = f.spellings.map((s) => (s.length === 1 ? `-${s}` : `--${s}`)).join(', ');
+  const left = `  ${names}${f.arg ? ` ${f.arg}` : ''}`;
+  const extras = [
+    f.default !== undefined ? `default ${String(f.default)}` : '',
+    f.env ? `env ${f.env.join(', ')}` : '',
+  ].filter(Boolean);
+  return `${left.padEnd(38)} ${f.help}${extras.length ? ` [${extras.join('; ')}]` : ''}`;
+}
+
+export function helpText(): string {
+  const sections = GROUPS.map(([group, title]) =>
+    [`${title}:`, ...flags.filter((f) => f.group === group).map(flagLine)].join('\n'),
+  );
+  return `acmekit: get and renew TLS certificates over ACME; speaks lego's v4 and v5 command lines.
+
+Usage:
+  acmekit [options] COMMAND [options]
+
+Commands:
+  run                      Obtain certificates for --domains, or renew them when due
+  renew                    Renew certificates when due (all stored ones when no --domains)
+  revoke                   Revoke the certificate for --domains
+  list                     List stored certificates with their next renewal time
+  certificates list|revoke The same, as lego v5 spells them
+  accounts list|register|keyrollover
+  dns list | dns help NAME DNS providers and their variables
+
+${sections.join('\n\n')}
+
+Examples:
+  acmekit --server letsencrypt-staging -a --email me@example.com --domains example.com --http run
+  acmekit --email me@example.com --domains example.com --http.webroot /var/www/html run
+  acmekit --email me@example.com --domains example.com --http renew --days 30 --renew-hook 'systemctl reload nginx'
+  acmekit run --email me@example.com -d example.com -d www.example.com --tls --renew-days 30 --deploy-hook ./reload.sh
+  acmekit list --json
+
+Exit codes: 0 ok (also when nothing was due), 1 failure, 2 bad usage, 3 CA refused, 4 some failed,
+5 hook failed (certificate kept), 6 locked by another acmekit. Details: docs/cli.md.
+`;
+}

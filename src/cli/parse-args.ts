@@ -1,0 +1,199 @@
+import { type FlagSpec, flagBySpelling, flags } from './flags.ts';
+import { UsageError } from './usage-error.ts';
+
+/** Commands and their subcommands; lego v4 (`run renew revoke list`) and v5 (`certificates …`, `accounts …`). */
+export const commandTree: Readonly<Record<string, readonly string[]>> = {
+  run: [],
+  renew: [],
+  revoke: [],
+  list: [],
+  certificates: ['list', 'revoke'],
+  accounts: ['list', 'register', 'keyrollover'],
+  dns: ['list', 'help'],
+  help: [],
+  version: [],
+};
+
+export type OptionValue = string | number | boolean | string[];
+
+export interface ParsedArgs {
+  /** e.g. ['run'] or ['certificates', 'list']; empty when none was given. */
+  command: string[];
+  /** Words after the command (e.g. `dns help cloudflare`). */
+  positional: string[];
+  options: Record<string, OptionValue>;
+  /** Where each option came from, for error messages: "--days", "env LEGO_EMAIL", "config". */
+  sources: Record<string, string>;
+}
+
+function convert(spec: FlagSpec, raw: string, from: string): OptionValue {
+  switch (spec.type) {
+    case 'boolean':
+      if (/^(true|1|yes)$/i.test(raw)) return true;
+      if (/^(false|0|no)$/i.test(raw)) return false;
+      throw new UsageError(`${from} takes true or false, not ${JSON.stringify(raw)}`);
+    case 'number': {
+      const n = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(n))
+        throw new UsageError(`${from} needs a number, not ${JSON.stringify(raw)}`);
+      return n;
+    }
+    case 'list':
+      // lego (urfave/cli string slices) splits a value on commas: -d a.com,b.com is two names.
+      return raw.split(',').map((s) => s.trim());
+    default:
+      return raw;
+  }
+}
+
+function closest(word: string): string | undefined {
+  let best: string | undefined;
+  let bestScore = Number.POSITIVE_INFINITY;
+  for (const f of flags) {
+    for (const s of f.spellings) {
+      if (s.length < 2) continue;
+      const score = editDistance(word, s);
+      if (score < bestScore) {
+        bestScore = score;
+        best = s;
+      }
+    }
+  }
+  return bestScore <= 3 ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
+
+/**
+ * Reads argv in either lego dialect: options may come before the command (v4) or after it (v5).
+ * The same option given by two spellings with different values (--days 30 --renew-days 7) is an error.
+ */
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const out: ParsedArgs = { command: [], positional: [], options: {}, sources: {} };
+  const set = (spec: FlagSpec, value: OptionValue, from: string): void => {
+    const prev = out.sources[spec.name];
+    if (spec.type === 'list') {
+      const list = (out.options[spec.name] as string[] | undefined) ?? [];
+      out.options[spec.name] = [...list, ...(value as string[])];
+      out.sources[spec.name] = prev ?? from;
+      return;
+    }
+    if (prev !== undefined && prev !== from && out.options[spec.name] !== value) {
+      throw new UsageError(
+        `${prev} ${String(out.options[spec.name])} and ${from} ${String(value)} set the same option differently; keep one`,
+      );
+    }
+    out.options[spec.name] = value;
+    out.sources[spec.name] = from;
+  };
+
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (token === '--') {
+      out.positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (token.startsWith('-') && token !== '-') {
+      const long = token.startsWith('--');
+      const body = token.slice(long ? 2 : 1);
+      const eq = body.indexOf('=');
+      const name = eq >= 0 ? body.slice(0, eq) : body;
+      const spec = flagBySpelling(name);
+      const from = `${long ? '--' : '-'}${name}`;
+      if (!spec || (!long && name.length !== 1) || (long && name.length === 1)) {
+        const hint = closest(name);
+        throw new UsageError(
+          `unknown option ${from}${hint ? `; did you mean --${hint}?` : ''} (acmekit --help lists them)`,
+        );
+      }
+      if (spec.type === 'boolean') {
+        set(spec, eq >= 0 ? convert(spec, body.slice(eq + 1), from) : true, from);
+        continue;
+      }
+      let raw: string | undefined = eq >= 0 ? body.slice(eq + 1) : argv[i + 1];
+      if (eq < 0) {
+        if (raw === undefined || (raw.startsWith('-') && raw.length > 1 && spec.type !== 'number')) {
+          throw new UsageError(`${from} needs a value${spec.arg ? ` (${spec.arg})` : ''}`);
+        }
+        i++;
+      }
+      raw ??= '';
+      set(spec, convert(spec, raw, from), from);
+      continue;
+    }
+    const parent = out.command[0];
+    if (parent === undefined && Object.hasOwn(commandTree, token)) out.command.push(token);
+    else if (
+      parent !== undefined &&
+      out.command.length === 1 &&
+      (commandTree[parent] ?? []).includes(token)
+    ) {
+      out.command.push(token);
+    } else if (parent === undefined) {
+      throw new UsageError(
+        `unknown command ${JSON.stringify(token)}; commands: ${Object.keys(commandTree).join(', ')}`,
+      );
+    } else out.positional.push(token);
+  }
+  return out;
+}
+
+/** Fills options not given on the command line from environment variables (ours first, then lego's). */
+export function applyEnvironment(parsed: ParsedArgs, env: NodeJS.ProcessEnv): void {
+  for (const spec of flags) {
+    if (Object.hasOwn(parsed.options, spec.name) || !spec.env) continue;
+    for (const name of spec.env) {
+      const raw = env[name];
+      if (raw === undefined || raw === '') continue;
+      parsed.options[spec.name] = convert(spec, raw.trim(), `environment variable ${name}`);
+      parsed.sources[spec.name] = `environment variable ${name}`;
+      break;
+    }
+  }
+}
+
+/** Fills what is still unset from a config object (already parsed YAML); unknown keys are errors. */
+export function applyConfig(parsed: ParsedArgs, config: Record<string, unknown>, file: string): void {
+  for (const [key, value] of Object.entries(config)) {
+    const spec = flags.find((f) => f.name === key);
+    if (!spec || spec.name === 'config') {
+      throw new UsageError(`${file}: unknown setting ${JSON.stringify(key)} (see docs/config.schema.json)`);
+    }
+    if (Object.hasOwn(parsed.options, key)) continue;
+    const from = `${file}: ${key}`;
+    if (spec.type === 'list') {
+      const list = Array.isArray(value) ? value : [value];
+      if (!list.every((v) => typeof v === 'string'))
+        throw new UsageError(`${from} must be a list of strings`);
+      parsed.options[key] = list as string[];
+    } else if (typeof value === spec.type) {
+      parsed.options[key] = value as OptionValue;
+    } else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+      parsed.options[key] = convert(spec, String(value), from);
+    } else {
+      throw new UsageError(`${from} must be a ${spec.type}`);
+    }
+    parsed.sources[key] = from;
+  }
+}
+
+/** Defaults for what nobody set. */
+export function applyDefaults(parsed: ParsedArgs): void {
+  for (const spec of flags) {
+    if (!Object.hasOwn(parsed.options, spec.name) && spec.default !== undefined) {
+      parsed.options[spec.name] = spec.default;
+    }
+  }
+}
