@@ -48,7 +48,7 @@ const FAST_RETRY = { backoffBaseMs: 50, backoffMaxMs: 200 };
  */
 const SLACK_MS = 15;
 const HTML_500 =
-  '<html><head><title>502 Bad Gateway</title></head><body><h1>Internal Server Error</h1></body></html>';
+  '<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server Error</h1></body></html>';
 
 let pebble: PebbleServer;
 before(async () => {
@@ -358,9 +358,6 @@ test('B4: an error answer without Replay-Nonce reports the real error, and the n
   assert.ok(err instanceof Error && 'code' in err);
   assert.equal(err.code, 'ERR_ACME_UNAUTHORIZED');
   assert.match(err.message, /may not order this name/);
-
-  const afterError = since(proxy, mark).map((e) => e.resource);
-  assert.deepEqual(afterError.slice(0, 1), ['newOrder']);
 
   // A real Pebble answer (201) with its Replay-Nonce removed: the next POST asks newNonce first.
   const drop = proxy.rule({

@@ -1,0 +1,53 @@
+import { generateAccountKey } from '../../crypto/keys.ts';
+import { accountKeys } from '../../storage/key-layout.ts';
+import { decodeLegoAccount, encodeAccountKeyPem } from '../../storage/lego-account-file.ts';
+import { accountFor, type CommandEnv, makeClient, makeStore, type Options } from '../context.ts';
+import { exitCodes } from '../exit-codes.ts';
+
+/** `accounts list|register|keyrollover` (lego v5; v4 had `list --accounts`). */
+export async function accountsCommand(
+  o: Options,
+  ctx: CommandEnv,
+  sub: 'list' | 'register' | 'keyrollover',
+): Promise<number> {
+  const { out } = ctx;
+  const store = makeStore(o, out);
+  if (sub === 'list') {
+    const keys = (await store.list('accounts/')).filter((k) => k.endsWith('/account.json'));
+    const accounts = [];
+    for (const key of keys) {
+      const bytes = await store.get(key);
+      if (!bytes) continue;
+      const a = decodeLegoAccount(bytes, key);
+      accounts.push({ email: a.email, url: a.accountUrl, file: key });
+      out.line(`${a.email || '(no email)'}: ${a.accountUrl} (${key})`);
+    }
+    if (accounts.length === 0) out.line('no accounts in this --path');
+    out.document({ ok: true, accounts });
+    return exitCodes.ok;
+  }
+  const client = await makeClient(o, out);
+  try {
+    const account = await accountFor(o, client, store, true);
+    if (sub === 'register') {
+      out.line(`account ${account.url} ready`);
+      out.document({
+        ok: true,
+        account: { url: account.url, status: account.status, contact: account.contact },
+      });
+      return exitCodes.ok;
+    }
+    const newKey = await generateAccountKey('ES256');
+    const keyFile = accountKeys(client.directoryUrl, o.str('email') ?? '').privateKey;
+    // Save the new key before the CA switches to it, so a crash in between cannot lose the account.
+    await store.put(`${keyFile}.next`, encodeAccountKeyPem(newKey), { private: true });
+    await account.rolloverKey(newKey);
+    await store.put(keyFile, encodeAccountKeyPem(newKey), { private: true });
+    await store.delete(`${keyFile}.next`);
+    out.line(`account ${account.url}: key rolled over`);
+    out.document({ ok: true, account: { url: account.url } });
+    return exitCodes.ok;
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,32 @@
+import { type CommandEnv, Options } from '../context.ts';
+import type { ParsedArgs } from '../parse-args.ts';
+import { UsageError } from '../usage-error.ts';
+
+/** Maps both dialects' command words to one implementation each, loaded only when used. */
+export async function runCommand(parsed: ParsedArgs, ctx: CommandEnv): Promise<number> {
+  const o = new Options(parsed);
+  const [first, second] = parsed.command;
+  switch (first) {
+    case 'run':
+      return (await import('./obtain.ts')).obtainCommand(o, ctx, 'run');
+    case 'renew':
+      return (await import('./obtain.ts')).obtainCommand(o, ctx, 'renew');
+    case 'revoke':
+      return (await import('./revoke.ts')).revokeCommand(o, ctx);
+    case 'list':
+      return (await import('./list.ts')).listCommand(o, ctx);
+    case 'certificates':
+      if (second === 'list') return (await import('./list.ts')).listCommand(o, ctx);
+      if (second === 'revoke') return (await import('./revoke.ts')).revokeCommand(o, ctx);
+      throw new UsageError('certificates needs a subcommand: list or revoke');
+    case 'accounts':
+      if (second === 'list' || second === 'register' || second === 'keyrollover') {
+        return (await import('./accounts.ts')).accountsCommand(o, ctx, second);
+      }
+      throw new UsageError('accounts needs a subcommand: list, register or keyrollover');
+    case 'dns':
+      throw new UsageError('DNS providers are not available in this version yet');
+    default:
+      throw new UsageError(`unknown command ${String(first)}`);
+  }
+}

@@ -1,0 +1,288 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Account } from '../../acme/account.ts';
+import { checkChallengeTypes, normalizeIdentifiers } from '../../acme/identifiers.ts';
+import type { Solver } from '../../acme/solver.ts';
+import { InvalidInputError } from '../../errors/base.ts';
+import { systemClock } from '../../internal/clock.ts';
+import { certificateFileKeys, listRecords, readRecord } from '../../lifecycle/certificate-files.ts';
+import type { CertificateRecord, ChallengeRecord } from '../../lifecycle/certificate-record.ts';
+import { decideRenewal } from '../../lifecycle/decide.ts';
+import { hookEnvironment, runHook } from '../../lifecycle/hooks.ts';
+import { obtainAndSave, recordFailure } from '../../lifecycle/obtain-and-save.ts';
+import {
+  accountFor,
+  type CommandEnv,
+  keyTypeOption,
+  makeClient,
+  makeStore,
+  type Options,
+  solversFor,
+  solversFromRecord,
+} from '../context.ts';
+import { exitCodeFor, exitCodes } from '../exit-codes.ts';
+import { UsageError } from '../usage-error.ts';
+
+interface Target {
+  names: string[];
+  csr?: Uint8Array;
+  record?: CertificateRecord;
+}
+
+interface Outcome {
+  domain: string;
+  names: string[];
+  status: 'obtained' | 'renewed' | 'not-due' | 'failed' | 'backoff';
+  notAfter?: string;
+  renewAt?: string;
+  reason?: string;
+  files?: Record<string, string>;
+  error?: { code: string; message: string };
+  hookError?: string;
+}
+
+async function readCsr(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    throw new UsageError(`cannot read --csr ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+async function targetsFrom(
+  o: Options,
+  store: ReturnType<typeof makeStore>,
+  mode: 'run' | 'renew',
+): Promise<Target[]> {
+  const domains = o.list('domains');
+  const csrPath = o.str('csr');
+  if (domains.length > 0 || csrPath) {
+    const csr = csrPath ? await readCsr(csrPath) : undefined;
+    let names = domains.length > 0 ? normalizeIdentifiers(domains).map((i) => i.value) : [];
+    if (csr) {
+      const { parseCsr } = await import('../../crypto/csr.ts');
+      const parsed = await parseCsr(csr);
+      const csrNames = normalizeIdentifiers(parsed.identifiers).map((i) => i.value);
+      if (names.length > 0 && [...names].sort().join() !== [...csrNames].sort().join()) {
+        throw new UsageError(
+          `--csr names (${csrNames.join(', ')}) differ from --domains (${names.join(', ')})`,
+        );
+      }
+      names = names.length > 0 ? names : csrNames;
+    }
+    const record = await readRecord(store, names[0]!);
+    return [{ names, ...(csr ? { csr } : {}), ...(record ? { record } : {}) }];
+  }
+  if (mode === 'run')
+    throw new UsageError('run needs --domains (or --csr): the names to put in the certificate');
+  const records = await listRecords(store);
+  return records.map((record) => ({ names: record.acmekit?.identifiers ?? [record.domain], record }));
+}
+
+/** `run` (lego v5: obtain, or renew when due) and `renew` (renew what is due). */
+export async function obtainCommand(o: Options, ctx: CommandEnv, mode: 'run' | 'renew'): Promise<number> {
+  const { out } = ctx;
+  const dryRun = o.bool('dryRun');
+  const keyType = keyTypeOption(o);
+  const renewDays = o.num('renewDays');
+  if (renewDays !== undefined && (!Number.isInteger(renewDays) || renewDays < 1)) {
+    throw new UsageError(
+      `--days/--renew-days must be a whole number of days of at least 1, not ${renewDays}`,
+    );
+  }
+  const chosen = await solversFor(o);
+  const store = dryRun
+    ? new (await import('../../storage/memory-store.ts')).MemoryStore()
+    : makeStore(o, out);
+  const targets = await targetsFrom(o, dryRun ? makeStore(o, out) : store, mode);
+  if (chosen)
+    for (const t of targets)
+      checkChallengeTypes(
+        normalizeIdentifiers(t.names),
+        chosen.solvers.map((s) => s.type),
+      );
+  if (mode === 'run' && !chosen) {
+    throw new UsageError('choose how to prove control of the names: --http, --http.webroot DIR or --tls');
+  }
+  if (o.bool('mustStaple'))
+    out.warn("Let's Encrypt no longer issues must-staple certificates; other CAs may");
+
+  const client = await makeClient(o, out);
+  const clock = systemClock;
+  const outcomes: Outcome[] = [];
+  const due: { target: Target; replaces?: string }[] = [];
+  try {
+    for (const target of targets) {
+      const domain = target.names[0]!;
+      const state =
+        target.record && !o.bool('force')
+          ? await decideRenewal({
+              store,
+              record: target.record,
+              client: o.bool('ariDisable') ? undefined : client,
+              renewDays,
+              clock,
+            }).catch((err: unknown) => {
+              if (err instanceof InvalidInputError) throw new UsageError(err.message);
+              throw err;
+            })
+          : undefined;
+      if (state && !state.decision.due) {
+        const status = state.decision.source === 'backoff' ? 'backoff' : 'not-due';
+        outcomes.push({
+          domain,
+          names: target.names,
+          status,
+          notAfter: state.notAfter.toISOString(),
+          renewAt: state.decision.renewAt.toISOString(),
+          reason: state.decision.reason,
+        });
+        out.line(
+          `${domain}: not due until ${state.decision.renewAt.toISOString()} (${state.decision.reason})`,
+        );
+        continue;
+      }
+      const replaces = state?.ari?.certId;
+      due.push({ target, ...(replaces ? { replaces } : {}) });
+    }
+    if (due.length === 0) {
+      out.document({ ok: true, certificates: outcomes });
+      return exitCodes.ok;
+    }
+    if (mode === 'renew' && !process.stdout.isTTY && !o.bool('noRandomSleep') && !dryRun) {
+      // Spread cron runs over 8 minutes so a whole fleet does not hit the CA at once (as lego and certbot do).
+      const ms = Math.floor(Math.random() * 8 * 60_000);
+      out.line(`waiting ${Math.round(ms / 1000)} s before renewing (--no-random-sleep skips this)`);
+      await clock.sleep(ms);
+    }
+    const runHooks = !dryRun || o.bool('runHooks');
+    const hookTimeoutMs = (o.num('hookTimeout') ?? 300) * 1000;
+    const preHook = o.str('preHook');
+    if (preHook && runHooks) await runCheckedHook(preHook, 'pre-hook', {}, hookTimeoutMs);
+
+    const account: Account = await accountFor(o, client, store, true);
+    const root = resolve(o.str('path') ?? './.lego');
+    const renewed: string[] = [];
+    for (const { target, replaces } of due) {
+      const domain = target.names[0]!;
+      try {
+        const { solvers, challenge } = chosen ?? (await replay(target.record));
+        const saved = await obtainAndSave(store, account, {
+          names: target.names,
+          solvers,
+          challenge,
+          keyType:
+            (target.record?.acmekit?.keyType as typeof keyType | undefined) && !o.sources.keyType
+              ? (target.record!.acmekit!.keyType as typeof keyType)
+              : keyType,
+          ...(target.csr ? { csr: target.csr } : {}),
+          reuseKey: o.bool('reuseKey'),
+          ...profileOptions(o, target.record),
+          ...(replaces ? { replaces } : {}),
+          noBundle: o.bool('noBundle'),
+          pem: o.bool('pem'),
+          server: client.directoryUrl,
+          ...(o.str('email') ? { email: o.str('email')! } : {}),
+        });
+        const files = Object.fromEntries(Object.entries(saved.files).map(([k, v]) => [k, resolve(root, v)]));
+        const outcome: Outcome = {
+          domain,
+          names: target.names,
+          status: target.record ? 'renewed' : 'obtained',
+          notAfter: saved.result.notAfter.toISOString(),
+          files: dryRun ? {} : files,
+        };
+        out.line(
+          `${domain}: ${outcome.status}, valid until ${outcome.notAfter}${dryRun ? ' (dry run, not saved)' : ` → ${files.certificate}`}`,
+        );
+        renewed.push(domain);
+        const deployHook = o.str('deployHook');
+        if (deployHook && runHooks) {
+          const paths = certificateFileKeys(domain);
+          const env = hookEnvironment({
+            domain,
+            certPath: resolve(root, paths.crt),
+            keyPath: resolve(root, paths.key),
+            issuerPath: resolve(root, paths.issuer),
+            fullchainPath: resolve(root, paths.crt),
+            ...(o.bool('pem') ? { pemPath: resolve(root, paths.pem) } : {}),
+            renewedDomains: target.names,
+          });
+          try {
+            await runCheckedHook(deployHook, 'deploy hook', env, hookTimeoutMs);
+          } catch (err) {
+            outcome.hookError = (err as Error).message;
+            out.error(`${domain}: the certificate was saved, but ${(err as Error).message}`);
+          }
+        }
+        outcomes.push(outcome);
+      } catch (err) {
+        if (err instanceof UsageError) throw err;
+        if (!dryRun) await recordFailure(store, domain, err).catch(() => {});
+        const message = (err as { describe?: () => string }).describe?.call(err) ?? (err as Error).message;
+        out.error(`${domain}: failed: ${message}`);
+        outcomes.push({
+          domain,
+          names: target.names,
+          status: 'failed',
+          error: { code: (err as { code?: string }).code ?? 'ERR_UNKNOWN', message: (err as Error).message },
+        });
+        if (due.length === 1) {
+          out.document({ ok: false, certificates: outcomes });
+          return exitCodeFor(err);
+        }
+      }
+    }
+    const postHook = o.str('postHook');
+    if (postHook && runHooks) {
+      await runCheckedHook(
+        postHook,
+        'post-hook',
+        { ACMEKIT_RENEWED_DOMAINS: renewed.join(' ') },
+        hookTimeoutMs,
+      ).catch((err: Error) => {
+        outcomes.push({ domain: '', names: [], status: 'failed', hookError: err.message });
+        out.error(err.message);
+      });
+    }
+    const failed = outcomes.filter((x) => x.status === 'failed').length;
+    const hookFailed = outcomes.some((x) => x.hookError);
+    out.document({ ok: failed === 0 && !hookFailed, certificates: outcomes });
+    if (failed > 0) return exitCodes.someFailed;
+    return hookFailed ? exitCodes.hookFailed : exitCodes.ok;
+  } finally {
+    client.close();
+  }
+}
+
+function profileOptions(o: Options, record: CertificateRecord | undefined) {
+  const a = record?.acmekit;
+  const profile = o.str('profile') ?? a?.profile;
+  const preferredChain = o.str('preferredChain') ?? a?.preferredChain;
+  const mustStaple = o.bool('mustStaple') || a?.mustStaple === true;
+  return {
+    ...(profile ? { profile } : {}),
+    ...(preferredChain ? { preferredChain } : {}),
+    ...(mustStaple ? { mustStaple } : {}),
+  };
+}
+
+async function replay(
+  record: CertificateRecord | undefined,
+): Promise<{ solvers: Solver[]; challenge: ChallengeRecord }> {
+  const challenge = record?.acmekit?.challenge;
+  if (!challenge) {
+    throw new UsageError(
+      `${record?.domain ?? 'this certificate'} has no stored challenge settings (made by lego?); pass --http, --http.webroot DIR or --tls`,
+    );
+  }
+  return { solvers: await solversFromRecord(challenge), challenge };
+}
+
+async function runCheckedHook(command: string, what: string, env: Record<string, string>, timeoutMs: number) {
+  const result = await runHook({ command, env, timeoutMs });
+  if (result.exitCode !== 0 || result.timedOut) {
+    const { HookError } = await import('../../lifecycle/hooks.ts');
+    throw new HookError(what, command, result);
+  }
+}

@@ -1,0 +1,60 @@
+import { normalizeIdentifiers } from '../../acme/identifiers.ts';
+import { certificateFileKeys } from '../../lifecycle/certificate-files.ts';
+import { accountFor, type CommandEnv, makeClient, makeStore, type Options } from '../context.ts';
+import { exitCodes } from '../exit-codes.ts';
+import { UsageError } from '../usage-error.ts';
+
+/** `revoke` / `certificates revoke`: revokes the stored certificate of each --domains, then archives its files. */
+export async function revokeCommand(o: Options, ctx: CommandEnv): Promise<number> {
+  const { out } = ctx;
+  const domains = o.list('domains');
+  if (domains.length === 0)
+    throw new UsageError('revoke needs --domains: the main name of the certificate to revoke');
+  const names = normalizeIdentifiers(domains).map((i) => i.value);
+  const reason = o.num('reason');
+  if (reason !== undefined && ![0, 1, 3, 4, 5].includes(reason)) {
+    throw new UsageError(
+      `--reason ${reason}: use 0 (unspecified), 1 (keyCompromise), 3, 4 (superseded) or 5`,
+    );
+  }
+  const store = makeStore(o, out);
+  const client = await makeClient(o, out);
+  const results = [];
+  try {
+    const account = await accountFor(o, client, store, false);
+    for (const domain of names) {
+      const files = certificateFileKeys(domain);
+      const pem = await store.get(files.crt);
+      if (!pem) throw new UsageError(`no certificate for ${domain} in this --path (looked for ${files.crt})`);
+      await account.revoke(Buffer.from(pem).toString('utf8'), reason !== undefined ? { reason } : {});
+      let archived: string[] = [];
+      if (!o.bool('keep')) archived = await archive(store, files, domain);
+      out.line(`${domain}: revoked${archived.length ? `; files moved to archives/` : ''}`);
+      results.push({ domain, revoked: true, archived });
+    }
+  } finally {
+    client.close();
+  }
+  out.document({ ok: true, certificates: results });
+  return exitCodes.ok;
+}
+
+/** Moves the certificate's files under archives/ with a timestamp, as lego does unless --keep. */
+async function archive(
+  store: ReturnType<typeof makeStore>,
+  files: ReturnType<typeof certificateFileKeys>,
+  domain: string,
+): Promise<string[]> {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const moved: string[] = [];
+  for (const key of [files.crt, files.issuer, files.key, files.json, files.pem, files.pfx]) {
+    const bytes = await store.get(key);
+    if (!bytes) continue;
+    const target = `archives/${stamp}.${key.slice(key.lastIndexOf('/') + 1)}`;
+    await store.put(target, bytes, { private: key === files.key || key === files.pem || key === files.pfx });
+    await store.delete(key);
+    moved.push(target);
+  }
+  void domain;
+  return moved;
+}

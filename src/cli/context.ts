@@ -1,0 +1,168 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Account } from '../acme/account.ts';
+import { AcmeClient } from '../acme/client.ts';
+import type { Solver } from '../acme/solver.ts';
+import { type CertificateKeyType, certificateKeyTypes } from '../crypto/keys.ts';
+import { Secret } from '../internal/secret.ts';
+import { loadOrRegisterAccount } from '../lifecycle/accounts.ts';
+import type { ChallengeRecord } from '../lifecycle/certificate-record.ts';
+import { FileStore } from '../storage/file-store.ts';
+import type { Output } from './output.ts';
+import type { OptionValue, ParsedArgs } from './parse-args.ts';
+import { UsageError } from './usage-error.ts';
+
+export interface CommandEnv {
+  out: Output;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Typed access to the parsed options. */
+export class Options {
+  readonly #o: Record<string, OptionValue>;
+  readonly sources: Record<string, string>;
+  constructor(parsed: ParsedArgs) {
+    this.#o = parsed.options;
+    this.sources = parsed.sources;
+  }
+  str(name: string): string | undefined {
+    const v = this.#o[name];
+    return typeof v === 'string' && v !== '' ? v : undefined;
+  }
+  bool(name: string): boolean {
+    return this.#o[name] === true;
+  }
+  num(name: string): number | undefined {
+    const v = this.#o[name];
+    return typeof v === 'number' ? v : undefined;
+  }
+  list(name: string): string[] {
+    const v = this.#o[name];
+    return Array.isArray(v) ? v : [];
+  }
+}
+
+export async function makeClient(o: Options, out: Output): Promise<AcmeClient> {
+  const bundlePath = o.str('caBundle');
+  let caBundle: string | undefined;
+  if (bundlePath) {
+    caBundle = await readFile(bundlePath, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      throw new UsageError(`cannot read the CA bundle ${bundlePath}: ${err.code ?? err.message}`);
+    });
+    if (!caBundle.includes('BEGIN CERTIFICATE'))
+      throw new UsageError(`${bundlePath} holds no PEM certificate`);
+  }
+  let server = o.str('server') ?? 'letsencrypt';
+  if (o.bool('dryRun') && server === 'letsencrypt') {
+    server = 'letsencrypt-staging';
+    out.line('dry run: using the Let’s Encrypt staging CA; nothing will be saved');
+  }
+  return new AcmeClient(server, { ...(caBundle ? { caBundle } : {}) });
+}
+
+export function makeStore(o: Options, out: Output): FileStore {
+  const path = resolve(o.str('path') ?? './.lego');
+  return new FileStore(path, { onWarning: (message: string) => out.warn(message) });
+}
+
+export function keyTypeOption(o: Options): CertificateKeyType {
+  const t = (o.str('keyType') ?? 'ec256').toLowerCase();
+  // lego spells them EC256/RSA2048 too.
+  if (!(certificateKeyTypes as readonly string[]).includes(t) || t === 'ed25519') {
+    throw new UsageError(`--key-type ${t} is not supported; use ec256, ec384, rsa2048, rsa3072 or rsa4096`);
+  }
+  return t as CertificateKeyType;
+}
+
+export async function accountFor(
+  o: Options,
+  client: AcmeClient,
+  store: FileStore,
+  create: boolean,
+): Promise<Account> {
+  const kid = o.str('eabKid');
+  const hmac = o.str('eabHmac');
+  if ((kid || hmac || o.bool('eab')) && !(kid && hmac)) {
+    throw new UsageError(
+      'external account binding needs both --eab.kid and --eab.hmac (or ACMEKIT_EAB_KID / ACMEKIT_EAB_HMAC)',
+    );
+  }
+  return loadOrRegisterAccount({
+    store,
+    client,
+    email: o.str('email'),
+    acceptTos: o.bool('acceptTos'),
+    eab: kid && hmac ? { kid, hmacKey: new Secret(hmac) } : undefined,
+    create,
+  });
+}
+
+/** "[iface]:port" (lego v4 --http.port) or "host:port" (v5 --http.address) → listen host and port. */
+export function parseAddress(value: string, flag: string): { host: string | undefined; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value.trim());
+  const port = m ? Number(m[3]) : Number.NaN;
+  if (!m || port < 1 || port > 65535)
+    throw new UsageError(`${flag} ${value}: expected [interface]:port, e.g. :80 or 127.0.0.1:5002`);
+  const host = m[1] ?? m[2];
+  return { host: host ? host : undefined, port };
+}
+
+/** The solvers the flags ask for, and how to remember the choice in the certificate record. */
+export async function solversFor(
+  o: Options,
+): Promise<{ solvers: Solver[]; challenge: ChallengeRecord } | undefined> {
+  const webroot = o.str('httpWebroot');
+  const dns = o.list('dns');
+  if (dns.length > 0) {
+    throw new UsageError(
+      `--dns ${dns.join(',')}: DNS providers are not available in this version yet; use --http, --http.webroot or --tls`,
+    );
+  }
+  if (webroot) {
+    const { Http01WebrootSolver } = await import('../solvers/http01-webroot.ts');
+    return {
+      solvers: [new Http01WebrootSolver({ root: resolve(webroot) })],
+      challenge: { type: 'http-01', webroot: resolve(webroot) },
+    };
+  }
+  if (o.bool('http')) {
+    const address = o.str('httpAddress') ?? ':80';
+    const { host, port } = parseAddress(address, '--http.address');
+    const { Http01ListenerSolver } = await import('../solvers/http01-listener.ts');
+    return {
+      solvers: [new Http01ListenerSolver({ port, ...(host ? { host } : {}) })],
+      challenge: { type: 'http-01', httpAddress: address },
+    };
+  }
+  if (o.bool('tls')) {
+    const address = o.str('tlsAddress') ?? ':443';
+    const { host, port } = parseAddress(address, '--tls.address');
+    const { TlsAlpn01ListenerSolver } = await import('../solvers/tls-alpn01.ts');
+    return {
+      solvers: [new TlsAlpn01ListenerSolver({ port, ...(host ? { host } : {}) })],
+      challenge: { type: 'tls-alpn-01', tlsAddress: address },
+    };
+  }
+  return undefined;
+}
+
+/** Solvers from a stored record, for renewals without challenge flags (like certbot's renewal configs). */
+export async function solversFromRecord(challenge: ChallengeRecord): Promise<Solver[]> {
+  if (challenge.webroot) {
+    const { Http01WebrootSolver } = await import('../solvers/http01-webroot.ts');
+    return [new Http01WebrootSolver({ root: challenge.webroot })];
+  }
+  if (challenge.type === 'http-01') {
+    const { host, port } = parseAddress(challenge.httpAddress ?? ':80', 'stored http address');
+    const { Http01ListenerSolver } = await import('../solvers/http01-listener.ts');
+    return [new Http01ListenerSolver({ port, ...(host ? { host } : {}) })];
+  }
+  if (challenge.type === 'tls-alpn-01') {
+    const { host, port } = parseAddress(challenge.tlsAddress ?? ':443', 'stored tls address');
+    const { TlsAlpn01ListenerSolver } = await import('../solvers/tls-alpn01.ts');
+    return [new TlsAlpn01ListenerSolver({ port, ...(host ? { host } : {}) })];
+  }
+  throw new UsageError(
+    `the stored certificate was obtained with ${challenge.type}, which needs flags this version cannot replay; pass --http, --http.webroot or --tls`,
+  );
+}

@@ -1,0 +1,63 @@
+import { readFile } from 'node:fs/promises';
+import { ACMEKIT_VERSION } from '../internal/version.ts';
+import { exitCodeFor, exitCodes } from './exit-codes.ts';
+import { helpText } from './help.ts';
+import { Output } from './output.ts';
+import { applyConfig, applyDefaults, applyEnvironment, type ParsedArgs, parseArgs } from './parse-args.ts';
+import { UsageError } from './usage-error.ts';
+
+async function loadConfig(parsed: ParsedArgs): Promise<void> {
+  const file = parsed.options.config;
+  if (typeof file !== 'string') return;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(
+      `cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
+  }
+  const { parse } = await import('yaml');
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    throw new UsageError(`config file ${file} is not valid YAML: ${(err as Error).message}`);
+  }
+  if (doc === null || doc === undefined) return;
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new UsageError(`config file ${file} must hold a mapping of settings`);
+  applyConfig(parsed, doc as Record<string, unknown>, file);
+}
+
+/** Runs one command line; returns the exit code. Never calls process.exit so tests can run it in-process. */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let out = new Output({
+    json: argv.includes('--json'),
+    quiet: argv.includes('--quiet') || argv.includes('-q'),
+  });
+  try {
+    const parsed = parseArgs(argv);
+    if (parsed.options.version || parsed.command[0] === 'version') {
+      process.stdout.write(`acmekit ${ACMEKIT_VERSION}\n`);
+      return exitCodes.ok;
+    }
+    if (parsed.options.help || parsed.command.length === 0 || parsed.command[0] === 'help') {
+      process.stdout.write(helpText());
+      return parsed.command.length === 0 && !parsed.options.help ? exitCodes.usage : exitCodes.ok;
+    }
+    applyEnvironment(parsed, env);
+    await loadConfig(parsed);
+    applyDefaults(parsed);
+    out = new Output({ json: parsed.options.json === true, quiet: parsed.options.quiet === true });
+    const { runCommand } = await import('./commands/dispatch.ts');
+    return await runCommand(parsed, { out, env });
+  } catch (err) {
+    const code = exitCodeFor(err);
+    const message = err instanceof Error ? err.message : String(err);
+    const describe = (err as { describe?: () => string }).describe;
+    out.error(typeof describe === 'function' ? describe.call(err) : message);
+    out.document({ ok: false, error: { code: (err as { code?: string }).code ?? 'ERR_UNKNOWN', message } });
+    return code;
+  }
+}

@@ -1,0 +1,92 @@
+import type { Account } from '../acme/account.ts';
+import { AccountCredentials } from '../acme/account-credentials.ts';
+import type { AcmeClient } from '../acme/client.ts';
+import type { ExternalAccountBinding } from '../crypto/eab.ts';
+import { type AccountKeyAlgorithm, generateAccountKey } from '../crypto/keys.ts';
+import { InvalidInputError } from '../errors/base.ts';
+import { AccountDoesNotExistError } from '../errors/problem.ts';
+import { accountKeys } from '../storage/key-layout.ts';
+import {
+  decodeAccountKeyPem,
+  decodeLegoAccount,
+  encodeAccountKeyPem,
+  encodeLegoAccount,
+} from '../storage/lego-account-file.ts';
+import type { Store } from '../storage/store.ts';
+
+export interface AccountOptions {
+  store: Store;
+  client: AcmeClient;
+  email: string | undefined;
+  acceptTos: boolean;
+  eab?: ExternalAccountBinding | undefined;
+  algorithm?: AccountKeyAlgorithm;
+  /** false: only load an existing account (list, revoke); true: register when missing. */
+  create: boolean;
+}
+
+const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');
+
+/**
+ * The account for this CA and email, from lego's files when present. A missing account is registered
+ * with the key written first, so a crash right after registration is healed by finding the account
+ * again by key (onlyReturnExisting) instead of registering a second one.
+ */
+export async function loadOrRegisterAccount(opts: AccountOptions): Promise<Account> {
+  const { store, client } = opts;
+  const keys = accountKeys(client.directoryUrl, opts.email ?? '');
+  const [jsonBytes, keyBytes] = await Promise.all([store.get(keys.accountJson), store.get(keys.privateKey)]);
+  if (keyBytes) {
+    const key = decodeAccountKeyPem(text(keyBytes), keys.privateKey);
+    if (jsonBytes) {
+      const saved = decodeLegoAccount(jsonBytes, keys.accountJson);
+      if (saved.accountUrl)
+        return client.account(new AccountCredentials(client.directoryUrl, saved.accountUrl, key));
+    }
+    try {
+      const found = await client.findAccount(key);
+      await saveAccount(store, keys.accountJson, opts.email, found);
+      return found;
+    } catch (err) {
+      if (!(err instanceof AccountDoesNotExistError) || !opts.create) throw err;
+      return register(opts, keys.accountJson, key);
+    }
+  }
+  if (!opts.create) {
+    throw new InvalidInputError(
+      `no account for ${opts.email ?? '(no email)'} at ${client.directoryUrl} in this --path; register one with "acmekit accounts register" or "run"`,
+    );
+  }
+  const key = await generateAccountKey(opts.algorithm ?? 'ES256');
+  await store.put(keys.privateKey, encodeAccountKeyPem(key), { private: true });
+  return register(opts, keys.accountJson, key);
+}
+
+async function register(
+  opts: AccountOptions,
+  jsonKey: string,
+  key: import('node:crypto').KeyObject,
+): Promise<Account> {
+  const account = await opts.client.createAccount({
+    key,
+    ...(opts.email ? { contact: opts.email } : {}),
+    acceptTos: opts.acceptTos,
+    ...(opts.eab ? { externalAccountBinding: opts.eab } : {}),
+  });
+  await saveAccount(opts.store, jsonKey, opts.email, account);
+  return account;
+}
+
+async function saveAccount(
+  store: Store,
+  key: string,
+  email: string | undefined,
+  account: Account,
+): Promise<void> {
+  const bytes = encodeLegoAccount({
+    email: email ?? '',
+    accountUrl: account.url,
+    accountObject: account.state,
+  });
+  await store.put(key, bytes, { private: true });
+}

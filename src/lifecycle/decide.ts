@@ -1,0 +1,73 @@
+import { X509Certificate } from 'node:crypto';
+import type { AcmeClient } from '../acme/client.ts';
+import type { RenewalInfo } from '../acme/renewal-info.ts';
+import type { Clock } from '../internal/clock.ts';
+import type { Store } from '../storage/store.ts';
+import { certificateFileKeys } from './certificate-files.ts';
+import type { CertificateRecord } from './certificate-record.ts';
+import { type RenewalDecision, renewalDecision } from './renewal-decision.ts';
+
+export interface StoredCertificateState {
+  notBefore: Date;
+  notAfter: Date;
+  issuer: string | undefined;
+  names: string[];
+  pem: string;
+  ari: RenewalInfo | undefined;
+  decision: RenewalDecision;
+}
+
+/**
+ * Reads the stored certificate and decides when to renew it: ARI when the CA offers it (and it is
+ * not disabled), else the lifetime rule; `renewDays` overrides. The certificate file is the truth
+ * for its dates, not the record.
+ */
+export async function decideRenewal(opts: {
+  store: Store;
+  record: CertificateRecord;
+  client?: AcmeClient | undefined;
+  renewDays?: number | undefined;
+  clock: Clock;
+  random?: () => number;
+  signal?: AbortSignal;
+}): Promise<StoredCertificateState | undefined> {
+  const files = certificateFileKeys(opts.record.domain);
+  const bytes = await opts.store.get(files.crt);
+  if (!bytes) return undefined;
+  const pem = Buffer.from(bytes).toString('utf8');
+  const leaf = new X509Certificate(pem);
+  const notBefore = new Date(leaf.validFrom);
+  const notAfter = new Date(leaf.validTo);
+  let ari: RenewalInfo | undefined;
+  if (opts.client) {
+    try {
+      ari = await opts.client.renewalInfo(pem, opts.signal);
+    } catch {
+      ari = undefined; // RFC 9773 §4.3.3: fall back to the lifetime rule when ARI cannot be read
+    }
+  }
+  const last = opts.record.acmekit?.lastRenewalAttempt;
+  const decision = renewalDecision({
+    now: new Date(opts.clock.now()),
+    notBefore,
+    notAfter,
+    ...(ari
+      ? {
+          ari: {
+            windowStart: ari.windowStart,
+            windowEnd: ari.windowEnd,
+            ...(ari.explanationUrl ? { explanationUrl: ari.explanationUrl } : {}),
+          },
+        }
+      : {}),
+    ...(opts.renewDays !== undefined ? { renewDays: opts.renewDays } : {}),
+    random: opts.random ?? Math.random,
+    ...(last ? { lastFailure: { at: new Date(last.at), failures: last.failures } } : {}),
+  });
+  const names = (leaf.subjectAltName ?? '')
+    .split(', ')
+    .map((s) => s.replace(/^(DNS|IP Address):/, ''))
+    .filter(Boolean);
+  const issuer = /CN=([^\n]+)/.exec(leaf.issuer)?.[1];
+  return { notBefore, notAfter, issuer, names, pem, ari, decision };
+}

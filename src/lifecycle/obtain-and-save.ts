@@ -1,0 +1,173 @@
+import type { KeyObject } from 'node:crypto';
+import type { Account } from '../acme/account.ts';
+import type { ObtainResult } from '../acme/obtain.ts';
+import type { Solver } from '../acme/solver.ts';
+import {
+  type CertificateKeyType,
+  exportPrivateKeyPem,
+  generateKeyType,
+  importPrivateKey,
+} from '../crypto/keys.ts';
+import type { Store } from '../storage/store.ts';
+import { certificateFileKeys, readRecord, writeRecord } from './certificate-files.ts';
+import type { CertificateRecord, ChallengeRecord } from './certificate-record.ts';
+
+export interface ObtainJob {
+  /** Normalised names; the first one names the files. */
+  names: string[];
+  solvers: Solver[];
+  challenge: ChallengeRecord;
+  keyType: CertificateKeyType;
+  /** A user CSR (PEM or DER); no key is generated or stored then. */
+  csr?: string | Uint8Array;
+  reuseKey?: boolean;
+  profile?: string;
+  preferredChain?: string;
+  mustStaple?: boolean;
+  /** ARI id of the certificate being replaced. */
+  replaces?: string;
+  /** lego's --no-bundle: .crt holds the leaf only. */
+  noBundle?: boolean;
+  /** Also write <name>.pem (key + chain), as lego's --pem. */
+  pem?: boolean;
+  server: string;
+  email?: string;
+  signal?: AbortSignal;
+  /** How long the certificate lock is held without renewal before another run may take it. */
+  lockTtlMs?: number;
+}
+
+export interface SavedCertificate {
+  result: ObtainResult;
+  record: CertificateRecord;
+  files: { certificate: string; key?: string; issuer: string; record: string; pem?: string };
+}
+
+const DEFAULT_LOCK_TTL_MS = 10 * 60_000;
+
+/**
+ * Obtains a certificate and stores it in lego's layout without ever leaving a mix on disk:
+ * the new key is saved as <name>.key.pending and the order URL in the record before the first
+ * challenge; the old files stay untouched until the new chain is downloaded and verified; the
+ * pending marks go last. A run that died anywhere is continued by the next one (same key, same order
+ * when the CA still has it). One lock per certificate keeps two runs from ordering it twice.
+ */
+export async function obtainAndSave(
+  store: Store,
+  account: Account,
+  job: ObtainJob,
+): Promise<SavedCertificate> {
+  const main = job.names[0]!;
+  const files = certificateFileKeys(main);
+  const ttlMs = job.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
+  const lease = await store.lock(`certificate-${files.json.replaceAll('/', '_')}`, {
+    ttlMs,
+    ...(job.signal ? { signal: job.signal } : {}),
+  });
+  const renewTimer = setInterval(() => lease.renew().catch(() => {}), Math.max(1000, ttlMs / 3));
+  try {
+    const previous = await readRecord(store, main);
+    const pending = previous?.acmekit?.pending;
+    let key: KeyObject | undefined;
+    if (!job.csr) {
+      const pendingBytes = pending ? await store.get(files.pendingKey) : undefined;
+      const currentBytes = job.reuseKey ? await store.get(files.key) : undefined;
+      const reuse = pendingBytes ?? currentBytes;
+      key = reuse
+        ? importPrivateKey(Buffer.from(reuse).toString('utf8'))
+        : await generateKeyType(job.keyType);
+      if (!pendingBytes)
+        await store.put(files.pendingKey, exportPrivateKeyPem(key), { private: true, lease });
+    }
+    let record: CertificateRecord = previous ?? { domain: main, certUrl: '', certStableUrl: '' };
+    const result = await account.obtain({
+      names: job.names,
+      solvers: job.solvers,
+      ...(key ? { key } : {}),
+      ...(job.csr !== undefined ? { csr: job.csr } : {}),
+      ...(job.profile ? { profile: job.profile } : {}),
+      ...(job.preferredChain ? { preferredChain: job.preferredChain } : {}),
+      ...(job.mustStaple ? { mustStaple: true } : {}),
+      ...(job.replaces && !pending ? { replaces: job.replaces } : {}),
+      ...(pending?.orderUrl ? { resumeOrderUrl: pending.orderUrl } : {}),
+      ...(job.signal ? { signal: job.signal } : {}),
+      onOrderCreated: async (orderUrl) => {
+        record = withAcmekit(record, job, { pending: { orderUrl, since: new Date().toISOString() } });
+        await writeRecord(store, main, record, lease);
+      },
+    });
+    const keyPem = key ? exportPrivateKeyPem(key) : undefined;
+    const certificateText = job.noBundle ? result.certificate : result.chain;
+    await store.put(files.issuer, result.issuer, { lease });
+    await store.put(files.crt, certificateText, { lease });
+    if (keyPem) await store.put(files.key, keyPem, { private: true, lease });
+    if (job.pem && keyPem) await store.put(files.pem, keyPem + result.chain, { private: true, lease });
+    record = withAcmekit(
+      { ...record, domain: main, certUrl: result.orderUrl, certStableUrl: result.orderUrl },
+      job,
+      {
+        pending: undefined,
+        notBefore: result.notBefore.toISOString(),
+        notAfter: result.notAfter.toISOString(),
+        serial: result.serial,
+        lastRenewalAttempt: undefined,
+      },
+    );
+    await writeRecord(store, main, record, lease);
+    if (key) await store.delete(files.pendingKey);
+    return {
+      result,
+      record,
+      files: {
+        certificate: files.crt,
+        ...(keyPem ? { key: files.key } : {}),
+        issuer: files.issuer,
+        record: files.json,
+        ...(job.pem && keyPem ? { pem: files.pem } : {}),
+      },
+    };
+  } finally {
+    clearInterval(renewTimer);
+    await lease.release().catch(() => {});
+  }
+}
+
+/** Records a failed attempt so the next run backs off (RELIABILITY G4). */
+export async function recordFailure(store: Store, main: string, error: unknown): Promise<void> {
+  const record = await readRecord(store, main).catch(() => undefined);
+  if (!record?.acmekit) return;
+  const failures = (record.acmekit.lastRenewalAttempt?.failures ?? 0) + 1;
+  const message = error instanceof Error ? error.message : String(error);
+  await writeRecord(store, main, {
+    ...record,
+    acmekit: {
+      ...record.acmekit,
+      lastRenewalAttempt: { at: new Date().toISOString(), error: message, failures },
+    },
+  });
+}
+
+function withAcmekit(
+  record: CertificateRecord,
+  job: ObtainJob,
+  changes: Partial<NonNullable<CertificateRecord['acmekit']>>,
+): CertificateRecord {
+  const base = record.acmekit;
+  const merged = {
+    ...base,
+    version: 1 as const,
+    identifiers: job.names,
+    server: job.server,
+    ...(job.email ? { email: job.email } : {}),
+    keyType: job.keyType,
+    challenge: job.challenge,
+    ...(job.profile ? { profile: job.profile } : {}),
+    ...(job.preferredChain ? { preferredChain: job.preferredChain } : {}),
+    ...(job.mustStaple ? { mustStaple: true } : {}),
+    ...(job.csr !== undefined ? { csr: true } : {}),
+    ...changes,
+  };
+  for (const k of Object.keys(merged) as (keyof typeof merged)[])
+    if (merged[k] === undefined) delete merged[k];
+  return { ...record, acmekit: merged as NonNullable<CertificateRecord['acmekit']> };
+}
