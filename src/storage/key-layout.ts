@@ -1,0 +1,197 @@
+import { InvalidInputError } from '../errors/base.ts';
+
+/**
+ * Store keys in lego's on-disk layout, so a `.lego` folder and an acmekit folder are interchangeable.
+ * Pure functions: no I/O. Formats mirror lego v4 (go-acme/lego, branch v4):
+ *
+ *   accounts/<server>/<email>/account.json        cmd/accounts_storage.go
+ *   accounts/<server>/<email>/keys/<email>.key    cmd/accounts_storage.go
+ *   certificates/<name>.crt|.key|.issuer.crt|.json|.pem|.pfx   cmd/certs_storage.go
+ *   archives/<unix seconds>.<file name>           cmd/certs_storage.go (MoveToArchive)
+ *
+ * lego v5 (unreleased, cmd/internal/storage/) keeps the folders but puts the account key next to
+ * account.json (`accounts/<server>/<id>/<id>.key`, no `keys/`) and names account folders by an account
+ * ID that defaults to the email; see the notes on each function.
+ */
+
+/** The folder name lego uses when no email is given (lego ≥ 4.30: `userIDPlaceholder`, v5: `AccountIDPlaceholder`). */
+export const NO_EMAIL_ACCOUNT_ID = 'noemail@example.com';
+
+export interface AccountKeys {
+  /** The folder name for the account: the email, or NO_EMAIL_ACCOUNT_ID without one. */
+  accountId: string;
+  /** accounts/<server>/<accountId> */
+  dir: string;
+  /** accounts/<server>/<accountId>/account.json */
+  accountJson: string;
+  /** accounts/<server>/<accountId>/keys/<accountId>.key (PEM, owner-only) */
+  privateKey: string;
+}
+
+export interface CertificateKeys {
+  /** The sanitized file name without extension, e.g. "_.example.com". */
+  name: string;
+  /** Leaf certificate, followed by the chain unless lego ran with --no-bundle. */
+  crt: string;
+  /** Certificate private key (absent when a CSR was used). */
+  key: string;
+  /** The issuer chain (".issuer.crt"). */
+  issuer: string;
+  /** Resource metadata (".json"): see src/lifecycle/certificate-record.ts. */
+  json: string;
+  /** --pem: certificate followed by the key. */
+  pem: string;
+  /** --pfx: PKCS#12. */
+  pfx: string;
+  /** acmekit only (lego does not store the CSR): the user's CSR, so `renew` can reuse it. */
+  csr: string;
+}
+
+/**
+ * Store keys of one account, as lego's AccountsStorage builds them (cmd/accounts_storage.go):
+ * the folder is the email verbatim (no case folding); without an email lego ≥ 4.30 uses
+ * "noemail@example.com" (older lego refused to run without --email).
+ */
+export function accountKeys(serverUrl: string, email: string): AccountKeys {
+  const accountId = email === '' ? NO_EMAIL_ACCOUNT_ID : email;
+  if (!isSafeSegment(accountId)) {
+    throw new InvalidInputError(`the email ${JSON.stringify(email)} cannot name a folder`, email);
+  }
+  const dir = `accounts/${serverFolderName(serverUrl)}/${accountId}`;
+  return {
+    accountId,
+    dir,
+    accountJson: `${dir}/account.json`,
+    privateKey: `${dir}/keys/${accountId}.key`,
+  };
+}
+
+/** Store keys of one certificate, named after its main (first) domain as lego does (cmd/certs_storage.go). */
+export function certificateKeys(mainDomain: string): CertificateKeys {
+  const name = sanitizeDomainForFile(mainDomain);
+  const base = `certificates/${name}`;
+  return {
+    name,
+    crt: `${base}.crt`,
+    key: `${base}.key`,
+    issuer: `${base}.issuer.crt`,
+    json: `${base}.json`,
+    pem: `${base}.pem`,
+    pfx: `${base}.pfx`,
+    csr: `${base}.csr`,
+  };
+}
+
+/** Where lego moves a replaced file: archives/<unix seconds>.<file name> (cmd/certs_storage.go, MoveToArchive). */
+export function archiveKey(fileKey: string, at: Date): string {
+  const file = fileKey.slice(fileKey.lastIndexOf('/') + 1);
+  return `archives/${Math.floor(at.getTime() / 1000)}.${file}`;
+}
+
+/**
+ * The CA's folder under accounts/: the host[:port] of the directory URL with ":" turned into "_"
+ * (cmd/accounts_storage.go; v5's sanitizeHost also turns "/" and "\" into "_", which a host never has).
+ * Taken verbatim like Go's url.Parse: case kept, default ports kept, IPv6 brackets kept, userinfo dropped.
+ * "https://127.0.0.1:14000/dir" → "127.0.0.1_14000"; "https://[::1]:14000/dir" → "[__1]_14000".
+ */
+export function serverFolderName(serverUrl: string): string {
+  const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(serverUrl);
+  if (!m || !URL.canParse(serverUrl)) {
+    throw new InvalidInputError(`${JSON.stringify(serverUrl)} is not an absolute ACME directory URL`, serverUrl);
+  }
+  const authority = m[1] ?? '';
+  let host = authority.slice(authority.lastIndexOf('@') + 1);
+  try {
+    host = decodeURIComponent(host); // Go unescapes %XX in the host
+  } catch {
+    // keep it as written
+  }
+  const folder = host.replace(/[:/\\]/g, '_');
+  if (!isSafeSegment(folder)) {
+    throw new InvalidInputError(`the server URL ${JSON.stringify(serverUrl)} has no usable host`, serverUrl);
+  }
+  return folder;
+}
+
+/**
+ * A certificate's file name as lego v4 makes it (cmd/certs_storage.go, sanitizedDomain): ":" → "-"
+ * (IPv6 addresses), "*" → "_" (wildcards), then IDNA ToASCII with Go's lenient Punycode profile: a
+ * label with non-ASCII characters becomes "xn--" + RFC 3492 punycode, case kept, no mapping; ASCII
+ * labels stay as they are. "*.example.com" → "_.example.com"; "2001:db8::1" → "2001-db8--1";
+ * "bücher.example" → "xn--bcher-kva.example". v5 additionally drops every character other than
+ * letters, digits, "-", "_", "." and "@", which changes nothing for a valid DNS name or IP address.
+ */
+export function sanitizeDomainForFile(domain: string): string {
+  const replaced = domain.replaceAll(':', '-').replaceAll('*', '_');
+  const name = replaced
+    .split('.')
+    .map((label) => (/^[\x00-\x7f]*$/.test(label) ? label : `xn--${punycodeEncode(label)}`))
+    .join('.');
+  if (!isSafeSegment(name)) {
+    throw new InvalidInputError(`${JSON.stringify(domain)} cannot name a certificate file`, domain);
+  }
+  return name;
+}
+
+function isSafeSegment(s: string): boolean {
+  return s !== '' && s !== '.' && s !== '..' && !/[/\\\x00]/.test(s);
+}
+
+// RFC 3492 §5 parameters and §6.3 encoding, as Go's golang.org/x/net/idna (punycode.go) applies it.
+const BASE = 36;
+const TMIN = 1;
+const TMAX = 26;
+const SKEW = 38;
+const DAMP = 700;
+
+function adapt(delta: number, numPoints: number, first: boolean): number {
+  let d = first ? Math.floor(delta / DAMP) : Math.floor(delta / 2);
+  d += Math.floor(d / numPoints);
+  let k = 0;
+  while (d > ((BASE - TMIN) * TMAX) >> 1) {
+    d = Math.floor(d / (BASE - TMIN));
+    k += BASE;
+  }
+  return k + Math.floor(((BASE - TMIN + 1) * d) / (d + SKEW));
+}
+
+function digit(d: number): string {
+  return String.fromCharCode(d < 26 ? 0x61 + d : 0x30 + d - 26);
+}
+
+function punycodeEncode(label: string): string {
+  const input = Array.from(label, (c) => c.codePointAt(0) ?? 0);
+  let out = input
+    .filter((c) => c < 0x80)
+    .map((c) => String.fromCodePoint(c))
+    .join('');
+  const basic = out.length;
+  let handled = basic;
+  if (basic > 0) out += '-';
+  let n = 0x80;
+  let delta = 0;
+  let bias = 72;
+  while (handled < input.length) {
+    const m = Math.min(...input.filter((c) => c >= n));
+    delta += (m - n) * (handled + 1);
+    n = m;
+    for (const c of input) {
+      if (c < n) delta++;
+      if (c !== n) continue;
+      let q = delta;
+      for (let k = BASE; ; k += BASE) {
+        const t = k <= bias ? TMIN : k >= bias + TMAX ? TMAX : k - bias;
+        if (q < t) break;
+        out += digit(t + ((q - t) % (BASE - t)));
+        q = Math.floor((q - t) / (BASE - t));
+      }
+      out += digit(q);
+      bias = adapt(delta, handled + 1, handled === basic);
+      delta = 0;
+      handled++;
+    }
+    delta++;
+    n++;
+  }
+  return out;
+}
