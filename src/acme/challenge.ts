@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Identifier } from '../crypto/identifier.ts';
 import { BadServerResponseError } from '../errors/base.ts';
-import { type AcmeProblemError, problemToError } from '../errors/problem.ts';
+import { AcmeProblemError, problemToError } from '../errors/problem.ts';
 import { parseChallenge } from '../protocol/wire-parse.ts';
 import type { ChallengeStatus, ChallengeType, ChallengeWire } from '../protocol/wire-types.ts';
 import type { Account } from './account.ts';
@@ -87,8 +87,15 @@ export class Challenge {
 
   /** Tells the CA the proof is in place (RFC 8555 §7.5.1: POST with an empty object). */
   async respond(signal?: AbortSignal): Promise<this> {
-    const res = await this.account.request(this.url, {}, signal);
-    this.#state = parseChallenge(res.json(), this.url);
+    try {
+      const res = await this.account.request(this.url, {}, signal);
+      this.#state = parseChallenge(res.json(), this.url);
+    } catch (err) {
+      // A retried answer whose first reply was lost finds the challenge already being validated: success.
+      if (!(err instanceof AcmeProblemError)) throw err;
+      await this.refresh(signal);
+      if (this.status !== 'processing' && this.status !== 'valid') throw err;
+    }
     return this;
   }
 

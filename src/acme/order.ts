@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Identifier } from '../crypto/identifier.ts';
 import { BadServerResponseError } from '../errors/base.ts';
-import { type AcmeProblemError, problemToError } from '../errors/problem.ts';
+import { AcmeProblemError, problemToError } from '../errors/problem.ts';
 import { parseRetryAfter } from '../protocol/retry-after.ts';
 import { parseOrder } from '../protocol/wire-parse.ts';
 import type { OrderStatus, OrderWire } from '../protocol/wire-types.ts';
@@ -76,12 +76,19 @@ export class Order {
    * "valid". Call waitWhile(['processing']) or certificate() next.
    */
   async finalize(csrDer: Uint8Array, signal?: AbortSignal): Promise<this> {
-    const res = await this.account.request(
-      this.#state.finalize,
-      { csr: Buffer.from(csrDer).toString('base64url') },
-      signal,
-    );
-    this.#state = parseOrder(res.json(), this.url);
+    try {
+      const res = await this.account.request(
+        this.#state.finalize,
+        { csr: Buffer.from(csrDer).toString('base64url') },
+        signal,
+      );
+      this.#state = parseOrder(res.json(), this.url);
+    } catch (err) {
+      // A retried finalize whose first answer was lost finds the order already moving on: that is success.
+      if (!(err instanceof AcmeProblemError)) throw err;
+      await this.refresh(signal);
+      if (this.status !== 'processing' && this.status !== 'valid') throw err;
+    }
     return this;
   }
 

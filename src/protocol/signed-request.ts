@@ -211,6 +211,8 @@ export class AcmeHttp {
       const error = responseToError(res, this.clock.now());
       if (!RETRYABLE_STATUS.has(res.status) || attempt >= this.retry.attempts) throw error;
       const retryAfter = parseRetryAfter(headerValue(res.headers['retry-after']), this.clock.now());
+      // A rate limit without Retry-After is never retried blindly: more requests only extend it.
+      if (res.status === 429 && retryAfter === undefined) throw error;
       const delay = retryAfter ?? this.#backoff(attempt);
       if (delay > this.retry.maxRetryAfterMs) throw error;
       this.logger.info(

@@ -203,6 +203,16 @@ test('B1: a Retry-After beyond the cap fails with RateLimitedError carrying retr
   assert.equal(proxy.requests('newOrder').length, 1, 'no retry was sent');
 });
 
+test('B1: a 429 without Retry-After is not retried blindly', async (t) => {
+  const { proxy, client } = await setup(t, { retry: FAST_RETRY });
+  proxy.rule({ resource: 'newOrder', action: problemReply(429, 'rateLimited', 'slow down') });
+  const account = await client.createAccount({ acceptTos: true });
+  const err = await rejection(account.newOrder({ identifiers: [uniqueName('b1-noretry')] }));
+  assert.ok(err instanceof RateLimitedError, `got ${String(err)}`);
+  assert.equal(err.retryAfter, undefined);
+  assert.equal(proxy.requests('newOrder').length, 1, 'no retry was sent');
+});
+
 test('B2: 503 on newNonce and newOrder is retried, not fatal', async (t) => {
   const { proxy, client } = await setup(t, { retry: FAST_RETRY });
   const overloaded = (nonce: boolean) =>
