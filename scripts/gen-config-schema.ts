@@ -2,4 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { configSchema } from '../src/cli/config-schema.ts';
 
-await writeFile(new URL('../docs/config.schema.json', import.meta.url), `${JSON.stringify(configSchema(), null, 2)}\n`);
+await writeFile(
+  new URL('../docs/config.schema.json', import.meta.url),
+  `${JSON.stringify(configSchema(), null, 2)}\n`,
+);

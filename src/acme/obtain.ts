@@ -55,6 +55,8 @@ export interface ObtainResult {
   readonly notAfter: Date;
   readonly serial: string;
   readonly orderUrl: string;
+  /** Where the certificate was downloaded from (lego keeps it as certUrl). */
+  readonly certificateUrl: string;
 }
 
 interface Plan {
@@ -299,5 +301,6 @@ async function obtainWithin(
     notAfter: chain.notAfter,
     serial: chain.serial,
     orderUrl: order.url,
+    certificateUrl: order.state.certificate ?? '',
   };
 }

@@ -20,7 +20,8 @@ export function configSchema(): object {
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: 'acmekit configuration file',
-    description: 'Settings for acmekit --config FILE. Command-line options and environment variables win over this file.',
+    description:
+      'Settings for acmekit --config FILE. Command-line options and environment variables win over this file.',
     type: 'object',
     additionalProperties: false,
     properties,

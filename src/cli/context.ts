@@ -8,6 +8,7 @@ import { Secret } from '../internal/secret.ts';
 import { loadOrRegisterAccount } from '../lifecycle/accounts.ts';
 import type { ChallengeRecord } from '../lifecycle/certificate-record.ts';
 import { FileStore } from '../storage/file-store.ts';
+import type { Store } from '../storage/store.ts';
 import type { Output } from './output.ts';
 import type { OptionValue, ParsedArgs } from './parse-args.ts';
 import { UsageError } from './usage-error.ts';
@@ -77,7 +78,7 @@ export function keyTypeOption(o: Options): CertificateKeyType {
 export async function accountFor(
   o: Options,
   client: AcmeClient,
-  store: FileStore,
+  store: Store,
   create: boolean,
 ): Promise<Account> {
   const kid = o.str('eabKid');

@@ -1,4 +1,4 @@
 export { AuthorizationFailedError } from './authorization.ts';
-export { CorruptFileError, FencedWriteError, LockTimeoutError, StorageError } from './storage.ts';
 export * from './base.ts';
 export * from './problem.ts';
+export { CorruptFileError, FencedWriteError, LockTimeoutError, StorageError } from './storage.ts';

@@ -13,7 +13,11 @@ export class StorageError extends AcmekitError {
 export class CorruptFileError extends AcmekitError {
   readonly path: string;
   constructor(path: string, message: string, options?: { cause?: unknown }) {
-    super('ERR_CORRUPT_FILE', `${path}: ${message}; fix or remove the file, nothing was overwritten`, options);
+    super(
+      'ERR_CORRUPT_FILE',
+      `${path}: ${message}; fix or remove the file, nothing was overwritten`,
+      options,
+    );
     this.path = path;
   }
 }
@@ -34,7 +38,10 @@ export class LockTimeoutError extends AcmekitError {
 export class FencedWriteError extends AcmekitError {
   readonly lockName: string;
   constructor(lockName: string, fence: number) {
-    super('ERR_FENCED', `the lease on ${lockName} (fence ${fence}) was lost to a newer holder; the write was refused`);
+    super(
+      'ERR_FENCED',
+      `the lease on ${lockName} (fence ${fence}) was lost to a newer holder; the write was refused`,
+    );
     this.lockName = lockName;
   }
 }

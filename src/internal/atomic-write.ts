@@ -21,6 +21,8 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, m
     throw err;
   }
   await fh.close();
+  // RELIABILITY C1/C2: crash tests kill the process here and check the old file is byte-identical.
+  if (process.env.ACMEKIT_TEST_CRASH_AT === 'before-rename') process.kill(process.pid, 'SIGKILL');
   try {
     await rename(tmp, path);
   } catch (err) {

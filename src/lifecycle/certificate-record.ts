@@ -91,25 +91,10 @@ export interface CertificateRecord {
 }
 
 const LEGO_FIELDS = ['domain', 'certUrl', 'certStableUrl', 'acmekit'];
-const STATE_FIELDS = [
-  'version',
-  'identifiers',
-  'server',
-  'email',
-  'keyType',
-  'challenge',
-  'profile',
-  'preferredChain',
-  'mustStaple',
-  'csr',
-  'notBefore',
-  'notAfter',
-  'serial',
-  'issuer',
-  'ariCertId',
-  'lastRenewalAttempt',
-  'pending',
-];
+const STATE_FIELDS = (
+  'version identifiers server email keyType challenge profile preferredChain mustStaple csr ' +
+  'notBefore notAfter serial issuer ariCertId lastRenewalAttempt pending'
+).split(' ');
 const CHALLENGE_TYPES: readonly string[] = ['http-01', 'dns-01', 'tls-alpn-01'];
 
 /** The .json text: lego's fields first, unknown fields kept, then "acmekit" (Go's MarshalIndent style). */
@@ -172,49 +157,38 @@ function decodeState(v: unknown, path: string): AcmekitCertificateState {
   };
   if (!isObject(v)) return bad('');
   if (typeof v.version === 'number' && v.version > 1) {
-    throw new CorruptFileError(path, `written by a newer acmekit (record version ${v.version}); upgrade acmekit`);
+    throw new CorruptFileError(
+      path,
+      `written by a newer acmekit (record version ${v.version}); upgrade acmekit`,
+    );
   }
   if (v.version !== 1) bad('version');
   const ids = v.identifiers;
   if (!Array.isArray(ids) || ids.length === 0 || !ids.every((i) => typeof i === 'string' && i !== '')) {
     bad('identifiers');
   }
-  const str = (k: string): string | undefined => {
-    const x = v[k];
-    if (x === undefined || x === null) return undefined;
-    return typeof x === 'string' ? x : bad(k);
-  };
-  const bool = (k: string): boolean | undefined => {
-    const x = v[k];
-    if (x === undefined || x === null) return undefined;
-    return typeof x === 'boolean' ? x : bad(k);
-  };
-  const date = (x: unknown, k: string): Date => {
-    const d = typeof x === 'string' ? new Date(x) : undefined;
-    return d && !Number.isNaN(d.getTime()) ? d : bad(k);
-  };
   const keyType = v.keyType;
-  if (typeof keyType !== 'string' || !(certificateKeyTypes as readonly string[]).includes(keyType)) bad('keyType');
+  if (typeof keyType !== 'string' || !(certificateKeyTypes as readonly string[]).includes(keyType))
+    bad('keyType');
   const state: AcmekitCertificateState = {
     version: 1,
     identifiers: [...(ids as string[])],
-    server: str('server') ?? bad('server'),
+    server: optional(v, 'server', 'string', bad) ?? bad('server'),
     keyType: keyType as CertificateKeyType,
     challenge: decodeChallenge(v.challenge, bad),
-    notBefore: date(v.notBefore, 'notBefore'),
-    notAfter: date(v.notAfter, 'notAfter'),
-    serial: str('serial') ?? bad('serial'),
   };
-  const optional = {
-    email: str('email'),
-    profile: str('profile'),
-    preferredChain: str('preferredChain'),
-    mustStaple: bool('mustStaple'),
-    csr: bool('csr'),
-    issuer: str('issuer'),
-    ariCertId: str('ariCertId'),
-  };
-  for (const [k, x] of Object.entries(optional)) if (x !== undefined) Object.assign(state, { [k]: x });
+  for (const k of ['email', 'profile', 'preferredChain', 'serial', 'issuer', 'ariCertId'] as const) {
+    const x = optional(v, k, 'string', bad);
+    if (x !== undefined) state[k] = x;
+  }
+  for (const k of ['notBefore', 'notAfter'] as const) {
+    const x = optional(v, k, 'date', bad);
+    if (x !== undefined) state[k] = x;
+  }
+  for (const k of ['mustStaple', 'csr'] as const) {
+    const x = optional(v, k, 'boolean', bad);
+    if (x !== undefined) state[k] = x;
+  }
   const last = v.lastRenewalAttempt;
   if (last !== undefined && last !== null) {
     if (!isObject(last)) return bad('lastRenewalAttempt');
@@ -222,27 +196,49 @@ function decodeState(v: unknown, path: string): AcmekitCertificateState {
     if (typeof failures !== 'number' || !Number.isInteger(failures) || failures < 0) {
       bad('lastRenewalAttempt.failures');
     }
-    if (last.error !== undefined && typeof last.error !== 'string') bad('lastRenewalAttempt.error');
-    state.lastRenewalAttempt = { at: date(last.at, 'lastRenewalAttempt.at'), failures: failures as number };
-    if (typeof last.error === 'string') state.lastRenewalAttempt.error = last.error;
+    const at = optional(last, 'at', 'date', (k) => bad(`lastRenewalAttempt.${k}`));
+    state.lastRenewalAttempt = { at: at ?? bad('lastRenewalAttempt.at'), failures: failures as number };
+    const error = optional(last, 'error', 'string', (k) => bad(`lastRenewalAttempt.${k}`));
+    if (error !== undefined) state.lastRenewalAttempt.error = error;
+  }
+  const pending = v.pending;
+  if (pending !== undefined && pending !== null) {
+    if (!isObject(pending)) return bad('pending');
+    const orderUrl = optional(pending, 'orderUrl', 'string', (k) => bad(`pending.${k}`));
+    const since = optional(pending, 'since', 'date', (k) => bad(`pending.${k}`));
+    state.pending = { orderUrl: orderUrl ?? bad('pending.orderUrl'), since: since ?? bad('pending.since') };
   }
   const extra = Object.fromEntries(Object.entries(v).filter(([k]) => !STATE_FIELDS.includes(k)));
   if (Object.keys(extra).length > 0) state.extra = extra;
   return state;
 }
 
+/** A field that may be absent (or null); present with the wrong type (or an unparsable date) is corrupt. */
+function optional<T extends 'string' | 'boolean' | 'date'>(
+  o: Record<string, unknown>,
+  k: string,
+  type: T,
+  bad: (what: string) => never,
+): (T extends 'boolean' ? boolean : string) | undefined {
+  const x = o[k];
+  if (x === undefined || x === null) return undefined;
+  const ok =
+    type === 'date'
+      ? typeof x === 'string' && !Number.isNaN(Date.parse(x))
+      : typeof x === (type === 'boolean' ? 'boolean' : 'string');
+  return ok ? (x as T extends 'boolean' ? boolean : string) : bad(k);
+}
+
 function decodeChallenge(v: unknown, bad: (what: string) => never): ChallengeReplay {
   if (!isObject(v) || typeof v.type !== 'string' || !CHALLENGE_TYPES.includes(v.type)) {
     return bad('challenge.type');
   }
-  const c: ChallengeReplay = { ...v, type: v.type as ChallengeType };
-  for (const k of ['webroot', 'httpAddress', 'tlsAddress'] as const) {
-    if (v[k] !== undefined && typeof v[k] !== 'string') bad(`challenge.${k}`);
-  }
+  for (const k of ['webroot', 'httpAddress', 'tlsAddress'])
+    optional(v, k, 'string', (w) => bad(`challenge.${w}`));
   const p = v.dnsProvider;
   const okMap = isObject(p) && Object.values(p).every((x) => typeof x === 'string');
   if (p !== undefined && typeof p !== 'string' && !okMap) bad('challenge.dnsProvider');
-  return c;
+  return { ...v, type: v.type as ChallengeType } as ChallengeReplay;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

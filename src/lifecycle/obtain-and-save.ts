@@ -8,6 +8,7 @@ import {
   generateKeyType,
   importPrivateKey,
 } from '../crypto/keys.ts';
+import { encodeAccountKeyPem } from '../storage/lego-account-file.ts';
 import type { Store } from '../storage/store.ts';
 import { certificateFileKeys, readRecord, writeRecord } from './certificate-files.ts';
 import type { CertificateRecord, ChallengeRecord } from './certificate-record.ts';
@@ -96,14 +97,15 @@ export async function obtainAndSave(
         await writeRecord(store, main, record, lease);
       },
     });
-    const keyPem = key ? exportPrivateKeyPem(key) : undefined;
+    // lego writes EC PRIVATE KEY / RSA PRIVATE KEY and its --pfx reads only those.
+    const keyPem = key ? encodeAccountKeyPem(key) : undefined;
     const certificateText = job.noBundle ? result.certificate : result.chain;
     await store.put(files.issuer, result.issuer, { lease });
     await store.put(files.crt, certificateText, { lease });
     if (keyPem) await store.put(files.key, keyPem, { private: true, lease });
     if (job.pem && keyPem) await store.put(files.pem, keyPem + result.chain, { private: true, lease });
     record = withAcmekit(
-      { ...record, domain: main, certUrl: result.orderUrl, certStableUrl: result.orderUrl },
+      { ...record, domain: main, certUrl: result.certificateUrl, certStableUrl: result.certificateUrl },
       job,
       {
         pending: undefined,

@@ -97,7 +97,10 @@ export function archiveKey(fileKey: string, at: Date): string {
 export function serverFolderName(serverUrl: string): string {
   const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(serverUrl);
   if (!m || !URL.canParse(serverUrl)) {
-    throw new InvalidInputError(`${JSON.stringify(serverUrl)} is not an absolute ACME directory URL`, serverUrl);
+    throw new InvalidInputError(
+      `${JSON.stringify(serverUrl)} is not an absolute ACME directory URL`,
+      serverUrl,
+    );
   }
   const authority = m[1] ?? '';
   let host = authority.slice(authority.lastIndexOf('@') + 1);

@@ -72,7 +72,8 @@ export function decodeLegoAccount(bytes: Uint8Array | string, path: string): Leg
   }
   const out: LegoAccount = { email, accountUrl: url === '' ? undefined : url, extra };
   if (body.status !== undefined) {
-    if (typeof body.status !== 'string') throw new CorruptFileError(path, 'the account status is not a string');
+    if (typeof body.status !== 'string')
+      throw new CorruptFileError(path, 'the account status is not a string');
     out.status = body.status;
   }
   if (body.contact !== undefined && body.contact !== null) {
@@ -105,7 +106,10 @@ export function encodeAccountKeyPem(key: KeyObject): string {
 export function decodeAccountKeyPem(text: string | Uint8Array, path: string): KeyObject {
   const pem = typeof text === 'string' ? text : Buffer.from(text).toString('utf8');
   if (/Proc-Type:\s*4,ENCRYPTED|BEGIN ENCRYPTED PRIVATE KEY/.test(pem)) {
-    throw new CorruptFileError(path, 'the key is encrypted; decrypt it first (openssl pkey -in KEY -out PLAIN)');
+    throw new CorruptFileError(
+      path,
+      'the key is encrypted; decrypt it first (openssl pkey -in KEY -out PLAIN)',
+    );
   }
   let block: { label: string; der: Buffer } | undefined;
   try {

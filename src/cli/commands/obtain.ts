@@ -10,6 +10,7 @@ import type { CertificateRecord, ChallengeRecord } from '../../lifecycle/certifi
 import { decideRenewal } from '../../lifecycle/decide.ts';
 import { hookEnvironment, runHook } from '../../lifecycle/hooks.ts';
 import { obtainAndSave, recordFailure } from '../../lifecycle/obtain-and-save.ts';
+import type { Store } from '../../storage/store.ts';
 import {
   accountFor,
   type CommandEnv,
@@ -49,11 +50,7 @@ async function readCsr(path: string): Promise<Uint8Array> {
   }
 }
 
-async function targetsFrom(
-  o: Options,
-  store: ReturnType<typeof makeStore>,
-  mode: 'run' | 'renew',
-): Promise<Target[]> {
+async function targetsFrom(o: Options, store: Store, mode: 'run' | 'renew'): Promise<Target[]> {
   const domains = o.list('domains');
   const csrPath = o.str('csr');
   if (domains.length > 0 || csrPath) {
@@ -283,6 +280,6 @@ async function runCheckedHook(command: string, what: string, env: Record<string,
   const result = await runHook({ command, env, timeoutMs });
   if (result.exitCode !== 0 || result.timedOut) {
     const { HookError } = await import('../../lifecycle/hooks.ts');
-    throw new HookError(what, command, result);
+    throw new HookError(what, command, result, { env });
   }
 }

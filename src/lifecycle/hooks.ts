@@ -1,0 +1,262 @@
+import { spawn } from 'node:child_process';
+import { basename } from 'node:path';
+import { AcmekitError, InvalidInputError } from '../errors/base.ts';
+
+const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+const DEFAULT_KILL_GRACE_MS = 5_000;
+const DEFAULT_MAX_OUTPUT = 64 * 1024;
+/** After the hook exits, how long a background child may keep its output pipe open before we stop reading. */
+const DRAIN_MS = 500;
+
+export interface HookResult {
+  exitCode: number | null;
+  signal: string | null;
+  /** The last `maxOutputBytes` of each stream. */
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  timedOut: boolean;
+}
+
+export interface RunHookOptions {
+  /** The user's command line, e.g. `docker exec nginx nginx -s reload`; run by `/bin/sh -c`. */
+  command: string;
+  /** Added to this process's environment; the only way data reaches the hook. */
+  env: Record<string, string>;
+  timeoutMs?: number;
+  cwd?: string;
+  signal?: AbortSignal;
+  /** false: split on whitespace and run without a shell (as lego does); default true. */
+  shell?: boolean;
+  /** Between SIGTERM and SIGKILL to the hook's process group; default 5 s. */
+  killGraceMs?: number;
+  maxOutputBytes?: number;
+}
+
+/**
+ * Runs one hook in its own process group. Certificate names and paths reach it only through `env`;
+ * nothing is ever spliced into `command`. On timeout or abort the whole group gets SIGTERM, then
+ * SIGKILL after the grace period, so background children die too. Resolves with the outcome
+ * (a non-zero exit is not an error here; callers wrap it in HookError); rejects with
+ * `signal.reason` when aborted.
+ */
+export async function runHook(opts: RunHookOptions): Promise<HookResult> {
+  const command = opts.command.trim();
+  if (!command) throw new InvalidInputError('a hook command must not be empty', opts.command);
+  opts.signal?.throwIfAborted();
+  const [file, ...args] = opts.shell === false ? command.split(/\s+/) : ['/bin/sh', '-c', command];
+  const limit = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
+  const started = performance.now();
+  const child = spawn(file!, args, {
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env },
+    detached: true, // own process group, so a timeout can end everything the hook started
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stdout = lastBytes(limit);
+  const stderr = lastBytes(limit);
+  child.stdout.on('data', (c: Buffer) => stdout.push(c));
+  child.stderr.on('data', (c: Buffer) => stderr.push(c));
+
+  return new Promise((resolve, reject) => {
+    let timedOut = false;
+    let startError: Error | undefined;
+    let killing: Promise<void> | undefined;
+    let drain: NodeJS.Timeout | undefined;
+    const stop = () => {
+      if (!killing && child.pid !== undefined) killing = killGroup(child.pid, opts.killGraceMs);
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stop();
+    }, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    opts.signal?.addEventListener('abort', stop, { once: true });
+    child.on('error', (err) => {
+      startError = err;
+    });
+    child.on('exit', () => {
+      // A background child that inherited stdout must not hold us up once the hook itself is done.
+      drain = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, DRAIN_MS);
+    });
+    child.on('close', async (code, sig) => {
+      clearTimeout(timer);
+      clearTimeout(drain);
+      opts.signal?.removeEventListener('abort', stop);
+      await killing;
+      if (opts.signal?.aborted) return reject(opts.signal.reason);
+      const where = opts.cwd ? ` (in ${opts.cwd})` : '';
+      const err = startError ? `acmekit: could not start the hook${where}: ${startError.message}\n` : '';
+      resolve({
+        exitCode: startError ? null : code,
+        signal: sig,
+        stdout: stdout.text(),
+        stderr: err + stderr.text(),
+        durationMs: Math.round(performance.now() - started),
+        timedOut,
+      });
+    });
+  });
+}
+
+/** SIGTERM to the group, then SIGKILL if any of it is left after the grace period (unreaped zombies count). */
+async function killGroup(pid: number, graceMs = DEFAULT_KILL_GRACE_MS): Promise<void> {
+  if (!signalGroup(pid, 'SIGTERM')) return;
+  const deadline = performance.now() + graceMs;
+  while (performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 25));
+    if (!signalGroup(pid, 0)) return;
+  }
+  signalGroup(pid, 'SIGKILL');
+}
+
+function signalGroup(pid: number, sig: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pid, sig);
+    return true;
+  } catch {
+    return false; // ESRCH: the group is gone
+  }
+}
+
+/** Keeps the last `limit` bytes of a stream; a character cut in half at the start is dropped. */
+function lastBytes(limit: number) {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let dropped = false;
+  return {
+    push(chunk: Buffer) {
+      chunks.push(chunk);
+      size += chunk.length;
+      for (; size - chunks[0]!.length >= limit; dropped = true) size -= chunks.shift()!.length;
+    },
+    text(): string {
+      const all = Buffer.concat(chunks);
+      const cut = dropped || all.length > limit;
+      const text = all.subarray(Math.max(0, all.length - limit)).toString('utf8');
+      return cut ? text.replace(/^\uFFFD+/, '') : text;
+    },
+  };
+}
+
+export interface HookEnvironmentOptions {
+  /** The certificate's main name, as stored (e.g. `*.example.com`). */
+  domain: string;
+  certPath: string;
+  keyPath: string;
+  issuerPath: string;
+  fullchainPath?: string;
+  pemPath?: string;
+  pfxPath?: string;
+  /** Every name on the renewed certificate (certbot's RENEWED_DOMAINS); default `[domain]`. */
+  renewedDomains?: string[];
+  accountEmail?: string;
+  keyType?: string;
+  server?: string; // the ACME directory URL
+  extra?: Record<string, string>;
+}
+
+/**
+ * The variables a deploy hook gets: acmekit's names, lego v4's (`LEGO_CERT_*`, `LEGO_ISSUER_CERT_PATH`,
+ * `LEGO_ACCOUNT_EMAIL`) and lego v5's (`LEGO_HOOK_*`), so hook scripts written for lego keep working.
+ */
+export function hookEnvironment(o: HookEnvironmentOptions): Record<string, string> {
+  const names = o.renewedDomains?.length ? o.renewedDomains : [o.domain];
+  const env: Record<string, string | undefined> = {
+    ACMEKIT_CERT_DOMAIN: o.domain,
+    ACMEKIT_CERT_PATH: o.certPath,
+    ACMEKIT_CERT_KEY_PATH: o.keyPath,
+    ACMEKIT_CERT_FULLCHAIN_PATH: o.fullchainPath ?? o.certPath,
+    ACMEKIT_CERT_ISSUER_PATH: o.issuerPath,
+    ACMEKIT_CERT_PEM_PATH: o.pemPath,
+    ACMEKIT_CERT_PFX_PATH: o.pfxPath,
+    ACMEKIT_RENEWED_DOMAINS: names.join(' '),
+    // lego v4 (cmd/hook.go)
+    LEGO_CERT_DOMAIN: o.domain,
+    LEGO_CERT_PATH: o.certPath,
+    LEGO_CERT_KEY_PATH: o.keyPath,
+    LEGO_ISSUER_CERT_PATH: o.issuerPath,
+    LEGO_CERT_PEM_PATH: o.pemPath,
+    LEGO_CERT_PFX_PATH: o.pfxPath,
+    LEGO_ACCOUNT_EMAIL: o.accountEmail,
+    // lego v5 (cmd/internal/hook/metadata.go)
+    LEGO_HOOK_CERT_NAME: o.domain,
+    LEGO_HOOK_CERT_NAME_SANITIZED: basename(o.certPath).replace(/\.crt$/, ''),
+    LEGO_HOOK_CERT_DOMAINS: names.join(','),
+    LEGO_HOOK_CERT_KEY_TYPE: o.keyType,
+    LEGO_HOOK_CERT_PATH: o.certPath,
+    LEGO_HOOK_CERT_KEY_PATH: o.keyPath,
+    LEGO_HOOK_ISSUER_CERT_PATH: o.issuerPath,
+    LEGO_HOOK_CERT_PEM_PATH: o.pemPath,
+    LEGO_HOOK_CERT_PFX_PATH: o.pfxPath,
+    LEGO_HOOK_ACCOUNT_EMAIL: o.accountEmail,
+    LEGO_HOOK_ACCOUNT_SERVER: o.server,
+    ...o.extra,
+  };
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+const TAIL_CHARS = 2_000;
+const SECRET_NAME = /TOKEN|SECRET|PASSW|API_?KEY|PRIVATE|HMAC|CREDENTIAL|AUTH/i;
+
+type HookErrorOptions = { cause?: unknown; env?: Record<string, string> };
+
+/** A hook failed, timed out or could not start; the certificate it was for is kept. */
+export class HookError extends AcmekitError {
+  readonly hook: string;
+  readonly command: string;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly timedOut: boolean;
+  /** The end of the hook's stderr (or stdout when stderr was empty), secrets from the environment redacted. */
+  readonly outputTail: string;
+  /** `options.env`: the variables the hook got, so the message can show a command line that reproduces the run. */
+  constructor(hook: string, command: string, result: HookResult, options: HookErrorOptions = {}) {
+    const how = result.timedOut
+      ? `timed out after ${seconds(result.durationMs)} and was killed`
+      : result.signal
+        ? `was killed by ${result.signal}`
+        : result.exitCode === null
+          ? 'could not start'
+          : `exited with code ${result.exitCode}`;
+    const raw = result.stderr.trim() || result.stdout.trim();
+    const tail = redact(raw.length > TAIL_CHARS ? `…${raw.slice(-TAIL_CHARS)}` : raw);
+    const vars = Object.entries(options.env ?? { ACMEKIT_CERT_DOMAIN: 'example.com' })
+      .filter(([k]) => k.startsWith('ACMEKIT_'))
+      .map(([k, v]) => `${k}=${quote(v)} `)
+      .join('');
+    super(
+      'ERR_HOOK',
+      `${hook} ${how}: ${redact(command)}${tail ? `\n--- last output ---\n${tail}\n---` : ' (no output)'}` +
+        `\nTo test it, run it as acmekit does: env ${redact(vars)}/bin/sh -c ${quote(redact(command))}`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.hook = hook;
+    this.command = redact(command);
+    this.exitCode = result.exitCode;
+    this.signal = result.signal;
+    this.timedOut = result.timedOut;
+    this.outputTail = tail;
+  }
+}
+
+/** Values of secret-looking variables in this process's environment (DNS API tokens...) become [redacted]. */
+function redact(text: string): string {
+  let out = text;
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value && value.length >= 6 && SECRET_NAME.test(name) && !name.endsWith('_PATH')) {
+      out = out.split(value).join('[redacted]');
+    }
+  }
+  return out;
+}
+
+function seconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}
+
+function quote(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}

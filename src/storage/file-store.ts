@@ -1,0 +1,372 @@
+import { randomBytes } from 'node:crypto';
+import type { Dirent } from 'node:fs';
+import { link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { AcmekitError } from '../errors/base.ts';
+import { CorruptFileError, FencedWriteError, StorageError } from '../errors/storage.ts';
+import { abortError, throwIfAborted } from '../internal/abort.ts';
+import { writeFileAtomic } from '../internal/atomic-write.ts';
+import { type Clock, systemClock } from '../internal/clock.ts';
+import { type LeaseAttempt, pollForLease } from './memory-store.ts';
+import {
+  assertSafeKey,
+  assertSafeLockName,
+  assertSafePrefix,
+  isSafeKey,
+  isTempFileName,
+  LOCK_FOLDER,
+} from './safe-key.ts';
+import type { Lease, LeaseHolder, LockOptions, PutOptions, Store } from './store.ts';
+
+export interface FileStoreOptions {
+  /** Time for lease expiry and lock waiting; default the system clock. */
+  clock?: Clock;
+  /** Told about states worth a warning but not a refusal (a key file readable by others, C5). */
+  onWarning?: (message: string) => void;
+  /** Written into lock files and shown to waiters; default "<hostname>:<pid>". */
+  owner?: string;
+  /** How often a waiting lock() looks again (ms); default 50. */
+  pollMs?: number;
+}
+
+/** What a lock file holds: enough for a waiter to name the holder and to tell it is gone. */
+interface LockRecord {
+  owner: string;
+  pid: number;
+  hostname: string;
+  fence: number;
+  expiresAt: string;
+}
+
+const TEMP_MAX_AGE_MS = 60 * 60_000; // a temp file this old is a crash leftover, never a write in flight
+const GUARD_MAX_AGE_MS = 10_000; // a guard is held for a few writes; older means its holder hung or died
+const GUARD_POLL_MS = 5;
+const HOST = hostname();
+
+const HINTS: Record<string, string> = {
+  EACCES: 'permission denied; let the user running acmekit read and write it, or use another folder',
+  EPERM: 'operation not permitted; check its owner and mode, or use another folder',
+  EROFS: 'the file system is read-only; remount it read-write or use another folder',
+  ENOSPC: 'no space left on the device; free some space and retry (existing files were left intact)',
+  EDQUOT: 'disk quota exceeded; free some space and retry (existing files were left intact)',
+  EISDIR: 'a folder is where a file is expected; move the folder away',
+  ENOTDIR: 'a file is where a folder is expected; move that file away',
+  EEXIST: 'a file is where a folder is expected; move that file away',
+};
+
+function codeOf(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** fs failures become StorageError naming the path and the fix (C3, C4); aborts stay aborts. */
+function failure(path: string, action: string, err: unknown, signal?: AbortSignal): Error {
+  if (signal?.aborted) return abortError(signal.reason);
+  if (err instanceof AcmekitError) return err;
+  const code = codeOf(err);
+  const hint = (code && HINTS[code]) ?? (err instanceof Error ? err.message : String(err));
+  return new StorageError(path, `cannot ${action}: ${hint}${code ? ` (${code})` : ''}`, { cause: err });
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return codeOf(err) === 'EPERM'; // EPERM: alive, owned by someone else; ESRCH: gone
+  }
+}
+
+// A holder on this host whose process is gone frees its lock at once (C7: kill -9 frees the lock).
+function holderDied(r: Partial<LockRecord>): boolean {
+  if (r.hostname !== HOST || typeof r.pid !== 'number' || r.pid === process.pid) return false;
+  return !Number.isInteger(r.pid) || r.pid <= 0 || !pidAlive(r.pid);
+}
+
+/**
+ * The default Store: one file per key under a root folder, in lego's layout (`<root>/<key>`).
+ * Writes are atomic (temp file, fsync, rename); secrets are 0600 in 0700 folders whatever the umask.
+ * Locks are files in `<root>/.locks/`: `<name>.lock` (JSON holder record), `<name>.fence` (the last
+ * fence granted) and `<name>.guard`, a short-lived O_EXCL file that serialises every change to the
+ * first two, so taking over a stale lock, renewing, releasing and a fenced put never race each other.
+ */
+export class FileStore implements Store {
+  readonly root: string;
+  readonly #clock: Clock;
+  readonly #owner: string;
+  readonly #pollMs: number;
+  readonly #warn: (message: string) => void;
+  #rootChecked = false;
+
+  constructor(rootDir: string, options: FileStoreOptions = {}) {
+    this.root = resolve(rootDir);
+    this.#clock = options.clock ?? systemClock;
+    this.#owner = options.owner ?? `${HOST}:${process.pid}`;
+    this.#pollMs = options.pollMs ?? 50;
+    this.#warn = options.onWarning ?? (() => {});
+  }
+
+  /** The file that holds `key`. */
+  pathOf(key: string): string {
+    return join(this.root, ...assertSafeKey(key).split('/'));
+  }
+
+  async get(key: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+    const path = this.pathOf(key);
+    throwIfAborted(signal);
+    try {
+      const buf = await readFile(path, signal ? { signal } : {});
+      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    } catch (err) {
+      if (codeOf(err) === 'ENOENT') return undefined;
+      throw failure(path, 'read', err, signal);
+    }
+  }
+
+  async put(key: string, value: Uint8Array | string, opts: PutOptions = {}): Promise<void> {
+    const path = this.pathOf(key);
+    throwIfAborted(opts.signal);
+    await this.#checkRoot();
+    if (opts.private) await this.#checkPrivate(path);
+    const write = async (): Promise<void> => {
+      throwIfAborted(opts.signal);
+      await writeFileAtomic(path, value, opts.private ? 0o600 : 0o644).catch((err) => {
+        throw failure(path, 'write', err, opts.signal);
+      });
+    };
+    const lease = opts.lease;
+    if (!lease) return write();
+    // Check and rename under the guard, so no one takes the lease over in between (C10).
+    await this.#guarded(assertSafeLockName(lease.name), opts.signal, async () => {
+      const [fence, record] = await Promise.all([this.#readFence(lease.name), this.#readLock(lease.name)]);
+      if (fence !== lease.fence || !this.#ours(record, lease.fence))
+        throw new FencedWriteError(lease.name, lease.fence);
+      await write();
+    });
+  }
+
+  async delete(key: string, signal?: AbortSignal): Promise<void> {
+    const path = this.pathOf(key);
+    throwIfAborted(signal);
+    await unlink(path).catch((err) => {
+      if (codeOf(err) !== 'ENOENT') throw failure(path, 'delete', err, signal);
+    });
+  }
+
+  async list(prefix: string, signal?: AbortSignal): Promise<string[]> {
+    assertSafePrefix(prefix);
+    const keys: string[] = [];
+    // Walk only the deepest folder the prefix names in full: "certificates/exa" → certificates/.
+    await this.#walk(prefix.slice(0, Math.max(0, prefix.lastIndexOf('/'))), keys, signal);
+    return keys.filter((key) => key.startsWith(prefix)).sort();
+  }
+
+  async lock(name: string, opts: LockOptions): Promise<Lease> {
+    assertSafeLockName(name);
+    return pollForLease(name, opts, this.#clock, this.#pollMs, () => this.#tryLock(name, opts));
+  }
+
+  async #walk(folder: string, out: string[], signal: AbortSignal | undefined): Promise<void> {
+    throwIfAborted(signal);
+    const dir = folder ? join(this.root, ...folder.split('/')) : this.root;
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if (codeOf(err) === 'ENOENT' || codeOf(err) === 'ENOTDIR') return;
+      throw failure(dir, 'list', err, signal);
+    }
+    for (const entry of entries) {
+      const key = folder ? `${folder}/${entry.name}` : entry.name;
+      // Skipped: .locks/ and names no key can have; temp files, removed when a crash left them (C2).
+      if (isTempFileName(entry.name)) await removeIfOld(join(dir, entry.name));
+      else if (isSafeKey(key) && entry.isDirectory()) await this.#walk(key, out, signal);
+      else if (isSafeKey(key) && entry.isFile()) out.push(key);
+    }
+  }
+
+  async #tryLock(name: string, opts: LockOptions): Promise<LeaseAttempt> {
+    const seen = await this.#readLock(name);
+    if (seen && !this.#stale(seen)) return { holder: toHolder(seen) };
+    return this.#guarded(name, opts.signal, async () => {
+      const current = await this.#readLock(name);
+      if (current && !this.#stale(current)) return { holder: toHolder(current) };
+      // max() keeps fences growing even if someone deleted the .fence file.
+      const fence = Math.max(await this.#readFence(name), current?.fence ?? 0) + 1;
+      await this.#write(this.#lockPath(name, 'fence'), `${fence}\n`);
+      const record: LockRecord = {
+        owner: this.#owner,
+        pid: process.pid,
+        hostname: HOST,
+        fence,
+        expiresAt: '',
+      };
+      await this.#writeLock(name, record, opts.ttlMs);
+      return { lease: this.#lease(name, record, opts.ttlMs) };
+    });
+  }
+
+  #lease(name: string, record: LockRecord, ttlMs: number): Lease {
+    const { fence, owner } = record;
+    return {
+      name,
+      fence,
+      owner,
+      renew: () =>
+        this.#guarded(name, undefined, async () => {
+          if (!this.#ours(await this.#readLock(name), fence)) throw new FencedWriteError(name, fence);
+          await this.#writeLock(name, record, ttlMs);
+        }),
+      release: () =>
+        this.#guarded(name, undefined, async () => {
+          if (!this.#ours(await this.#readLock(name), fence)) return;
+          const path = this.#lockPath(name, 'lock');
+          await unlink(path).catch((err) => {
+            if (codeOf(err) !== 'ENOENT') throw failure(path, 'release the lock', err);
+          });
+        }),
+    };
+  }
+
+  #ours(record: LockRecord | undefined, fence: number): boolean {
+    return record?.fence === fence && record.owner === this.#owner && record.pid === process.pid;
+  }
+
+  #stale(record: LockRecord): boolean {
+    return !(Date.parse(record.expiresAt) > this.#clock.now()) || holderDied(record);
+  }
+
+  #lockPath(name: string, kind: 'lock' | 'fence' | 'guard'): string {
+    return join(this.root, LOCK_FOLDER, `${name}.${kind}`);
+  }
+
+  async #write(path: string, text: string): Promise<void> {
+    await writeFileAtomic(path, text, 0o600).catch((err) => {
+      throw failure(path, 'write', err);
+    });
+  }
+
+  async #writeLock(name: string, record: LockRecord, ttlMs: number): Promise<void> {
+    record.expiresAt = new Date(this.#clock.now() + ttlMs).toISOString();
+    await this.#write(this.#lockPath(name, 'lock'), `${JSON.stringify(record)}\n`);
+  }
+
+  /** The lock file's record; one that does not parse counts as expired, so it is taken over. */
+  async #readLock(name: string): Promise<LockRecord | undefined> {
+    const path = this.#lockPath(name, 'lock');
+    const text = await readFile(path, 'utf8').catch((err) => {
+      if (codeOf(err) === 'ENOENT') return undefined;
+      throw failure(path, 'read the lock', err);
+    });
+    if (text === undefined) return undefined;
+    const r = parseJson(text);
+    const valid =
+      typeof r.owner === 'string' && typeof r.fence === 'number' && typeof r.expiresAt === 'string';
+    return { owner: 'unknown', pid: 0, hostname: '', fence: 0, expiresAt: '', ...(valid ? r : {}) };
+  }
+
+  async #readFence(name: string): Promise<number> {
+    const path = this.#lockPath(name, 'fence');
+    const text = await readFile(path, 'utf8').catch((err) => {
+      if (codeOf(err) === 'ENOENT') return '0';
+      throw failure(path, 'read the fence', err);
+    });
+    const fence = Number(text.trim());
+    if (!Number.isSafeInteger(fence) || fence < 0) throw new CorruptFileError(path, 'not a fence number');
+    return fence;
+  }
+
+  /** Runs `fn` holding `<name>.guard` (O_EXCL); a guard whose holder died or hung is broken. */
+  async #guarded<T>(name: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    const path = this.#lockPath(name, 'guard');
+    const token = `${JSON.stringify({ pid: process.pid, hostname: HOST, nonce: randomBytes(8).toString('hex') })}\n`;
+    await mkdir(join(this.root, LOCK_FOLDER), { recursive: true, mode: 0o700 }).catch((err) => {
+      throw failure(join(this.root, LOCK_FOLDER), 'create the lock folder', err);
+    });
+    for (;;) {
+      throwIfAborted(signal);
+      try {
+        const fh = await open(path, 'wx', 0o600);
+        await fh
+          .writeFile(token)
+          .finally(() => fh.close())
+          .catch(async (err) => {
+            await unlink(path).catch(() => {}); // an empty guard would block everyone for GUARD_MAX_AGE_MS
+            throw err;
+          });
+        break;
+      } catch (err) {
+        if (codeOf(err) !== 'EEXIST') throw failure(path, 'lock', err, signal);
+      }
+      if (!(await breakStaleGuard(path))) await systemClock.sleep(GUARD_POLL_MS, signal);
+    }
+    try {
+      return await fn();
+    } finally {
+      // Remove only our own guard: if ours was broken as hung, the file may now be someone else's.
+      if ((await readFile(path, 'utf8').catch(() => '')) === token) await unlink(path).catch(() => {});
+    }
+  }
+
+  /** C5: a storage folder others can write to lets them swap our files; say so once. */
+  async #checkRoot(): Promise<void> {
+    if (this.#rootChecked) return;
+    this.#rootChecked = true;
+    const st = await stat(this.root).catch(() => undefined);
+    if (st && st.mode & 0o022) {
+      this.#warn(`${this.root} is writable by group or others (mode ${octal(st.mode)}); run chmod 700 on it`);
+    }
+  }
+
+  /** C5, like Traefik: a secret file that was readable by others is worth a warning; the new one is 0600. */
+  async #checkPrivate(path: string): Promise<void> {
+    const st = await lstat(path).catch(() => undefined);
+    if (st?.isFile() && st.mode & 0o077) {
+      this.#warn(`${path} had mode ${octal(st.mode)}, readable by others; it is replaced by a 0600 file`);
+    }
+  }
+}
+
+function parseJson(text: string): Partial<LockRecord> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? (value as Partial<LockRecord>) : {};
+  } catch {
+    return {};
+  }
+}
+
+function octal(mode: number): string {
+  return `0${(mode & 0o777).toString(8)}`;
+}
+
+function toHolder(r: LockRecord): LeaseHolder {
+  const expiresAt = new Date(Date.parse(r.expiresAt) || 0);
+  return r.pid > 0 ? { owner: r.owner, pid: r.pid, expiresAt } : { owner: r.owner, expiresAt };
+}
+
+/** Removes a crash's leftover temp file (C2); a young one may be a write in flight and stays. */
+async function removeIfOld(path: string): Promise<void> {
+  const st = await stat(path).catch(() => undefined);
+  if (st && Date.now() - st.mtimeMs > TEMP_MAX_AGE_MS) await rm(path, { force: true }).catch(() => {});
+}
+
+/**
+ * Breaks a guard whose holder died (same host) or that is older than GUARD_MAX_AGE_MS. It is moved
+ * aside first and put back if it turns out to be a fresh one, so two breakers never remove a live guard.
+ */
+async function breakStaleGuard(path: string): Promise<boolean> {
+  const [text, st] = await Promise.all([readFile(path, 'utf8'), stat(path)]).catch(() => []);
+  if (text === undefined || st === undefined) return true; // gone already: try again at once
+  // A guard still being written does not parse: then only its age counts.
+  if (!holderDied(parseJson(text)) && Date.now() - st.mtimeMs < GUARD_MAX_AGE_MS) return false;
+  const aside = `${path}.${randomBytes(6).toString('hex')}.stale`;
+  const moved = await rename(path, aside).then(
+    () => true,
+    () => false,
+  );
+  if (!moved) return true;
+  if ((await readFile(aside, 'utf8').catch(() => '')) !== text) await link(aside, path).catch(() => {});
+  await unlink(aside).catch(() => {});
+  return true;
+}

@@ -1,0 +1,269 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AbortedError, InvalidInputError } from '../../src/errors/base.ts';
+import { FencedWriteError, LockTimeoutError } from '../../src/errors/storage.ts';
+import type { LeaseHolder, Store } from '../../src/storage/store.ts';
+
+export interface StoreFixture {
+  store: Store;
+  cleanup(): Promise<void>;
+}
+
+const text = (bytes: Uint8Array | undefined): string | undefined =>
+  bytes === undefined ? undefined : Buffer.from(bytes).toString('utf8');
+
+const BAD_KEYS = [
+  '',
+  '/etc/passwd',
+  'a/',
+  'a//b',
+  '.',
+  '..',
+  'a/../b',
+  './a',
+  'a/./b',
+  'a\\b',
+  'a\0b',
+  'a\nb',
+  'a\u007fb',
+  'x'.repeat(2000),
+  `a/${'y'.repeat(300)}`,
+  '.locks/x',
+  'certificates/.example.com.crt.0123456789ab.tmp',
+];
+
+/** The suite every Store runs (STYLE.md habit 12): the guarantees of src/storage/store.ts, as tests. */
+export function storeContract(name: string, make: () => Promise<StoreFixture>): void {
+  const withStore = (fn: (store: Store) => Promise<void>) => async () => {
+    const { store, cleanup } = await make();
+    try {
+      await fn(store);
+    } finally {
+      await cleanup();
+    }
+  };
+
+  describe(`Store contract: ${name}`, () => {
+    test(
+      'put then get returns the same bytes, for bytes and for strings',
+      withStore(async (store) => {
+        const bytes = new Uint8Array([0, 1, 2, 254, 255]);
+        await store.put('accounts/a/keys/a.key', bytes, { private: true });
+        await store.put('certificates/example.com.crt', 'héllo\n');
+        assert.deepEqual(await store.get('accounts/a/keys/a.key'), bytes);
+        assert.equal(text(await store.get('certificates/example.com.crt')), 'héllo\n');
+        bytes[0] = 9;
+        assert.equal((await store.get('accounts/a/keys/a.key'))?.[0], 0, 'the store keeps its own copy');
+      }),
+    );
+
+    test(
+      'put overwrites; a missing key reads undefined; delete is idempotent',
+      withStore(async (store) => {
+        assert.equal(await store.get('certificates/none.crt'), undefined);
+        await store.put('certificates/a.crt', 'one');
+        await store.put('certificates/a.crt', 'two, longer than one');
+        await store.put('certificates/a.crt', 'three');
+        assert.equal(text(await store.get('certificates/a.crt')), 'three');
+        await store.delete('certificates/a.crt');
+        assert.equal(await store.get('certificates/a.crt'), undefined);
+        await store.delete('certificates/a.crt');
+        await store.delete('never/was.here');
+      }),
+    );
+
+    test(
+      'list returns the keys under a prefix, sorted',
+      withStore(async (store) => {
+        for (const key of [
+          'certificates/b.crt',
+          'certificates/a.key',
+          'certificates/a.crt',
+          'accounts/x.json',
+        ]) {
+          await store.put(key, key);
+        }
+        await store.put('certificates/sub/c.crt', 'c');
+        assert.deepEqual(await store.list('certificates/'), [
+          'certificates/a.crt',
+          'certificates/a.key',
+          'certificates/b.crt',
+          'certificates/sub/c.crt',
+        ]);
+        assert.deepEqual(await store.list('certificates/a'), ['certificates/a.crt', 'certificates/a.key']);
+        assert.deepEqual(await store.list('acc'), ['accounts/x.json']);
+        assert.equal((await store.list('')).length, 5);
+        assert.deepEqual(await store.list('nothing/'), []);
+      }),
+    );
+
+    test(
+      'bad keys, prefixes and lock names are refused with InvalidInputError naming them',
+      withStore(async (store) => {
+        for (const key of BAD_KEYS) {
+          for (const call of [() => store.get(key), () => store.put(key, 'x'), () => store.delete(key)]) {
+            await assert.rejects(call(), (err: unknown) => {
+              assert.ok(err instanceof InvalidInputError, `${JSON.stringify(key)}: ${err}`);
+              assert.equal(err.value, key);
+              return true;
+            });
+          }
+        }
+        await assert.rejects(store.list('../'), InvalidInputError);
+        await assert.rejects(store.list('/abs'), InvalidInputError);
+        for (const lockName of ['a/b', '..', '', 'a\\b']) {
+          await assert.rejects(store.lock(lockName, { ttlMs: 1000 }), InvalidInputError);
+        }
+        await assert.rejects(store.lock('ok', { ttlMs: 0 }), InvalidInputError);
+        assert.deepEqual(await store.list(''), []);
+      }),
+    );
+
+    test(
+      'concurrent puts never leave a mix, and list never shows writes in flight',
+      withStore(async (store) => {
+        const values = Array.from({ length: 8 }, (_, i) => new Uint8Array(256 * 1024).fill(i + 1));
+        await store.put('certificates/big.crt', values[0]!);
+        const seen: (Uint8Array | undefined)[] = [];
+        const lists: string[][] = [];
+        await Promise.all([
+          ...values.map((v) => store.put('certificates/big.crt', v)),
+          ...values.map(async () => seen.push(await store.get('certificates/big.crt'))),
+          ...values.map(async () => lists.push(await store.list('certificates/'))),
+        ]);
+        seen.push(await store.get('certificates/big.crt'));
+        for (const got of seen) {
+          assert.ok(got && got.length === 256 * 1024, 'whole value');
+          assert.ok(
+            got.every((b) => b === got[0]),
+            'one writer’s bytes only',
+          );
+        }
+        for (const keys of lists) assert.deepEqual(keys, ['certificates/big.crt']);
+      }),
+    );
+
+    test(
+      'every method honours an aborted signal',
+      withStore(async (store) => {
+        const signal = AbortSignal.abort();
+        await assert.rejects(store.get('a', signal), AbortedError);
+        await assert.rejects(store.put('a', 'x', { signal }), AbortedError);
+        await assert.rejects(store.delete('a', signal), AbortedError);
+        await assert.rejects(store.list('', signal), AbortedError);
+        await assert.rejects(store.lock('l', { ttlMs: 1000, signal }), AbortedError);
+        assert.equal(await store.get('a'), undefined);
+      }),
+    );
+
+    test(
+      'a lock is exclusive: the second waits until release and gets a larger fence',
+      withStore(async (store) => {
+        const a = await store.lock('renew', { ttlMs: 10_000 });
+        const holders: LeaseHolder[] = [];
+        let bDone = false;
+        const b = store.lock('renew', { ttlMs: 10_000, onWait: (h) => holders.push(h) }).then((lease) => {
+          bDone = true;
+          return lease;
+        });
+        await sleep(150);
+        assert.equal(bDone, false, 'B must wait while A holds the lock');
+        assert.equal(holders.length, 1, 'onWait is called once');
+        assert.equal(holders[0]?.owner, a.owner);
+        assert.ok(holders[0]!.expiresAt.getTime() > Date.now());
+        await a.release();
+        const lease = await b;
+        assert.ok(lease.fence > a.fence);
+        await a.release(); // harmless when already released
+        await assert.rejects(store.lock('renew', { ttlMs: 1000, waitMs: 50 }), LockTimeoutError);
+        await lease.release();
+        const c = await store.lock('renew', { ttlMs: 1000, waitMs: 0 });
+        assert.ok(c.fence > lease.fence);
+        await c.release();
+      }),
+    );
+
+    test(
+      'a lease not renewed within ttl goes to the next taker, with a larger fence',
+      withStore(async (store) => {
+        const a = await store.lock('expiry', { ttlMs: 150 });
+        const started = Date.now();
+        const b = await store.lock('expiry', { ttlMs: 10_000, waitMs: 3000 });
+        assert.ok(Date.now() - started >= 100, 'B got it only after A’s ttl');
+        assert.ok(b.fence > a.fence);
+        await b.release();
+      }),
+    );
+
+    test(
+      'renew keeps the lease past its ttl',
+      withStore(async (store) => {
+        const a = await store.lock('kept', { ttlMs: 400 });
+        const renewing = (async () => {
+          for (let i = 0; i < 8; i++) {
+            await sleep(100);
+            await a.renew();
+          }
+        })();
+        await assert.rejects(store.lock('kept', { ttlMs: 1000, waitMs: 700 }), LockTimeoutError);
+        await renewing;
+        await a.release();
+        const b = await store.lock('kept', { ttlMs: 1000, waitMs: 0 });
+        assert.ok(b.fence > a.fence);
+        await b.release();
+      }),
+    );
+
+    test(
+      'fencing: a holder whose lease was taken over cannot write, renew or release the new lease',
+      withStore(async (store) => {
+        const a = await store.lock('fenced', { ttlMs: 100 });
+        await store.put('certificates/f.crt', 'A1', { lease: a });
+        await sleep(200);
+        const b = await store.lock('fenced', { ttlMs: 10_000, waitMs: 0 });
+        assert.ok(b.fence > a.fence);
+        await store.put('certificates/f.crt', 'B', { lease: b });
+        await assert.rejects(store.put('certificates/f.crt', 'A2', { lease: a }), FencedWriteError);
+        await assert.rejects(a.renew(), FencedWriteError);
+        await a.release();
+        assert.equal(text(await store.get('certificates/f.crt')), 'B');
+        await assert.rejects(store.lock('fenced', { ttlMs: 1000, waitMs: 50 }), LockTimeoutError);
+        await b.release();
+        await assert.rejects(store.put('certificates/f.crt', 'B2', { lease: b }), FencedWriteError);
+        assert.equal(text(await store.get('certificates/f.crt')), 'B');
+      }),
+    );
+
+    test(
+      'an expired lease nobody took over still writes and renews',
+      withStore(async (store) => {
+        const a = await store.lock('late', { ttlMs: 100 });
+        await sleep(200);
+        await store.put('certificates/late.crt', 'A', { lease: a });
+        await a.renew();
+        await assert.rejects(store.lock('late', { ttlMs: 1000, waitMs: 20 }), LockTimeoutError);
+        await a.release();
+      }),
+    );
+
+    test(
+      'waiting honours the signal (AbortedError) and waitMs (LockTimeoutError naming the holder)',
+      withStore(async (store) => {
+        const a = await store.lock('busy', { ttlMs: 10_000 });
+        const ac = new AbortController();
+        setTimeout(() => ac.abort(), 100);
+        const started = Date.now();
+        await assert.rejects(store.lock('busy', { ttlMs: 1000, signal: ac.signal }), AbortedError);
+        assert.ok(Date.now() - started < 2000);
+        await assert.rejects(store.lock('busy', { ttlMs: 1000, waitMs: 100 }), (err: unknown) => {
+          assert.ok(err instanceof LockTimeoutError);
+          assert.equal(err.lockName, 'busy');
+          assert.ok(err.message.includes(a.owner), err.message);
+          return true;
+        });
+        await a.release();
+      }),
+    );
+  });
+}
