@@ -27,7 +27,7 @@ export async function writeRecord(
   await store.put(
     certificateFileKeys(mainDomain).json,
     encodeCertificateRecord(record),
-    lease ? { lease } : {},
+    { private: true, ...(lease ? { lease } : {}) }, // may hold DNS provider settings
   );
 }
 
