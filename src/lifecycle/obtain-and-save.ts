@@ -34,11 +34,18 @@ export interface ObtainJob {
   server: string;
   email?: string;
   signal?: AbortSignal;
+  /**
+   * The serial of the stored certificate when the caller decided to renew it: when another run renewed
+   * it meanwhile (the serial changed while we waited for the lock), nothing is ordered.
+   */
+  expectedSerial?: string;
   /** How long the certificate lock is held without renewal before another run may take it. */
   lockTtlMs?: number;
 }
 
 export interface SavedCertificate {
+  /** True when another run renewed the certificate while this one waited for the lock; nothing was ordered. */
+  alreadyRenewed?: false;
   result: ObtainResult;
   record: CertificateRecord;
   files: { certificate: string; key?: string; issuer: string; record: string; pem?: string };
@@ -53,11 +60,16 @@ const DEFAULT_LOCK_TTL_MS = 10 * 60_000;
  * pending marks go last. A run that died anywhere is continued by the next one (same key, same order
  * when the CA still has it). One lock per certificate keeps two runs from ordering it twice.
  */
+export interface AlreadyRenewed {
+  alreadyRenewed: true;
+  record: CertificateRecord;
+}
+
 export async function obtainAndSave(
   store: Store,
   account: Account,
   job: ObtainJob,
-): Promise<SavedCertificate> {
+): Promise<SavedCertificate | AlreadyRenewed> {
   const main = job.names[0]!;
   const files = certificateFileKeys(main);
   const ttlMs = job.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
@@ -69,6 +81,15 @@ export async function obtainAndSave(
   try {
     const previous = await readRecord(store, main);
     const pending = previous?.acmekit?.pending;
+    const serialNow = previous?.acmekit?.serial;
+    if (
+      job.expectedSerial !== undefined &&
+      serialNow !== undefined &&
+      serialNow !== job.expectedSerial &&
+      !pending
+    ) {
+      return { alreadyRenewed: true, record: previous! };
+    }
     let key: KeyObject | undefined;
     if (!job.csr) {
       const pendingBytes = pending ? await store.get(files.pendingKey) : undefined;

@@ -176,11 +176,26 @@ export async function obtainCommand(o: Options, ctx: CommandEnv, mode: 'run' | '
           reuseKey: o.bool('reuseKey'),
           ...profileOptions(o, target.record),
           ...(replaces ? { replaces } : {}),
+          ...(target.record?.acmekit?.serial && !o.bool('force')
+            ? { expectedSerial: target.record.acmekit.serial }
+            : {}),
           noBundle: o.bool('noBundle'),
           pem: o.bool('pem'),
           server: client.directoryUrl,
           ...(o.str('email') ? { email: o.str('email')! } : {}),
         });
+        if (saved.alreadyRenewed) {
+          const until = saved.record.acmekit?.notAfter ?? 'unknown';
+          out.line(`${domain}: already renewed by another acmekit run meanwhile, valid until ${until}`);
+          outcomes.push({
+            domain,
+            names: target.names,
+            status: 'not-due',
+            notAfter: until,
+            reason: 'renewed by another run',
+          });
+          continue;
+        }
         const files = Object.fromEntries(Object.entries(saved.files).map(([k, v]) => [k, resolve(root, v)]));
         const outcome: Outcome = {
           domain,
