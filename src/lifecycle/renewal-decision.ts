@@ -115,11 +115,16 @@ function baseDecision(
   }
   if (input.renewDays !== undefined) {
     const days = input.renewDays;
-    if (!Number.isFinite(days) || days <= 0 || days * DAY >= t.lifetime) {
-      throw new InvalidInputError(
-        `renew days must be more than 0 and less than the certificate's ${duration(t.lifetime, true)} lifetime, got ${days}`,
-        days,
-      );
+    if (!Number.isFinite(days) || days <= 0) {
+      throw new InvalidInputError(`renew days must be more than 0, got ${days}`, days);
+    }
+    if (days * DAY >= t.lifetime) {
+      // As lego does: a threshold longer than the whole lifetime simply means "renew now".
+      return {
+        at: t.now,
+        reason: `set to renew when ${days} days remain, more than the ${duration(t.lifetime, true)} lifetime`,
+        source: 'days',
+      };
     }
     return {
       at: t.notAfter - days * DAY,

@@ -40,9 +40,7 @@ export async function installedCli(): Promise<string> {
   const work = `${target}.${process.pid}.tmp`;
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
-  await run('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', join(work, 'dist-build')], {
-    cwd: ROOT,
-  }).catch(async () => run('npm', ['run', 'build'], { cwd: ROOT }));
+  await run('npm', ['run', 'build'], { cwd: ROOT });
   const { stdout } = await run('npm', ['pack', '--pack-destination', work, '--silent'], { cwd: ROOT });
   const tarball = join(work, stdout.trim().split('\n').pop()!);
   await run('npm', ['init', '-y'], { cwd: work });

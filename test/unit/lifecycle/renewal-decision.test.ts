@@ -175,11 +175,18 @@ describe('renewalDecision: expired and renewDays', () => {
     assert.equal(half.renewAt.getTime(), T0 + 89.5 * DAY);
   });
 
-  it('renewDays must be more than 0 and less than the lifetime', () => {
-    for (const days of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 90, 365]) {
+  it('renewDays must be more than 0; one at least as long as the lifetime means renew now', () => {
+    for (const days of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
       assert.throws(() => renewalDecision(cert(life, T0, { renewDays: days })), InvalidInputError, `${days}`);
     }
-    assert.throws(() => renewalDecision(cert(6 * DAY, T0, { renewDays: 7 })), /6-day lifetime/);
+    for (const days of [90, 365]) {
+      const d = renewalDecision(cert(life, T0, { renewDays: days }));
+      assert.equal(d.due, true);
+      assert.match(d.reason, /more than the 90-day lifetime/);
+    }
+    const short = renewalDecision(cert(6 * DAY, T0, { renewDays: 7 }));
+    assert.equal(short.due, true);
+    assert.match(short.reason, /6-day lifetime/);
   });
 
   it('refuses certificate dates that make no sense', () => {
