@@ -11,4 +11,6 @@ elif ! command -v pebble >/dev/null; then
   echo "pebble is missing: run this script as root, or: sudo apt-get install pebble" >&2
   exit 1
 fi
-npm ci --no-audit --no-fund
+# npm ci refuses this lockfile here (optional platform packages of biome are missing from it, an npm 11 quirk);
+# npm install with the committed lockfile installs the same versions.
+npm install --no-audit --no-fund

@@ -1,0 +1,339 @@
+/**
+ * CLI start-up benchmark (a figure, not a test): the installed `acmekit` binary, run as whole
+ * processes against a local Pebble, as a user or cron would run it.
+ *
+ *   node --import tsx bench/cli.ts [--runs 10]
+ *
+ * Installs acmekit from a packed tarball (test/support/cli.ts), starts Pebble 2.4.0 on loopback and a
+ * tiny static web server on Pebble's http-01 port that serves the webroot, registers one account with
+ * one `run` (not counted), then times each command `--runs` times: wall time with performance.now()
+ * around spawn → exit, peak RSS from GNU time's %M. See bench/README.md for what every line means.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve, sep } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { installedCli } from '../test/support/cli.ts';
+import { startPebble } from '../test/support/pebble.ts';
+
+const GNU_TIME = '/usr/bin/time';
+const GOAL = { runWallMs: 150, runRssMb: 50 };
+
+interface Sample {
+  ms: number;
+  /** Peak resident set size in MiB; NaN when it could not be measured. */
+  rssMb: number;
+  /** User + system CPU in ms as GNU time reports it (10 ms resolution); NaN without GNU time. */
+  cpuMs: number;
+}
+
+interface Command {
+  label: string;
+  file: string;
+  args: (i: number) => string[];
+  /** Checks the output of a finished run; returns an error message or undefined. */
+  check?: (stdout: string, i: number) => string | undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running one process
+// ---------------------------------------------------------------------------------------------
+
+type RssMethod = 'gnu-time' | 'proc' | 'none';
+
+/** Runs `file args` once; wall time covers spawn → exit (stdout and stderr fully read). */
+async function measure(
+  file: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  scratch: string,
+  rssMethod: RssMethod,
+): Promise<Sample & { code: number | null; stdout: string; stderr: string }> {
+  const timeOut = join(scratch, 'time.out');
+  const [cmd, argv] =
+    rssMethod === 'gnu-time'
+      ? [GNU_TIME, ['-f', '%M %U %S', '-o', timeOut, '--', file, ...args]]
+      : [file, args];
+  let stdout = '';
+  let stderr = '';
+  let hwmKb = Number.NaN;
+  const start = performance.now();
+  const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Without GNU time: poll VmHWM while the process lives. The last read before exit may miss the peak,
+  // so this is a lower bound, and the polling itself costs the machine some CPU.
+  const poll =
+    rssMethod === 'proc'
+      ? setInterval(() => {
+          try {
+            const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+            if (m) hwmKb = Math.max(Number.isNaN(hwmKb) ? 0 : hwmKb, Number(m[1]));
+          } catch {
+            // exited between two polls
+          }
+        }, 2)
+      : undefined;
+  child.stdout.setEncoding('utf8').on('data', (s: string) => {
+    stdout += s;
+  });
+  child.stderr.setEncoding('utf8').on('data', (s: string) => {
+    stderr += s;
+  });
+  const code = await new Promise<number | null>((done, fail) => {
+    child.once('error', fail);
+    child.once('close', done);
+  });
+  const ms = performance.now() - start;
+  clearInterval(poll);
+  let rssMb = Number.NaN;
+  let cpuMs = Number.NaN;
+  if (rssMethod === 'gnu-time') {
+    // GNU time writes "Command exited with non-zero status N" first when the command fails.
+    const last = (await readFile(timeOut, 'utf8')).trim().split('\n').pop() ?? '';
+    const [maxKb, user, sys] = last.split(' ').map(Number) as [number, number, number];
+    rssMb = maxKb / 1024;
+    cpuMs = (user + sys) * 1000;
+  } else if (rssMethod === 'proc') {
+    rssMb = hwmKb / 1024;
+  }
+  return { ms, rssMb, cpuMs, code, stdout, stderr };
+}
+
+interface Setting {
+  env: NodeJS.ProcessEnv;
+  scratch: string;
+  rssMethod: RssMethod;
+}
+
+/** `runs` measured runs of one command, after one uncounted warm-up run (i = -1) when asked. */
+async function bench(cmd: Command, runs: number, s: Setting, warmup: boolean): Promise<Sample[]> {
+  const samples: Sample[] = [];
+  for (let i = warmup ? -1 : 0; i < runs; i++) {
+    const args = cmd.args(i);
+    const r = await measure(cmd.file, args, s.env, s.scratch, s.rssMethod);
+    const problem = r.code !== 0 ? `exit code ${r.code}` : cmd.check ? cmd.check(r.stdout, i) : undefined;
+    if (problem) {
+      throw new Error(
+        `${cmd.label}: ${problem}\n$ ${cmd.file} ${args.join(' ')}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`,
+      );
+    }
+    if (i >= 0) samples.push({ ms: r.ms, rssMb: r.rssMb, cpuMs: r.cpuMs });
+  }
+  return samples;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figures
+// ---------------------------------------------------------------------------------------------
+
+const median = (xs: number[]) => percentile(xs, 0.5);
+/** Nearest-rank percentile (as bench/issue.ts). */
+function percentile(xs: number[], p: number): number {
+  const ys = xs.filter((x) => !Number.isNaN(x));
+  if (ys.length === 0) return Number.NaN;
+  const sorted = [...ys].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+}
+
+const fmt = (x: number, digits = 1) => (Number.isNaN(x) ? 'n/a' : x.toFixed(digits));
+
+function printTable(rows: { label: string; samples: Sample[] }[], baselineMs: number): void {
+  const head = [
+    'command',
+    'wall med (ms)',
+    'wall p90 (ms)',
+    'wall min (ms)',
+    '− node (ms)',
+    'CPU med (ms)',
+    'peak RSS med (MB)',
+  ];
+  const body = rows.map(({ label, samples }) => {
+    const wall = samples.map((s) => s.ms);
+    return [
+      label,
+      fmt(median(wall)),
+      fmt(percentile(wall, 0.9)),
+      fmt(Math.min(...wall)),
+      fmt(median(wall) - baselineMs),
+      fmt(median(samples.map((s) => s.cpuMs)), 0),
+      fmt(median(samples.map((s) => s.rssMb))),
+    ];
+  });
+  const widths = head.map((h, c) => Math.max(h.length, ...body.map((r) => r[c]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  console.log(line(head));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of body) console.log(line(r));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' } } });
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new Error(`--runs must be a positive integer, got ${values.runs}`);
+
+  const rssMethod: RssMethod = existsSync(GNU_TIME)
+    ? 'gnu-time'
+    : existsSync('/proc/self/status')
+      ? 'proc'
+      : 'none';
+
+  // The children get the environment a user's shell would give them: no ACMEKIT_/LEGO_ settings from
+  // the developer's shell, and no NODE_OPTIONS (tsx or a debugger would otherwise load into every child).
+  const env: NodeJS.ProcessEnv = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !k.startsWith('ACMEKIT_') && !k.startsWith('LEGO_') && k !== 'NODE_OPTIONS',
+    ),
+  );
+
+  console.log('installing acmekit from a packed tarball (build, npm pack, npm install) ...');
+  const bin = await installedCli();
+  const binJs = await realpath(bin); // <install>/node_modules/acmekit/dist/cli/bin.js
+  const pkgDir = resolve(dirname(binJs), '../..');
+  const indexJs = join(pkgDir, 'dist', 'index.js');
+  if (!existsSync(indexJs)) throw new Error(`no ${indexJs} in the installed package`);
+
+  // The `node` that the binary's `#!/usr/bin/env node` finds with this PATH: the baseline must use it too.
+  const probe = await measure(
+    '/usr/bin/env',
+    ['node', '-p', 'process.execPath + " " + process.version'],
+    env,
+    tmpdir(),
+    'none',
+  );
+  const [node, nodeVersion] = probe.stdout.trim().split(' ') as [string, string];
+  if (probe.code !== 0 || !node) throw new Error(`cannot find node in PATH: ${probe.stderr}`);
+
+  const scratch = await mkdtemp(join(tmpdir(), 'acmekit-bench-cli-'));
+  const pebble = await startPebble(); // default 5 % badNonce rejection, PEBBLE_VA_NOSLEEP=1
+  const webroot = join(scratch, 'www');
+  const store = join(scratch, 'lego');
+  await mkdir(webroot);
+  // Answers Pebble's http-01 requests from the webroot, as nginx would.
+  const server = createServer((req, res) => {
+    const path = resolve(webroot, `.${decodeURIComponent((req.url ?? '/').split('?')[0]!)}`);
+    if (!path.startsWith(webroot + sep)) return void res.writeHead(404).end();
+    readFile(path).then(
+      (body) => res.writeHead(200, { 'content-type': 'text/plain' }).end(body),
+      () => res.writeHead(404).end(),
+    );
+  });
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(pebble.httpPort, '127.0.0.1', done);
+  });
+
+  const setting: Setting = { env, scratch, rssMethod };
+  try {
+    const email = 'bench@example.com';
+    const global = ['--server', pebble.directoryUrl, '--ca-bundle', pebble.caBundlePath, '--path', store];
+    const runArgs = (name: string) => [
+      ...global,
+      '--email',
+      email,
+      '-a',
+      '--domains',
+      name,
+      '--http.webroot',
+      webroot,
+      'run',
+    ];
+    const runCheck = (name: (i: number) => string) => (stdout: string, i: number) =>
+      stdout.includes(`${name(i)}: obtained`) ? undefined : 'no "obtained" line';
+
+    // Account registration (and one certificate for `list` to show): not counted.
+    const setupName = () => 'setup.bench.test';
+    await bench(
+      { label: 'setup', file: bin, args: () => runArgs(setupName()), check: runCheck(setupName) },
+      1,
+      setting,
+      false,
+    );
+
+    const issueName = (i: number) => (i < 0 ? 'warmup.bench.test' : `run-${i}.bench.test`);
+    const commands: Command[] = [
+      { label: 'node -e 0', file: node, args: () => ['-e', '0'] },
+      {
+        label: 'node -e "await import(\'acmekit\')"',
+        file: node,
+        args: () => [
+          '--input-type=module',
+          '-e',
+          `await import(${JSON.stringify(pathToFileURL(indexJs).href)})`,
+        ],
+      },
+      { label: 'node <bin.js> --version', file: node, args: () => [binJs, '--version'] },
+      { label: 'acmekit --version', file: bin, args: () => ['--version'] },
+      {
+        label: 'acmekit list --path P',
+        file: bin,
+        args: () => ['list', '--path', store],
+        check: (stdout) => (stdout.includes('setup.bench.test') ? undefined : 'setup.bench.test not listed'),
+      },
+      {
+        label: 'acmekit run (webroot, new name)',
+        file: bin,
+        args: (i) => runArgs(issueName(i)),
+        check: runCheck(issueName),
+      },
+    ];
+
+    console.log(
+      `acmekit ${JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).version} installed at ${pkgDir}`,
+    );
+    console.log(
+      `Node ${nodeVersion} (${node}); ${runs} runs per command after 1 uncounted warm-up; ` +
+        `Pebble 2.4.0 on loopback (5 % badNonce, PEBBLE_VA_NOSLEEP=1), known account, http-01 via webroot`,
+    );
+    console.log(
+      rssMethod === 'gnu-time'
+        ? 'peak RSS and CPU: GNU time (%M, %U + %S) around each process'
+        : rssMethod === 'proc'
+          ? 'peak RSS: /usr/bin/time is missing (Debian package `time`), so VmHWM polled from /proc every 2 ms: a lower bound; no CPU figures'
+          : 'peak RSS: not measured (no /usr/bin/time, no /proc)',
+    );
+    console.log('');
+
+    const rows: { label: string; samples: Sample[] }[] = [];
+    for (const cmd of commands)
+      rows.push({ label: cmd.label, samples: await bench(cmd, runs, setting, true) });
+
+    let overheadNote = '';
+    if (rssMethod === 'gnu-time') {
+      // What wrapping in GNU time adds to each wall time (one more fork + exec): `true` with and without it.
+      const plain: number[] = [];
+      const wrapped: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        plain.push((await measure('/bin/true', [], env, scratch, 'none')).ms);
+        wrapped.push((await measure('/bin/true', [], env, scratch, 'gnu-time')).ms);
+      }
+      overheadNote = `wall times include GNU time's own fork + exec, about ${fmt(median(wrapped) - median(plain))} ms (median, /bin/true with and without it)`;
+    }
+
+    printTable(rows, median(rows[0]!.samples.map((s) => s.ms)));
+    console.log('');
+    if (overheadNote) console.log(overheadNote);
+    const run = rows.at(-1)!.samples;
+    const runMs = median(run.map((s) => s.ms));
+    const runMb = median(run.map((s) => s.rssMb));
+    console.log(
+      `goal for one issuance: ≤${GOAL.runWallMs} ms median wall time (now ${fmt(runMs)}: ${runMs <= GOAL.runWallMs ? 'met' : 'not met'}), ` +
+        `≤${GOAL.runRssMb} MB peak RSS (now ${fmt(runMb)}: ${Number.isNaN(runMb) ? 'not measured' : runMb <= GOAL.runRssMb ? 'met' : 'not met'})`,
+    );
+  } finally {
+    server.close();
+    await pebble.stop();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+await main();
