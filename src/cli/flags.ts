@@ -228,7 +228,7 @@ export const flags: readonly FlagSpec[] = [
     type: 'boolean',
     spellings: ['pfx'],
     group: 'obtain',
-    help: 'Also write a PKCS#12 .pfx (needs the openssl command)',
+    help: 'Also write a PKCS#12 .pfx (made with the openssl command)',
   },
   {
     name: 'pfxPass',

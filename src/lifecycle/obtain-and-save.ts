@@ -31,6 +31,8 @@ export interface ObtainJob {
   noBundle?: boolean;
   /** Also write <name>.pem (key + chain), as lego's --pem. */
   pem?: boolean;
+  /** Also write <name>.pfx (PKCS#12) with this password, as lego's --pfx. */
+  pfxPassword?: string;
   server: string;
   email?: string;
   signal?: AbortSignal;
@@ -48,7 +50,7 @@ export interface SavedCertificate {
   alreadyRenewed?: false;
   result: ObtainResult;
   record: CertificateRecord;
-  files: { certificate: string; key?: string; issuer: string; record: string; pem?: string };
+  files: { certificate: string; key?: string; issuer: string; record: string; pem?: string; pfx?: string };
 }
 
 const DEFAULT_LOCK_TTL_MS = 10 * 60_000;
@@ -125,6 +127,16 @@ export async function obtainAndSave(
     await store.put(files.crt, certificateText, { lease });
     if (keyPem) await store.put(files.key, keyPem, { private: true, lease });
     if (job.pem && keyPem) await store.put(files.pem, keyPem + result.chain, { private: true, lease });
+    if (job.pfxPassword !== undefined && keyPem) {
+      const { buildPfx } = await import('./pfx.ts');
+      const pfx = await buildPfx({
+        keyPem,
+        certPem: result.certificate,
+        issuerPem: result.issuer,
+        password: job.pfxPassword,
+      });
+      await store.put(files.pfx, pfx, { private: true, lease });
+    }
     record = withAcmekit(
       { ...record, domain: main, certUrl: result.certificateUrl, certStableUrl: result.certificateUrl },
       job,
@@ -147,6 +159,7 @@ export async function obtainAndSave(
         issuer: files.issuer,
         record: files.json,
         ...(job.pem && keyPem ? { pem: files.pem } : {}),
+        ...(job.pfxPassword !== undefined && keyPem ? { pfx: files.pfx } : {}),
       },
     };
   } finally {

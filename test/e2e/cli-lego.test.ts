@@ -321,3 +321,89 @@ test('two renew processes on one --path produce exactly one new certificate (C7)
     server.close();
   }
 });
+
+test('seed 002 --csr: the certificate is for the CSR names; no key file is written', async () => {
+  const dir = await tmp();
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  await promisify(execFile)('openssl', [
+    'req',
+    '-new',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    join(dir, 'k.pem'),
+    '-out',
+    join(dir, 'csr.pem'),
+    '-subj',
+    '/CN=csr.example.com',
+    '-addext',
+    'subjectAltName=DNS:csr.example.com,DNS:www.csr.example.com',
+  ]);
+  const r = await runCli(bin, [
+    `--server=${pebble.directoryUrl}`,
+    '--ca-bundle',
+    pebble.caBundlePath,
+    '-a',
+    '--email=c@example.com',
+    '--path',
+    join(dir, '.lego'),
+    '--http',
+    '--http.port',
+    `127.0.0.1:${pebble.httpPort}`,
+    '--csr',
+    join(dir, 'csr.pem'),
+    'run',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const crt = new X509Certificate(await readFile(join(dir, '.lego/certificates/csr.example.com.crt')));
+  assert.match(crt.subjectAltName ?? '', /www\.csr\.example\.com/);
+  assert.ok(
+    crt.checkPrivateKey((await import('node:crypto')).createPrivateKey(await readFile(join(dir, 'k.pem')))),
+  );
+  await assert.rejects(stat(join(dir, '.lego/certificates/csr.example.com.key')));
+});
+
+test('--tls with --pem and --pfx: tls-alpn-01 listener, and the extra files lego writes', async () => {
+  const dir = await tmp();
+  const r = await runCli(
+    bin,
+    [
+      'run',
+      '--server',
+      pebble.directoryUrl,
+      '--ca-bundle',
+      pebble.caBundlePath,
+      '-a',
+      '--email',
+      't@example.com',
+      '--path',
+      join(dir, '.lego'),
+      '-d',
+      'tls.example.com',
+      '--tls',
+      '--tls.port',
+      `127.0.0.1:${pebble.tlsPort}`,
+      '--pem',
+      '--pfx',
+    ],
+    { env: { ACMEKIT_PFX_PASSWORD: 'secret-pass' } },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const files = await filesUnder(join(dir, '.lego'));
+  assert.equal(files['certificates/tls.example.com.pem'], 0o600);
+  assert.equal(files['certificates/tls.example.com.pfx'], 0o600);
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const { stdout } = await promisify(execFile)('openssl', [
+    'pkcs12',
+    '-in',
+    join(dir, '.lego/certificates/tls.example.com.pfx'),
+    '-passin',
+    'pass:secret-pass',
+    '-nokeys',
+  ]);
+  assert.match(stdout, /subject=CN ?= ?tls\.example\.com/);
+  assert.ok(!r.stdout.includes('secret-pass') && !r.stderr.includes('secret-pass'));
+});

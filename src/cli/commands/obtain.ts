@@ -181,6 +181,7 @@ export async function obtainCommand(o: Options, ctx: CommandEnv, mode: 'run' | '
             : {}),
           noBundle: o.bool('noBundle'),
           pem: o.bool('pem'),
+          ...(o.bool('pfx') ? { pfxPassword: o.str('pfxPass') ?? 'changeit' } : {}),
           server: client.directoryUrl,
           ...(o.str('email') ? { email: o.str('email')! } : {}),
         });

@@ -1,0 +1,44 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { AcmekitError } from '../errors/base.ts';
+
+const run = promisify(execFile);
+
+/**
+ * PKCS#12 bundle of key, leaf and issuers (lego's --pfx), made by the openssl command: Node has no
+ * PKCS#12 encoder. The password travels in an environment variable, never on the command line.
+ */
+export async function buildPfx(opts: {
+  keyPem: string;
+  certPem: string;
+  issuerPem: string;
+  password: string;
+}): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), 'acmekit-pfx-'));
+  try {
+    await writeFile(join(dir, 'key.pem'), opts.keyPem, { mode: 0o600 });
+    await writeFile(join(dir, 'cert.pem'), opts.certPem);
+    await writeFile(join(dir, 'issuer.pem'), opts.issuerPem);
+    const args = ['pkcs12', '-export', '-inkey', join(dir, 'key.pem'), '-in', join(dir, 'cert.pem')];
+    if (opts.issuerPem.trim()) args.push('-certfile', join(dir, 'issuer.pem'));
+    args.push('-passout', 'env:ACMEKIT_PFX_PASS', '-out', join(dir, 'out.pfx'));
+    try {
+      await run('openssl', args, { env: { ...process.env, ACMEKIT_PFX_PASS: opts.password } });
+    } catch (cause) {
+      const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
+      throw new AcmekitError(
+        'ERR_PFX',
+        missing
+          ? '--pfx needs the openssl command; install it (apt-get install openssl)'
+          : `openssl could not build the .pfx: ${(cause as { stderr?: string }).stderr ?? String(cause)}`,
+        { cause },
+      );
+    }
+    return await readFile(join(dir, 'out.pfx'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
