@@ -58,7 +58,23 @@ export async function makeClient(o: Options, out: Output): Promise<AcmeClient> {
     server = 'letsencrypt-staging';
     out.line('dry run: using the Let’s Encrypt staging CA; nothing will be saved');
   }
-  return new AcmeClient(server, { ...(caBundle ? { caBundle } : {}) });
+  // Progress for a person at a terminal: the library's info events, one line each, on stderr.
+  const quiet = (): void => {};
+  const logger = {
+    debug: quiet,
+    info: (obj: object, msg?: string) => out.progress(`  ${msg ?? ''} ${progressDetail(obj)}`.trimEnd()),
+    warn: (obj: object, msg?: string) => out.warn(`${msg ?? ''} ${progressDetail(obj)}`.trim()),
+    error: quiet,
+  };
+  return new AcmeClient(server, { ...(caBundle ? { caBundle } : {}), logger });
+}
+
+function progressDetail(obj: object): string {
+  const o = obj as Record<string, unknown>;
+  const parts = ['order', 'status', 'delay', 'notAfter']
+    .filter((k) => o[k] !== undefined)
+    .map((k) => `${k}=${String(o[k])}`);
+  return parts.join(' ');
 }
 
 export function makeStore(o: Options, out: Output): FileStore {
