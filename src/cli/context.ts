@@ -26,6 +26,11 @@ export class Options {
     this.#o = parsed.options;
     this.sources = parsed.sources;
   }
+  /** Sets a value found elsewhere (e.g. in a certificate record), marking where it came from. */
+  set(name: string, value: OptionValue, from = 'stored certificate settings'): void {
+    this.#o[name] = value;
+    this.sources[name] = from;
+  }
   str(name: string): string | undefined {
     const v = this.#o[name];
     return typeof v === 'string' && v !== '' ? v : undefined;

@@ -183,7 +183,7 @@ export const flags: readonly FlagSpec[] = [
     env: ['ACMEKIT_DNS'],
     group: 'challenge',
     arg: 'PROVIDER',
-    help: 'Solve dns-01 with a DNS provider (acmekit dns list)',
+    help: 'Solve dns-01 with a DNS provider (not available in this version yet)',
   },
   // Obtaining
   {
@@ -325,7 +325,7 @@ export const flags: readonly FlagSpec[] = [
     spellings: ['reason'],
     group: 'revoke',
     arg: 'CODE',
-    help: 'Revocation reason code (RFC 5280: 0 unspecified, 1 keyCompromise, 4 superseded, 5 cessationOfOperation)',
+    help: 'Revocation reason code (RFC 5280: 0 unspecified, 1 keyCompromise, 3 affiliationChanged, 4 superseded, 5 cessationOfOperation)',
   },
   {
     name: 'keep',

@@ -35,7 +35,6 @@ Commands:
   list                     List stored certificates with their next renewal time
   certificates list|revoke The same, as lego v5 spells them
   accounts list|register|keyrollover
-  dns list | dns help NAME DNS providers and their variables
 
 ${sections.join('\n\n')}
 

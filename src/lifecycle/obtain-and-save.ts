@@ -41,6 +41,8 @@ export interface ObtainJob {
    * it meanwhile (the serial changed while we waited for the lock), nothing is ordered.
    */
   expectedSerial?: string;
+  /** How long to wait for another run's lock before LockTimeoutError (default 15 min). */
+  lockWaitMs?: number;
   /** How long the certificate lock is held without renewal before another run may take it. */
   lockTtlMs?: number;
 }
@@ -77,6 +79,8 @@ export async function obtainAndSave(
   const ttlMs = job.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
   const lease = await store.lock(`certificate-${files.json.replaceAll('/', '_')}`, {
     ttlMs,
+    // Another run working on this certificate finishes within minutes; past that, say who holds it.
+    waitMs: job.lockWaitMs ?? 15 * 60_000,
     ...(job.signal ? { signal: job.signal } : {}),
   });
   const renewTimer = setInterval(() => lease.renew().catch(() => {}), Math.max(1000, ttlMs / 3));

@@ -91,7 +91,9 @@ export async function obtainCommand(o: Options, ctx: CommandEnv, mode: 'run' | '
   const store = dryRun
     ? new (await import('../../storage/memory-store.ts')).MemoryStore()
     : makeStore(o, out);
-  const targets = await targetsFrom(o, dryRun ? makeStore(o, out) : store, mode);
+  // A dry run decides from the real files but writes only to memory.
+  const readStore = dryRun ? makeStore(o, out) : store;
+  const targets = await targetsFrom(o, readStore, mode);
   if (chosen)
     for (const t of targets)
       checkChallengeTypes(
@@ -104,6 +106,7 @@ export async function obtainCommand(o: Options, ctx: CommandEnv, mode: 'run' | '
   if (o.bool('mustStaple'))
     out.warn("Let's Encrypt no longer issues must-staple certificates; other CAs may");
 
+  rememberedSettings(o, targets);
   const client = await makeClient(o, out);
   const clock = systemClock;
   const outcomes: Outcome[] = [];
@@ -114,7 +117,7 @@ export async function obtainCommand(o: Options, ctx: CommandEnv, mode: 'run' | '
       const state =
         target.record && !o.bool('force')
           ? await decideRenewal({
-              store,
+              store: readStore,
               record: target.record,
               client: o.bool('ariDisable') ? undefined : client,
               renewDays,
@@ -160,9 +163,15 @@ export async function obtainCommand(o: Options, ctx: CommandEnv, mode: 'run' | '
     const account: Account = await accountFor(o, client, store, true);
     const root = resolve(o.str('path') ?? './.lego');
     const renewed: string[] = [];
+    let firstError: unknown;
     for (const { target, replaces } of due) {
       const domain = target.names[0]!;
       try {
+        if (target.record?.acmekit?.csr && !target.csr) {
+          throw new UsageError(
+            `${domain} was obtained with --csr; renew it with --csr FILE again (acmekit never had its key)`,
+          );
+        }
         const { solvers, challenge } = chosen ?? (await replay(target.record));
         const saved = await obtainAndSave(store, account, {
           names: target.names,
@@ -220,6 +229,10 @@ export async function obtainCommand(o: Options, ctx: CommandEnv, mode: 'run' | '
             fullchainPath: resolve(root, paths.crt),
             ...(o.bool('pem') ? { pemPath: resolve(root, paths.pem) } : {}),
             renewedDomains: target.names,
+            ...(o.str('email') ? { accountEmail: o.str('email')! } : {}),
+            keyType,
+            server: client.directoryUrl,
+            ...(o.bool('pfx') ? { pfxPath: resolve(root, paths.pfx) } : {}),
           });
           try {
             await runCheckedHook(deployHook, 'deploy hook', env, hookTimeoutMs);
@@ -231,6 +244,7 @@ export async function obtainCommand(o: Options, ctx: CommandEnv, mode: 'run' | '
         outcomes.push(outcome);
       } catch (err) {
         if (err instanceof UsageError) throw err;
+        firstError ??= err;
         if (!dryRun) await recordFailure(store, domain, err).catch(() => {});
         const message = (err as { describe?: () => string }).describe?.call(err) ?? (err as Error).message;
         out.error(`${domain}: failed: ${message}`);
@@ -240,13 +254,10 @@ export async function obtainCommand(o: Options, ctx: CommandEnv, mode: 'run' | '
           status: 'failed',
           error: { code: (err as { code?: string }).code ?? 'ERR_UNKNOWN', message: (err as Error).message },
         });
-        if (due.length === 1) {
-          out.document({ ok: false, certificates: outcomes });
-          return exitCodeFor(err);
-        }
       }
     }
     const postHook = o.str('postHook');
+    let postHookFailed = false;
     if (postHook && runHooks) {
       await runCheckedHook(
         postHook,
@@ -254,17 +265,31 @@ export async function obtainCommand(o: Options, ctx: CommandEnv, mode: 'run' | '
         { ACMEKIT_RENEWED_DOMAINS: renewed.join(' ') },
         hookTimeoutMs,
       ).catch((err: Error) => {
-        outcomes.push({ domain: '', names: [], status: 'failed', hookError: err.message });
+        postHookFailed = true;
         out.error(err.message);
       });
     }
-    const failed = outcomes.filter((x) => x.status === 'failed').length;
-    const hookFailed = outcomes.some((x) => x.hookError);
-    out.document({ ok: failed === 0 && !hookFailed, certificates: outcomes });
-    if (failed > 0) return exitCodes.someFailed;
+    const failures = outcomes.filter((x) => x.status === 'failed');
+    const hookFailed = postHookFailed || outcomes.some((x) => x.hookError);
+    out.document({ ok: failures.length === 0 && !hookFailed, certificates: outcomes });
+    if (failures.length > 0)
+      return due.length === 1
+        ? firstError
+          ? exitCodeFor(firstError)
+          : exitCodes.failure
+        : exitCodes.someFailed;
     return hookFailed ? exitCodes.hookFailed : exitCodes.ok;
   } finally {
     client.close();
+  }
+}
+
+/** renew without --server/--email uses what the certificates were obtained with (when they agree). */
+function rememberedSettings(o: Options, targets: Target[]): void {
+  for (const key of ['server', 'email'] as const) {
+    if (o.sources[key] !== undefined) continue;
+    const values = new Set(targets.map((t) => t.record?.acmekit?.[key]).filter((v) => v !== undefined));
+    if (values.size === 1) o.set(key, [...values][0]!);
   }
 }
 

@@ -1,5 +1,6 @@
 import { normalizeIdentifiers } from '../../acme/identifiers.ts';
 import { certificateFileKeys } from '../../lifecycle/certificate-files.ts';
+import { archiveKey } from '../../storage/key-layout.ts';
 import { accountFor, type CommandEnv, makeClient, makeStore, type Options } from '../context.ts';
 import { exitCodes } from '../exit-codes.ts';
 import { UsageError } from '../usage-error.ts';
@@ -45,13 +46,13 @@ async function archive(
   files: ReturnType<typeof certificateFileKeys>,
   domain: string,
 ): Promise<string[]> {
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const at = new Date();
   const moved: string[] = [];
   for (const key of [files.crt, files.issuer, files.key, files.json, files.pem, files.pfx]) {
     const bytes = await store.get(key);
     if (!bytes) continue;
-    const target = `archives/${stamp}.${key.slice(key.lastIndexOf('/') + 1)}`;
-    await store.put(target, bytes, { private: key === files.key || key === files.pem || key === files.pfx });
+    const target = archiveKey(key, at); // lego's archives/<unix seconds>.<file>
+    await store.put(target, bytes, { private: key !== files.crt && key !== files.issuer });
     await store.delete(key);
     moved.push(target);
   }
