@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { installedCli } from '../test/support/cli.ts';
-import { startPebble } from '../test/support/pebble.ts';
+import { type PebbleServer, startPebble } from '../test/support/pebble.ts';
 
 const GNU_TIME = '/usr/bin/time';
 const GOAL = { runWallMs: 150, runRssMb: 50 };
@@ -214,7 +214,6 @@ async function main(): Promise<void> {
   if (probe.code !== 0 || !node) throw new Error(`cannot find node in PATH: ${probe.stderr}`);
 
   const scratch = await mkdtemp(join(tmpdir(), 'acmekit-bench-cli-'));
-  const pebble = await startPebble(); // default 5 % badNonce rejection, PEBBLE_VA_NOSLEEP=1
   const webroot = join(scratch, 'www');
   const store = join(scratch, 'lego');
   await mkdir(webroot);
@@ -227,13 +226,15 @@ async function main(): Promise<void> {
       () => res.writeHead(404).end(),
     );
   });
-  await new Promise<void>((done, fail) => {
-    server.once('error', fail);
-    server.listen(pebble.httpPort, '127.0.0.1', done);
-  });
-
   const setting: Setting = { env, scratch, rssMethod };
+  let pebble: PebbleServer | undefined;
   try {
+    pebble = await startPebble(); // default 5 % badNonce rejection, PEBBLE_VA_NOSLEEP=1
+    const httpPort = pebble.httpPort;
+    await new Promise<void>((done, fail) => {
+      server.once('error', fail);
+      server.listen(httpPort, '127.0.0.1', done);
+    });
     const email = 'bench@example.com';
     const global = ['--server', pebble.directoryUrl, '--ca-bundle', pebble.caBundlePath, '--path', store];
     const runArgs = (name: string) => [
@@ -274,7 +275,7 @@ async function main(): Promise<void> {
       { label: 'node <bin.js> --version', file: node, args: () => [binJs, '--version'] },
       { label: 'acmekit --version', file: bin, args: () => ['--version'] },
       {
-        label: 'acmekit list --path P',
+        label: 'acmekit list --path P (1 cert)',
         file: bin,
         args: () => ['list', '--path', store],
         check: (stdout) => (stdout.includes('setup.bench.test') ? undefined : 'setup.bench.test not listed'),
@@ -331,7 +332,7 @@ async function main(): Promise<void> {
     );
   } finally {
     server.close();
-    await pebble.stop();
+    await pebble?.stop();
     await rm(scratch, { recursive: true, force: true });
   }
 }

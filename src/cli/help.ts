@@ -1,4 +1,5 @@
 import { type FlagSpec, flags } from './flags.ts';
+import { envNames } from './parse-args.ts';
 
 const GROUPS: readonly [FlagSpec['group'], string][] = [
   ['global', 'Account and CA'],
@@ -14,7 +15,7 @@ function flagLine(f: FlagSpec): string {
   const left = `  ${names}${f.arg ? ` ${f.arg}` : ''}`;
   const extras = [
     f.default !== undefined ? `default ${String(f.default)}` : '',
-    f.env ? `env ${f.env.join(', ')}` : '',
+    f.name === 'help' || f.name === 'version' ? '' : `env ${envNames(f).join(', ')}`,
   ].filter(Boolean);
   return `${left.padEnd(38)} ${f.help}${extras.length ? ` [${extras.join('; ')}]` : ''}`;
 }

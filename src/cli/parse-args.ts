@@ -150,11 +150,18 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   return out;
 }
 
+/** Every option has ACMEKIT_<NAME> (renewDays → ACMEKIT_RENEW_DAYS), plus the lego names the table lists. */
+export function envNames(spec: FlagSpec): string[] {
+  const own = `ACMEKIT_${spec.name.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`;
+  const listed = spec.env ?? [];
+  return listed.includes(own) ? [...listed] : [own, ...listed];
+}
+
 /** Fills options not given on the command line from environment variables (ours first, then lego's). */
 export function applyEnvironment(parsed: ParsedArgs, env: NodeJS.ProcessEnv): void {
   for (const spec of flags) {
-    if (Object.hasOwn(parsed.options, spec.name) || !spec.env) continue;
-    for (const name of spec.env) {
+    if (Object.hasOwn(parsed.options, spec.name) || spec.name === 'help' || spec.name === 'version') continue;
+    for (const name of envNames(spec)) {
       const raw = env[name];
       if (raw === undefined || raw === '') continue;
       parsed.options[spec.name] = convert(spec, raw.trim(), `environment variable ${name}`);

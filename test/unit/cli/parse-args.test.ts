@@ -140,3 +140,15 @@ test('config fills what flags and environment did not; unknown keys are refused;
     /acmekit.yaml: unknown setting "domian"/,
   );
 });
+
+test('every option can come from ACMEKIT_<NAME>', () => {
+  const p = parseArgs(['renew']);
+  applyEnvironment(p, {
+    ACMEKIT_RENEW_DAYS: '12',
+    ACMEKIT_DEPLOY_HOOK: 'reload',
+    ACMEKIT_NO_RANDOM_SLEEP: 'true',
+  });
+  assert.equal(p.options.renewDays, 12);
+  assert.equal(p.options.deployHook, 'reload');
+  assert.equal(p.options.noRandomSleep, true);
+});
