@@ -2,11 +2,11 @@
  * CLI start-up benchmark (a figure, not a test): the installed `acmekit` binary, run as whole
  * processes against a local Pebble, as a user or cron would run it.
  *
- *   node --import tsx bench/cli.ts [--runs 10]
+ *   node --import tsx bench/cli.ts [--runs 10] [--keep-extra-ca-certs]
  *
  * Installs acmekit from a packed tarball (test/support/cli.ts), starts Pebble 2.4.0 on loopback and a
  * tiny static web server on Pebble's http-01 port that serves the webroot, registers one account with
- * one `run` (not counted), then times each command `--runs` times: wall time with performance.now()
+ * one `run` (not counted), then runs `--runs` rounds of all commands: wall time with performance.now()
  * around spawn → exit, peak RSS from GNU time's %M. See bench/README.md for what every line means.
  */
 import { spawn } from 'node:child_process';
@@ -109,19 +109,30 @@ interface Setting {
   rssMethod: RssMethod;
 }
 
-/** `runs` measured runs of one command, after one uncounted warm-up run (i = -1) when asked. */
-async function bench(cmd: Command, runs: number, s: Setting, warmup: boolean): Promise<Sample[]> {
-  const samples: Sample[] = [];
-  for (let i = warmup ? -1 : 0; i < runs; i++) {
-    const args = cmd.args(i);
-    const r = await measure(cmd.file, args, s.env, s.scratch, s.rssMethod);
-    const problem = r.code !== 0 ? `exit code ${r.code}` : cmd.check ? cmd.check(r.stdout, i) : undefined;
-    if (problem) {
-      throw new Error(
-        `${cmd.label}: ${problem}\n$ ${cmd.file} ${args.join(' ')}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`,
-      );
+/** Runs one command once (i < 0: a warm-up); throws with its output unless it exited 0 and passed its check. */
+async function runOnce(cmd: Command, i: number, s: Setting): Promise<Sample> {
+  const args = cmd.args(i);
+  const r = await measure(cmd.file, args, s.env, s.scratch, s.rssMethod);
+  const problem = r.code !== 0 ? `exit code ${r.code}` : cmd.check ? cmd.check(r.stdout, i) : undefined;
+  if (problem) {
+    throw new Error(
+      `${cmd.label}: ${problem}\n$ ${cmd.file} ${args.join(' ')}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`,
+    );
+  }
+  return { ms: r.ms, rssMb: r.rssMb, cpuMs: r.cpuMs };
+}
+
+/**
+ * One uncounted warm-up round, then `runs` rounds; each round runs every command once, in order. So
+ * a burst of load from elsewhere on the machine hits all commands alike instead of one command's block.
+ */
+async function benchRounds(commands: Command[], runs: number, s: Setting): Promise<Sample[][]> {
+  const samples: Sample[][] = commands.map(() => []);
+  for (let i = -1; i < runs; i++) {
+    for (const [c, cmd] of commands.entries()) {
+      const sample = await runOnce(cmd, i, s);
+      if (i >= 0) samples[c]!.push(sample);
     }
-    if (i >= 0) samples.push({ ms: r.ms, rssMb: r.rssMb, cpuMs: r.cpuMs });
   }
   return samples;
 }
@@ -176,7 +187,12 @@ function printTable(rows: { label: string; samples: Sample[] }[], baselineMs: nu
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' } } });
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string', default: '10' },
+      'keep-extra-ca-certs': { type: 'boolean', default: false },
+    },
+  });
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1)
     throw new Error(`--runs must be a positive integer, got ${values.runs}`);
@@ -189,9 +205,18 @@ async function main(): Promise<void> {
 
   // The children get the environment a user's shell would give them: no ACMEKIT_/LEGO_ settings from
   // the developer's shell, and no NODE_OPTIONS (tsx or a debugger would otherwise load into every child).
+  // NODE_EXTRA_CA_CERTS too, unless asked: Node 20 reads and parses that file at every start, even for
+  // `node -e 0` (~40 ms for a 150-root bundle on the project machines), which is the machine's cost,
+  // not acmekit's; `run` does not need it (it trusts only --ca-bundle).
+  const extraCaCerts = process.env.NODE_EXTRA_CA_CERTS;
+  const keepExtraCaCerts = values['keep-extra-ca-certs'] === true;
   const env: NodeJS.ProcessEnv = Object.fromEntries(
     Object.entries(process.env).filter(
-      ([k]) => !k.startsWith('ACMEKIT_') && !k.startsWith('LEGO_') && k !== 'NODE_OPTIONS',
+      ([k]) =>
+        !k.startsWith('ACMEKIT_') &&
+        !k.startsWith('LEGO_') &&
+        k !== 'NODE_OPTIONS' &&
+        (k !== 'NODE_EXTRA_CA_CERTS' || keepExtraCaCerts),
     ),
   );
 
@@ -216,10 +241,16 @@ async function main(): Promise<void> {
   const scratch = await mkdtemp(join(tmpdir(), 'acmekit-bench-cli-'));
   const webroot = join(scratch, 'www');
   const store = join(scratch, 'lego');
+  const listStore = join(scratch, 'lego-list');
   await mkdir(webroot);
   // Answers Pebble's http-01 requests from the webroot, as nginx would.
   const server = createServer((req, res) => {
-    const path = resolve(webroot, `.${decodeURIComponent((req.url ?? '/').split('?')[0]!)}`);
+    let path: string;
+    try {
+      path = resolve(webroot, `.${decodeURIComponent((req.url ?? '/').split('?')[0]!)}`);
+    } catch {
+      return void res.writeHead(400).end();
+    }
     if (!path.startsWith(webroot + sep)) return void res.writeHead(404).end();
     readFile(path).then(
       (body) => res.writeHead(200, { 'content-type': 'text/plain' }).end(body),
@@ -230,15 +261,19 @@ async function main(): Promise<void> {
   let pebble: PebbleServer | undefined;
   try {
     pebble = await startPebble(); // default 5 % badNonce rejection, PEBBLE_VA_NOSLEEP=1
-    const httpPort = pebble.httpPort;
+    const { directoryUrl, caBundlePath, httpPort } = pebble;
     await new Promise<void>((done, fail) => {
       server.once('error', fail);
       server.listen(httpPort, '127.0.0.1', done);
     });
     const email = 'bench@example.com';
-    const global = ['--server', pebble.directoryUrl, '--ca-bundle', pebble.caBundlePath, '--path', store];
-    const runArgs = (name: string) => [
-      ...global,
+    const runArgs = (name: string, path = store) => [
+      '--server',
+      directoryUrl,
+      '--ca-bundle',
+      caBundlePath,
+      '--path',
+      path,
       '--email',
       email,
       '-a',
@@ -251,14 +286,16 @@ async function main(): Promise<void> {
     const runCheck = (name: (i: number) => string) => (stdout: string, i: number) =>
       stdout.includes(`${name(i)}: obtained`) ? undefined : 'no "obtained" line';
 
-    // Account registration (and one certificate for `list` to show): not counted.
+    // Not counted: the account registration for `run`, and a second store holding exactly one
+    // certificate for `list` (the `run` store grows by one certificate per round).
     const setupName = () => 'setup.bench.test';
-    await bench(
-      { label: 'setup', file: bin, args: () => runArgs(setupName()), check: runCheck(setupName) },
-      1,
-      setting,
-      false,
-    );
+    for (const path of [store, listStore]) {
+      await runOnce(
+        { label: 'setup', file: bin, args: () => runArgs(setupName(), path), check: runCheck(setupName) },
+        0,
+        setting,
+      );
+    }
 
     const issueName = (i: number) => (i < 0 ? 'warmup.bench.test' : `run-${i}.bench.test`);
     const commands: Command[] = [
@@ -277,7 +314,7 @@ async function main(): Promise<void> {
       {
         label: 'acmekit list --path P (1 cert)',
         file: bin,
-        args: () => ['list', '--path', store],
+        args: () => ['list', '--path', listStore],
         check: (stdout) => (stdout.includes('setup.bench.test') ? undefined : 'setup.bench.test not listed'),
       },
       {
@@ -292,9 +329,16 @@ async function main(): Promise<void> {
       `acmekit ${JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).version} installed at ${pkgDir}`,
     );
     console.log(
-      `Node ${nodeVersion} (${node}); ${runs} runs per command after 1 uncounted warm-up; ` +
+      `Node ${nodeVersion} (${node}); ${runs} rounds of all commands after 1 uncounted warm-up round; ` +
         `Pebble 2.4.0 on loopback (5 % badNonce, PEBBLE_VA_NOSLEEP=1), known account, http-01 via webroot`,
     );
+    if (extraCaCerts) {
+      console.log(
+        keepExtraCaCerts
+          ? `NODE_EXTRA_CA_CERTS=${extraCaCerts} kept for the children (--keep-extra-ca-certs): Node reads it at every start`
+          : `NODE_EXTRA_CA_CERTS is set in this shell; the children run without it (--keep-extra-ca-certs keeps it)`,
+      );
+    }
     console.log(
       rssMethod === 'gnu-time'
         ? 'peak RSS and CPU: GNU time (%M, %U + %S) around each process'
@@ -304,9 +348,8 @@ async function main(): Promise<void> {
     );
     console.log('');
 
-    const rows: { label: string; samples: Sample[] }[] = [];
-    for (const cmd of commands)
-      rows.push({ label: cmd.label, samples: await bench(cmd, runs, setting, true) });
+    const samples = await benchRounds(commands, runs, setting);
+    const rows = commands.map((cmd, c) => ({ label: cmd.label, samples: samples[c]! }));
 
     let overheadNote = '';
     if (rssMethod === 'gnu-time') {
