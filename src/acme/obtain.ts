@@ -246,6 +246,7 @@ async function obtainWithin(
   // Start loading the ASN.1 code now; it is needed at finalize, after several round trips.
   const asn1 = import('../crypto/csr.ts');
   asn1.catch(() => {});
+  import('../crypto/asn1-loader.ts').then((m) => m.loadAsn1()).catch(() => {});
   const keyPromise = csr
     ? undefined
     : typeof opts.key === 'object'

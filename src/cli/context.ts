@@ -1,11 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Account } from '../acme/account.ts';
-import { AcmeClient } from '../acme/client.ts';
+import type { AcmeClient } from '../acme/client.ts';
 import type { Solver } from '../acme/solver.ts';
 import { type CertificateKeyType, certificateKeyTypes } from '../crypto/keys.ts';
 import { Secret } from '../internal/secret.ts';
-import { loadOrRegisterAccount } from '../lifecycle/accounts.ts';
 import type { ChallengeRecord } from '../lifecycle/certificate-record.ts';
 import { FileStore } from '../storage/file-store.ts';
 import type { Store } from '../storage/store.ts';
@@ -71,6 +70,8 @@ export async function makeClient(o: Options, out: Output): Promise<AcmeClient> {
     warn: (obj: object, msg?: string) => out.warn(`${msg ?? ''} ${progressDetail(obj)}`.trim()),
     error: quiet,
   };
+  // Loaded here, not at start-up: list and --help never talk to a CA.
+  const { AcmeClient } = await import('../acme/client.ts');
   return new AcmeClient(server, { ...(caBundle ? { caBundle } : {}), logger });
 }
 
@@ -109,6 +110,7 @@ export async function accountFor(
       'external account binding needs both --eab.kid and --eab.hmac (or ACMEKIT_EAB_KID / ACMEKIT_EAB_HMAC)',
     );
   }
+  const { loadOrRegisterAccount } = await import('../lifecycle/accounts.ts');
   return loadOrRegisterAccount({
     store,
     client,

@@ -1,7 +1,6 @@
-// Loading @peculiar/asn1-* costs ~50 ms (DESIGN.md, start-up budget), so it happens on first
+// Loading @peculiar/asn1-* costs ~100 ms (measured by bench/cli.ts) (DESIGN.md, start-up budget), so it happens on first
 // use only. Call loadAsn1() early (when an order starts) to warm it in parallel with the network.
 import type * as Asn1Csr from '@peculiar/asn1-csr';
-import type * as Asn1Pkcs9 from '@peculiar/asn1-pkcs9';
 import type * as Asn1Schema from '@peculiar/asn1-schema';
 import type * as Asn1X509 from '@peculiar/asn1-x509';
 
@@ -9,7 +8,8 @@ export interface Asn1Modules {
   readonly schema: typeof Asn1Schema;
   readonly x509: typeof Asn1X509;
   readonly csr: typeof Asn1Csr;
-  readonly pkcs9: typeof Asn1Pkcs9;
+  /** The one PKCS#9 value acmekit needs; @peculiar/asn1-pkcs9 pulls in five more packages (~60 ms) for it. */
+  readonly pkcs9: { readonly id_pkcs9_at_extensionRequest: string };
 }
 
 let cached: Promise<Asn1Modules> | undefined;
@@ -20,9 +20,13 @@ export function loadAsn1(): Promise<Asn1Modules> {
     import('@peculiar/asn1-schema'),
     import('@peculiar/asn1-x509'),
     import('@peculiar/asn1-csr'),
-    import('@peculiar/asn1-pkcs9'),
   ]).then(
-    ([schema, x509, csr, pkcs9]) => ({ schema, x509, csr, pkcs9 }),
+    ([schema, x509, csr]) => ({
+      schema,
+      x509,
+      csr,
+      pkcs9: { id_pkcs9_at_extensionRequest: '1.2.840.113549.1.9.14' },
+    }),
     (err: unknown) => {
       cached = undefined;
       throw err;
