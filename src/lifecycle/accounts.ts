@@ -1,7 +1,7 @@
 import type { Account } from '../acme/account.ts';
 import { AccountCredentials } from '../acme/account-credentials.ts';
 import type { AcmeClient } from '../acme/client.ts';
-import type { ExternalAccountBinding } from '../crypto/eab.ts';
+import { decodeEabKey, type ExternalAccountBinding } from '../crypto/eab.ts';
 import { type AccountKeyAlgorithm, generateAccountKey } from '../crypto/keys.ts';
 import { InvalidInputError } from '../errors/base.ts';
 import { AccountDoesNotExistError } from '../errors/problem.ts';
@@ -34,6 +34,7 @@ const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');
  */
 export async function loadOrRegisterAccount(opts: AccountOptions): Promise<Account> {
   const { store, client } = opts;
+  if (opts.eab) decodeEabKey(opts.eab); // a bad EAB key is refused before any file or request
   const keys = accountKeys(client.directoryUrl, opts.email ?? '');
   const [jsonBytes, keyBytes] = await Promise.all([store.get(keys.accountJson), store.get(keys.privateKey)]);
   if (keyBytes) {
