@@ -243,10 +243,10 @@ async function obtainWithin(
   signal: AbortSignal | undefined,
 ): Promise<ObtainResult> {
   const { identifiers, csr } = await prepare(account, opts);
-  // Start loading the ASN.1 code now; it is needed at finalize, after several round trips.
-  const asn1 = import('../crypto/csr.ts');
-  asn1.catch(() => {});
-  import('../crypto/asn1-loader.ts').then((m) => m.loadAsn1()).catch(() => {});
+  // Start loading the CSR code now; it is needed at finalize, after several round trips. It is built
+  // with der.ts, so no ASN.1 library is loaded on this path (a user's own CSR was read in prepare()).
+  const csrModule = import('../crypto/csr.ts');
+  csrModule.catch(() => {});
   const keyPromise = csr
     ? undefined
     : typeof opts.key === 'object'
@@ -275,7 +275,7 @@ async function obtainWithin(
   const key = await keyPromise;
   let csrDer = csr?.der;
   if (!csrDer) {
-    const { buildCsr } = await asn1;
+    const { buildCsr } = await csrModule;
     csrDer = await buildCsr({ key: key!, identifiers, mustStaple: opts.mustStaple === true });
   }
   if (order.status === 'ready') await order.finalize(csrDer, signal);

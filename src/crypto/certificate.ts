@@ -4,15 +4,16 @@ import { createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { CertificateMismatchError } from '../errors/base.ts';
 import { b64u } from '../internal/base64url.ts';
 import { decodePem, encodePem } from '../internal/pem.ts';
-import { isSingleDerSequence, loadAsn1 } from './asn1-loader.ts';
-import { commonNameOf, identifiersFromGeneralNames } from './csr.ts';
-import type { Identifier } from './identifier.ts';
+import { isSingleDerSequence } from './asn1-loader.ts';
+import * as der from './der.ts';
+import { dedupeIdentifiers, type Identifier, ipFromBytes } from './identifier.ts';
 
 const MAX_CHAIN_BYTES = 1024 * 1024;
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
 const OID_SUBJECT_ALT_NAME = '2.5.29.17';
 const OID_AUTHORITY_KEY_ID = '2.5.29.35';
 const OID_SUBJECT_KEY_ID = '2.5.29.14';
+const OID_COMMON_NAME = '2.5.4.3';
 
 export interface ParsedCertificate {
   /** Re-encoded PEM of this one certificate (64-column base64, LF). */
@@ -77,39 +78,124 @@ export async function parseCertificateChain(pem: string): Promise<ParsedCertific
   return out;
 }
 
-/** One DER certificate: node:crypto for the parts it exposes, ASN.1 for serial bytes, SAN, AKI and SKI. */
-export async function parseCertificateDer(der: Uint8Array): Promise<ParsedCertificate> {
-  const buf = Buffer.from(der);
+/** One DER certificate: node:crypto for the parts it exposes, der.ts for serial bytes, names, SAN, AKI and SKI. */
+export async function parseCertificateDer(input: Uint8Array): Promise<ParsedCertificate> {
+  const buf = Buffer.from(input);
   if (!isSingleDerSequence(buf)) throw new Error('not a single DER structure');
   const x509 = new X509Certificate(buf);
-  const { schema, x509: asn } = await loadAsn1();
-  const tbs = schema.AsnConvert.parse(buf, asn.Certificate).tbsCertificate;
-  const ext = (oid: string) => tbs.extensions?.find((e) => e.extnID === oid)?.extnValue.buffer;
-
-  const sanDer = ext(OID_SUBJECT_ALT_NAME);
-  const akiDer = ext(OID_AUTHORITY_KEY_ID);
-  const skiDer = ext(OID_SUBJECT_KEY_ID);
-  const akiKeyId =
-    akiDer && schema.AsnConvert.parse(akiDer, asn.AuthorityKeyIdentifier).keyIdentifier?.buffer;
-  const skiKeyId = skiDer && schema.AsnConvert.parse(skiDer, asn.SubjectKeyIdentifier).buffer;
-  const subjectCommonName = commonNameOf(tbs.subject);
-  const issuerCommonName = commonNameOf(tbs.issuer);
+  const tbs = readTbsCertificate(buf);
   return {
     pem: encodePem('CERTIFICATE', buf),
     der: buf,
     x509,
-    serialHex: Buffer.from(tbs.serialNumber).toString('hex'),
-    notBefore: tbs.validity.notBefore.getTime(),
-    notAfter: tbs.validity.notAfter.getTime(),
+    ...tbs,
+    isCa: x509.ca,
+  };
+}
+
+type TbsFields = Omit<ParsedCertificate, 'pem' | 'der' | 'x509' | 'isCa'>;
+
+/** The TBSCertificate fields acmekit needs (RFC 5280 §4.1), read strictly with der.ts. */
+function readTbsCertificate(buf: Buffer): TbsFields {
+  const [tbsNode] = der.children(der.readOne(buf, der.TAG.SEQUENCE));
+  if (tbsNode?.tag !== der.TAG.SEQUENCE) throw new Error('no TBSCertificate');
+  const fields = der.children(tbsNode);
+  // version [0] EXPLICIT is absent for v1 certificates.
+  const rest = fields[0]?.tag === 0xa0 ? fields.slice(1) : fields;
+  const [serial, , issuer, validity, subject] = rest;
+  if (serial?.tag !== der.TAG.INTEGER || serial.value.length === 0) throw new Error('bad serialNumber');
+  if (issuer?.tag !== der.TAG.SEQUENCE || subject?.tag !== der.TAG.SEQUENCE) throw new Error('bad Name');
+  if (validity?.tag !== der.TAG.SEQUENCE) throw new Error('bad validity');
+  const [notBefore, notAfter] = der.children(validity).map(readTime);
+  if (notBefore === undefined || notAfter === undefined) throw new Error('bad validity');
+
+  const extensions = new Map<string, Buffer>();
+  const extsNode = rest.find((n) => n.tag === 0xa3);
+  if (extsNode !== undefined) {
+    const [seq] = der.children(extsNode);
+    if (seq?.tag !== der.TAG.SEQUENCE) throw new Error('bad extensions');
+    for (const ext of der.children(seq)) {
+      const parts = der.children(ext);
+      const value = parts[parts.length - 1];
+      if (parts[0] === undefined || value?.tag !== der.TAG.OCTET_STRING) throw new Error('bad extension');
+      extensions.set(der.readOid(parts[0]), value.value);
+    }
+  }
+  const sanDer = extensions.get(OID_SUBJECT_ALT_NAME);
+  const akiDer = extensions.get(OID_AUTHORITY_KEY_ID);
+  const skiDer = extensions.get(OID_SUBJECT_KEY_ID);
+  // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING OPTIONAL, ... }
+  const akiKeyId =
+    akiDer && der.children(der.readOne(akiDer, der.TAG.SEQUENCE)).find((n) => n.tag === 0x80)?.value;
+  const skiKeyId = skiDer && der.readOne(skiDer, der.TAG.OCTET_STRING).value;
+  const subjectCommonName = commonName(subject);
+  const issuerCommonName = commonName(issuer);
+  return {
+    serialHex: serial.value.toString('hex'),
+    notBefore,
+    notAfter,
     ...(subjectCommonName === undefined ? {} : { subjectCommonName }),
     ...(issuerCommonName === undefined ? {} : { issuerCommonName }),
-    identifiers: sanDer
-      ? identifiersFromGeneralNames(schema.AsnConvert.parse(sanDer, asn.SubjectAlternativeName))
-      : [],
-    isCa: x509.ca,
+    identifiers: sanDer ? sanIdentifiers(sanDer) : [],
     ...(akiKeyId ? { authorityKeyIdentifier: Buffer.from(akiKeyId) } : {}),
     ...(skiKeyId ? { subjectKeyIdentifier: Buffer.from(skiKeyId) } : {}),
   };
+}
+
+/** UTCTime (YYMMDDHHMMSSZ, years 1950-2049) or GeneralizedTime (YYYYMMDDHHMMSS[.f]Z), RFC 5280 §4.1.2.5. */
+function readTime(node: der.DerNode): Date {
+  const text = node.value.toString('latin1');
+  const m =
+    node.tag === 0x17
+      ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text)
+      : node.tag === 0x18
+        ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.\d*[1-9])?Z$/.exec(text)
+        : null;
+  if (!m) throw new Error(`bad time ${JSON.stringify(text)}`);
+  const [y, mo, d, h, mi, sec] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  const year = node.tag === 0x17 ? (y < 50 ? 2000 + y : 1900 + y) : y;
+  const date = new Date(Date.UTC(year, mo - 1, d, h, mi, sec));
+  if (Number.isNaN(date.getTime())) throw new Error(`bad time ${JSON.stringify(text)}`);
+  return date;
+}
+
+/** The first commonName (2.5.4.3) of a Name, as text. */
+function commonName(name: der.DerNode): string | undefined {
+  for (const rdn of der.children(name)) {
+    for (const atv of der.children(rdn)) {
+      const [type, value] = der.children(atv);
+      if (type === undefined || value === undefined || der.readOid(type) !== OID_COMMON_NAME) continue;
+      return directoryString(value);
+    }
+  }
+  return undefined;
+}
+
+/** DirectoryString text: UTF8String, PrintableString, IA5String, TeletexString, BMPString, UniversalString. */
+function directoryString(node: der.DerNode): string {
+  switch (node.tag) {
+    case 0x1e: // BMPString: UTF-16BE
+      return Buffer.from(node.value).swap16().toString('utf16le');
+    case 0x1c: // UniversalString: UTF-32BE
+      return String.fromCodePoint(
+        ...Array.from({ length: node.value.length / 4 }, (_, i) => node.value.readUInt32BE(i * 4)),
+      );
+    case 0x14: // TeletexString: read as Latin-1, as most libraries do
+      return node.value.toString('latin1');
+    default:
+      return node.value.toString('utf8');
+  }
+}
+
+/** SAN dNSName [2] (lower case) and iPAddress [7] (canonical text) entries; other forms are skipped. */
+function sanIdentifiers(sanDer: Buffer): Identifier[] {
+  const out: Identifier[] = [];
+  for (const n of der.children(der.readOne(sanDer, der.TAG.SEQUENCE))) {
+    if (n.tag === 0x82) out.push({ type: 'dns', value: n.value.toString('latin1').toLowerCase() });
+    const ip = n.tag === 0x87 ? ipFromBytes(n.value) : undefined;
+    if (ip !== undefined) out.push({ type: 'ip', value: ip });
+  }
+  return dedupeIdentifiers(out);
 }
 
 /**

@@ -1,15 +1,24 @@
-// PKCS#10 certificate signing requests (RFC 2986) for finalize (RFC 8555 §7.4), built and read with
-// @peculiar/asn1-* loaded lazily (see asn1-loader.ts) and signed with node:crypto.
+// PKCS#10 certificate signing requests (RFC 2986) for finalize (RFC 8555 §7.4): built with der.ts and
+// signed with node:crypto (no ASN.1 library on the issuance path); a user's own CSR (parseCsr) is read
+// with @peculiar/asn1-* loaded lazily (see asn1-loader.ts).
 import { createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
 import type { AlgorithmIdentifier, Extension, GeneralName, Name } from '@peculiar/asn1-x509';
 import { InvalidInputError } from '../errors/base.ts';
 import { decodePem } from '../internal/pem.ts';
 import { type Asn1Modules, isSingleDerSequence, loadAsn1 } from './asn1-loader.ts';
-import { canonicalIp, checkIdentifiers, dedupeIdentifiers, type Identifier } from './identifier.ts';
+import * as der from './der.ts';
+import {
+  canonicalIp,
+  checkIdentifiers,
+  dedupeIdentifiers,
+  type Identifier,
+  ipToBytes,
+} from './identifier.ts';
 
 const OID_SUBJECT_ALT_NAME = '2.5.29.17';
 const OID_TLS_FEATURE = '1.3.6.1.5.5.7.1.24'; // RFC 7633
 const OID_COMMON_NAME = '2.5.4.3';
+const OID_EXTENSION_REQUEST = '1.2.840.113549.1.9.14'; // PKCS#9 extensionRequest (RFC 2985)
 // TLSFeature ::= SEQUENCE OF INTEGER; status_request(5) is OCSP must-staple (RFC 7633 §4.2.1).
 const TLS_FEATURE_STATUS_REQUEST = Buffer.from('3003020105', 'hex');
 const CSR_LABELS = new Set(['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']);
@@ -104,7 +113,24 @@ export function commonNameOf(name: Name): string | undefined {
   return undefined;
 }
 
-/** Builds a DER PKCS#10 request for the finalize call (RFC 8555 §7.4). */
+/** subjectAltName extnValue: GeneralNames with dNSName [2] / iPAddress [7] (RFC 5280 §4.2.1.6). */
+export function subjectAltNameDer(identifiers: readonly Identifier[]): Buffer {
+  return der.sequence(
+    ...identifiers.map((id) => {
+      if (id.type === 'dns') return der.implicit(2, Buffer.from(id.value, 'ascii'));
+      const bytes = ipToBytes(id.value);
+      if (bytes === undefined) throw new InvalidInputError(`not an IP address: ${id.value}`, id.value);
+      return der.implicit(7, bytes);
+    }),
+  );
+}
+
+/** Extension ::= SEQUENCE { extnID, critical DEFAULT FALSE (omitted when false in DER), extnValue }. */
+function extensionDer(extnId: string, critical: boolean, value: Uint8Array): Buffer {
+  return der.sequence(der.oid(extnId), ...(critical ? [der.boolean(true)] : []), der.octetString(value));
+}
+
+/** Builds a DER PKCS#10 request for the finalize call (RFC 8555 §7.4), with der.ts (no ASN.1 library). */
 export async function buildCsr(opts: {
   key: KeyObject;
   identifiers: Identifier[];
@@ -112,53 +138,29 @@ export async function buildCsr(opts: {
 }): Promise<Buffer> {
   const profile = signatureProfile(opts.key);
   const ids = checkIdentifiers(opts.identifiers);
-  const asn1 = await loadAsn1();
-  const { schema, x509, csr, pkcs9 } = asn1;
 
   // CN is limited to 64 characters (RFC 5280 upper bound); longer names live in the SAN only.
   const cn = ids.find((id) => id.type === 'dns')?.value;
-  const subject =
-    cn !== undefined && cn.length <= 64
-      ? new x509.Name([
-          new x509.RelativeDistinguishedName([
-            new x509.AttributeTypeAndValue({
-              type: OID_COMMON_NAME,
-              value: new x509.AttributeValue({ utf8String: cn }),
-            }),
-          ]),
-        ])
-      : new x509.Name([]);
+  const hasCn = cn !== undefined && cn.length <= 64;
+  const subject = hasCn
+    ? der.sequence(der.set(der.sequence(der.oid(OID_COMMON_NAME), der.utf8String(cn))))
+    : der.sequence();
   // With an empty subject the SAN extension MUST be critical (RFC 5280 §4.2.1.6).
-  const extensions = [subjectAltNameExtension(asn1, ids, subject.length === 0)];
-  if (opts.mustStaple) {
-    extensions.push(
-      new x509.Extension({
-        extnID: OID_TLS_FEATURE,
-        critical: false,
-        extnValue: new schema.OctetString(TLS_FEATURE_STATUS_REQUEST),
-      }),
-    );
-  }
+  const extensions = [extensionDer(OID_SUBJECT_ALT_NAME, !hasCn, subjectAltNameDer(ids))];
+  if (opts.mustStaple) extensions.push(extensionDer(OID_TLS_FEATURE, false, TLS_FEATURE_STATUS_REQUEST));
   const spki = createPublicKey(opts.key).export({ type: 'spki', format: 'der' });
-  const info = new csr.CertificationRequestInfo({
-    version: 0,
+  const extensionRequest = der.sequence(der.oid(OID_EXTENSION_REQUEST), der.set(der.sequence(...extensions)));
+  const info = der.sequence(
+    der.integer(0),
     subject,
-    subjectPKInfo: schema.AsnConvert.parse(spki, x509.SubjectPublicKeyInfo),
-    attributes: new csr.Attributes([
-      new x509.Attribute({
-        type: pkcs9.id_pkcs9_at_extensionRequest,
-        values: [schema.AsnConvert.serialize(new x509.Extensions(extensions))],
-      }),
-    ]),
-  });
-  const tbs = Buffer.from(schema.AsnConvert.serialize(info));
-  const signature = sign(profile.hash, tbs, opts.key);
-  const req = new csr.CertificationRequest({
-    certificationRequestInfo: info,
-    signatureAlgorithm: algorithmIdentifier(asn1, profile),
-    signature: new Uint8Array(signature).buffer,
-  });
-  return Buffer.from(schema.AsnConvert.serialize(req));
+    spki,
+    // attributes [0] IMPLICIT SET OF Attribute: a constructed [0] around the attributes.
+    der.explicit(0, extensionRequest),
+  );
+  // ECDSA signatures come DER-encoded (node's default dsaEncoding 'der'), as X.509 wants them.
+  const signature = sign(profile.hash, info, opts.key);
+  const algorithm = der.sequence(der.oid(profile.oid), ...(profile.nullParams ? [der.nullValue()] : []));
+  return der.sequence(info, algorithm, der.bitString(signature));
 }
 
 export interface ParsedCsr {
