@@ -4,7 +4,7 @@ import { chmod, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/prom
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { installedCli, runCli } from '../support/cli.ts';
+import { caArgs, installedCli, runCli } from '../support/cli.ts';
 import { type PebbleServer, startPebble } from '../support/pebble.ts';
 
 let pebble: PebbleServer;
@@ -79,10 +79,7 @@ test('lego v5 spelling gives the same files; a second run is idempotent (G3: not
   const dir = await tmp();
   const args = [
     'run',
-    '--server',
-    pebble.directoryUrl,
-    '--ca-bundle',
-    pebble.caBundlePath,
+    ...caArgs(pebble),
     '--accept-tos',
     '--email',
     'm@example.com',
@@ -118,16 +115,7 @@ test('lego v5 spelling gives the same files; a second run is idempotent (G3: not
 test('renew: not due without flags; --days beyond the remaining time renews; hooks run pre → deploy → post with data in env only', async () => {
   const dir = await tmp();
   const lego = join(dir, '.lego');
-  const common = [
-    '--server',
-    pebble.directoryUrl,
-    '--ca-bundle',
-    pebble.caBundlePath,
-    '--email',
-    'h@example.com',
-    '--path',
-    lego,
-  ];
+  const common = [...caArgs(pebble), '--email', 'h@example.com', '--path', lego];
   const web = ['--http', '--http.port', `127.0.0.1:${pebble.httpPort}`];
   const ok = await runCli(bin, [...common, '-a', '-d', 'hooks.example.com', ...web, 'run']);
   assert.equal(ok.code, 0, ok.stderr);
@@ -189,10 +177,7 @@ test('renew: not due without flags; --days beyond the remaining time renews; hoo
 test('a failing deploy hook exits 5 and keeps the new certificate', async () => {
   const dir = await tmp();
   const r = await runCli(bin, [
-    '--server',
-    pebble.directoryUrl,
-    '--ca-bundle',
-    pebble.caBundlePath,
+    ...caArgs(pebble),
     '-a',
     '--email',
     'f@example.com',
@@ -215,14 +200,7 @@ test('a failing deploy hook exits 5 and keeps the new certificate', async () => 
 
 test('--json prints one parsable document; list --json explains the next renewal', async () => {
   const dir = await tmp();
-  const base = [
-    '--server',
-    pebble.directoryUrl,
-    '--ca-bundle',
-    pebble.caBundlePath,
-    '--path',
-    join(dir, '.lego'),
-  ];
+  const base = [...caArgs(pebble), '--path', join(dir, '.lego')];
   const r = await runCli(bin, [
     ...base,
     '-a',
@@ -251,17 +229,7 @@ test('--json prints one parsable document; list --json explains the next renewal
 test('G1: bad input exits 2 with a message naming it, and nothing is created', async () => {
   const dir = await tmp();
   const lego = join(dir, '.lego');
-  const base = [
-    '--server',
-    pebble.directoryUrl,
-    '--ca-bundle',
-    pebble.caBundlePath,
-    '-a',
-    '--email',
-    'g@example.com',
-    '--path',
-    lego,
-  ];
+  const base = [...caArgs(pebble), '-a', '--email', 'g@example.com', '--path', lego];
   const cases: [string[], RegExp][] = [
     [['-d', '*.wild.example', '--http', 'run'], /wildcard \*\.wild\.example needs dns-01/],
     [['-d', 'a..b.example', '--http', 'run'], /a\.\.b\.example/],
@@ -285,10 +253,7 @@ test('two renew processes on one --path produce exactly one new certificate (C7)
   const dir = await tmp();
   const lego = join(dir, '.lego');
   const common = [
-    '--server',
-    pebble.directoryUrl,
-    '--ca-bundle',
-    pebble.caBundlePath,
+    ...caArgs(pebble),
     '--email',
     'c@example.com',
     '--path',
@@ -371,10 +336,7 @@ test('--tls with --pem and --pfx: tls-alpn-01 listener, and the extra files lego
     bin,
     [
       'run',
-      '--server',
-      pebble.directoryUrl,
-      '--ca-bundle',
-      pebble.caBundlePath,
+      ...caArgs(pebble),
       '-a',
       '--email',
       't@example.com',

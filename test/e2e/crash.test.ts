@@ -5,7 +5,7 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { installedCli, runCli } from '../support/cli.ts';
+import { caArgs, installedCli, runCli } from '../support/cli.ts';
 import { type PebbleServer, startPebble } from '../support/pebble.ts';
 
 let pebble: PebbleServer;
@@ -52,10 +52,7 @@ test(`C1: SIGKILL at ${RUNS} random moments of run/renew never leaves a broken f
   const dir = await mkdtemp(join(tmpdir(), 'acmekit-crash-'));
   const lego = join(dir, '.lego');
   const args = [
-    '--server',
-    pebble.directoryUrl,
-    '--ca-bundle',
-    pebble.caBundlePath,
+    ...caArgs(pebble),
     '-a',
     '--email',
     'k@example.com',

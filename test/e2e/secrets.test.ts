@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { installedCli, runCli } from '../support/cli.ts';
+import { caArgs, installedCli, runCli } from '../support/cli.ts';
 import { type PebbleServer, startPebble } from '../support/pebble.ts';
 
 // A canary EAB HMAC key: it must never appear in any output or in any file but where the user put it.
@@ -30,17 +30,7 @@ async function allFiles(dir: string): Promise<string[]> {
 test('F1: the EAB HMAC key and private keys never appear in output, --json, errors or stored files', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'acmekit-f1-'));
   const lego = join(dir, '.lego');
-  const base = [
-    '--server',
-    pebble.directoryUrl,
-    '--ca-bundle',
-    pebble.caBundlePath,
-    '-a',
-    '--email',
-    's@example.com',
-    '--path',
-    lego,
-  ];
+  const base = [...caArgs(pebble), '-a', '--email', 's@example.com', '--path', lego];
   const outputs: string[] = [];
   const ok = await runCli(
     bin,
@@ -66,10 +56,7 @@ test('F1: the EAB HMAC key and private keys never appear in output, --json, erro
   // The same key on the command line, and a wrong key, for the error paths.
   const wrongKey = `${canary.slice(0, -4)}AAAA`;
   const bad = await runCli(bin, [
-    '--server',
-    pebble.directoryUrl,
-    '--ca-bundle',
-    pebble.caBundlePath,
+    ...caArgs(pebble),
     '-a',
     '--email',
     'w@example.com',

@@ -93,3 +93,8 @@ export function runCli(
     });
   });
 }
+
+/** `--server URL --ca-bundle ROOT` for a test CA. */
+export function caArgs(ca: { directoryUrl: string; caBundlePath: string }): string[] {
+  return ['--server', ca.directoryUrl, '--ca-bundle', ca.caBundlePath];
+}
