@@ -369,3 +369,25 @@ test('--tls with --pem and --pfx: tls-alpn-01 listener, and the extra files lego
   assert.match(stdout, /subject=CN ?= ?tls\.example\.com/);
   assert.ok(!r.stdout.includes('secret-pass') && !r.stderr.includes('secret-pass'));
 });
+
+test('revoke (v4) and certificates revoke (v5): the CA revokes, files move to archives/ as lego names them', async () => {
+  const dir = await tmp();
+  const lego = join(dir, '.lego');
+  const base = [...caArgs(pebble), '-a', '--email', 'r@example.com', '--path', lego];
+  const web = ['--http', '--http.port', `127.0.0.1:${pebble.httpPort}`];
+  assert.equal((await runCli(bin, [...base, '-d', 'rv4.example.com', ...web, 'run'])).code, 0);
+  assert.equal((await runCli(bin, [...base, '-d', 'rv5.example.com', ...web, 'run'])).code, 0);
+  const v4 = await runCli(bin, [...base, '-d', 'rv4.example.com', 'revoke', '--reason', '4']);
+  assert.equal(v4.code, 0, v4.stderr);
+  const v5 = await runCli(bin, ['certificates', 'revoke', ...base, '-d', 'rv5.example.com', '--keep']);
+  assert.equal(v5.code, 0, v5.stderr);
+  const files = await filesUnder(lego);
+  assert.ok(!('certificates/rv4.example.com.crt' in files));
+  assert.ok(Object.keys(files).some((f) => /^archives\/\d+\.rv4\.example\.com\.crt$/.test(f)));
+  const archivedKey = Object.keys(files).find((f) => /^archives\/\d+\.rv4\.example\.com\.key$/.test(f));
+  assert.equal(files[archivedKey ?? ''], 0o600, 'the archived key stays private');
+  assert.ok('certificates/rv5.example.com.crt' in files, '--keep leaves the files');
+  const again = await runCli(bin, ['certificates', 'revoke', ...base, '-d', 'rv5.example.com']);
+  assert.equal(again.code, 3, 'revoking twice is refused by the CA');
+  assert.match(again.stderr, /alreadyRevoked/);
+});

@@ -29,7 +29,7 @@ export async function revokeCommand(o: Options, ctx: CommandEnv): Promise<number
       if (!pem) throw new UsageError(`no certificate for ${domain} in this --path (looked for ${files.crt})`);
       await account.revoke(Buffer.from(pem).toString('utf8'), reason !== undefined ? { reason } : {});
       let archived: string[] = [];
-      if (!o.bool('keep')) archived = await archive(store, files, domain);
+      if (!o.bool('keep')) archived = await archive(store, files);
       out.line(`${domain}: revoked${archived.length ? `; files moved to archives/` : ''}`);
       results.push({ domain, revoked: true, archived });
     }
@@ -44,7 +44,6 @@ export async function revokeCommand(o: Options, ctx: CommandEnv): Promise<number
 async function archive(
   store: ReturnType<typeof makeStore>,
   files: ReturnType<typeof certificateFileKeys>,
-  domain: string,
 ): Promise<string[]> {
   const at = new Date();
   const moved: string[] = [];
@@ -56,6 +55,5 @@ async function archive(
     await store.delete(key);
     moved.push(target);
   }
-  void domain;
   return moved;
 }
