@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Resolver } from 'node:dns/promises';
-import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { track } from './child-process.ts';
 import { freePort } from './free-port.ts';
 
 /**
@@ -36,20 +36,6 @@ export interface ChallTestSrvOptions {
   startTimeoutMs?: number;
 }
 
-// Children not yet stopped: killed synchronously if the test process exits without calling stop().
-const running = new Set<ChildProcess>();
-const cleanUp = () => {
-  for (const child of running) child.kill('SIGKILL');
-};
-process.on('exit', cleanUp);
-// A signal's default action skips 'exit' handlers: clean up, then let the signal act as it would have.
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(signal, () => {
-    cleanUp();
-    process.kill(process.pid, signal);
-  });
-}
-
 const fqdn = (host: string) => (host.endsWith('.') ? host : `${host}.`);
 
 export async function startChallTestSrv(opts: ChallTestSrvOptions = {}): Promise<ChallTestSrv> {
@@ -77,36 +63,7 @@ async function tryStart(timeoutMs: number): Promise<ChallTestSrv> {
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  running.add(child);
-  const output: string[] = [];
-  for (const stream of [child.stdout, child.stderr]) {
-    stream?.setEncoding('utf8').on('data', (s: string) => output.push(s));
-  }
-  // A forgotten stop() must not keep the test process alive; the 'exit' handler then kills the child.
-  child.unref();
-  for (const stream of [child.stdout, child.stderr]) (stream as Socket | null)?.unref();
-  const logs = () => output.join('');
-  let exited = false;
-  const exit = new Promise<void>((resolve) => {
-    const done = (err?: Error) => {
-      if (err) output.push(`${err}\n`);
-      exited = true;
-      running.delete(child);
-      resolve();
-    };
-    child.once('close', () => done()); // after 'exit', once the output is fully read
-    child.once('error', done); // e.g. ENOENT: the binary is not installed
-  });
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= (async () => {
-      child.kill('SIGTERM');
-      const force = setTimeout(() => child.kill('SIGKILL'), 2000);
-      await exit;
-      clearTimeout(force);
-    })();
-    return stopping;
-  };
+  const { exited: hasExited, logs, stop } = track(child);
 
   const post = async (path: string, body: Record<string, unknown>) => {
     const res = await fetch(`${managementUrl}${path}`, { method: 'POST', body: JSON.stringify(body) });
@@ -134,7 +91,7 @@ async function tryStart(timeoutMs: number): Promise<ChallTestSrv> {
   resolver.setServers([dnsAddress]);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const failed = exited || logs().includes('address already in use');
+    const failed = hasExited() || logs().includes('address already in use');
     if (failed || Date.now() > deadline) {
       await stop();
       const why = failed ? 'failed to start' : `did not answer within ${timeoutMs} ms`;

@@ -1,12 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:https';
-import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ChallTestSrv, startChallTestSrv } from './challtestsrv.ts';
+import { removeOnExit, type Tracked, track } from './child-process.ts';
 import { freePort } from './free-port.ts';
 import { createTestCa } from './test-ca.ts';
 
@@ -69,25 +68,9 @@ export interface PebbleServer {
   stop(): Promise<void>;
 }
 
-// Children and temp dirs not yet stopped: cleaned up synchronously if the test process exits first.
-const running = new Set<ChildProcess>();
-const tempDirs = new Set<string>();
-const cleanUp = () => {
-  for (const child of running) child.kill('SIGKILL');
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-};
-process.on('exit', cleanUp);
-// A signal's default action skips 'exit' handlers: clean up, then let the signal act as it would have.
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(signal, () => {
-    cleanUp();
-    process.kill(process.pid, signal);
-  });
-}
-
 export async function startPebble(opts: PebbleOptions = {}): Promise<PebbleServer> {
   const ca = await createTestCa();
-  tempDirs.add(ca.dir);
+  const forgetDir = removeOnExit(ca.dir);
   let challtestsrv: ChallTestSrv | undefined;
   try {
     challtestsrv = opts.dnsServer === undefined ? await startChallTestSrv() : undefined;
@@ -176,7 +159,7 @@ export async function startPebble(opts: PebbleOptions = {}): Promise<PebbleServe
           stopping ??= (async () => {
             await Promise.all([proc.stop(), challtestsrv?.stop()]);
             await rm(ca.dir, { recursive: true, force: true });
-            tempDirs.delete(ca.dir);
+            forgetDir();
           })();
           return stopping;
         },
@@ -185,55 +168,12 @@ export async function startPebble(opts: PebbleOptions = {}): Promise<PebbleServe
   } catch (err) {
     await challtestsrv?.stop();
     await rm(ca.dir, { recursive: true, force: true });
-    tempDirs.delete(ca.dir);
+    forgetDir();
     throw err;
   }
 }
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
-
-interface Tracked {
-  exited: () => boolean;
-  logs: () => string;
-  stop: () => Promise<void>;
-}
-
-/** Captures output, and registers the child so it is killed if the test process exits first. */
-function track(child: ChildProcess): Tracked {
-  running.add(child);
-  const output: string[] = [];
-  for (const stream of [child.stdout, child.stderr]) {
-    stream?.setEncoding('utf8').on('data', (s: string) => output.push(s));
-  }
-  // A forgotten stop() must not keep the test process alive; the 'exit' handler then kills the child.
-  child.unref();
-  for (const stream of [child.stdout, child.stderr]) (stream as Socket | null)?.unref();
-  let exited = false;
-  const exit = new Promise<void>((resolve) => {
-    const done = (err?: Error) => {
-      if (err) output.push(`${err}\n`);
-      exited = true;
-      running.delete(child);
-      resolve();
-    };
-    child.once('close', () => done()); // after 'exit', once the output is fully read
-    child.once('error', done); // e.g. ENOENT: the binary is not installed
-  });
-  let stopping: Promise<void> | undefined;
-  return {
-    exited: () => exited,
-    logs: () => output.join(''),
-    stop: () => {
-      stopping ??= (async () => {
-        child.kill('SIGTERM');
-        const force = setTimeout(() => child.kill('SIGKILL'), 2000);
-        await exit;
-        clearTimeout(force);
-      })();
-      return stopping;
-    },
-  };
-}
 
 async function waitUntil(proc: Tracked, timeoutMs: number, ready: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
