@@ -1,6 +1,6 @@
 import type { Identifier } from '../crypto/identifier.ts';
 import { BadServerResponseError } from '../errors/base.ts';
-import { parseRetryAfter } from '../protocol/retry-after.ts';
+import { retryAfterOf } from '../protocol/retry-after.ts';
 import { parseAuthorization } from '../protocol/wire-parse.ts';
 import type { AuthorizationStatus, AuthorizationWire, ChallengeType } from '../protocol/wire-types.ts';
 import type { Account } from './account.ts';
@@ -65,8 +65,7 @@ export class Authorization {
   async #fetch(signal?: AbortSignal): Promise<number | undefined> {
     const res = await this.account.request(this.url, undefined, signal);
     this.#state = parseAuthorization(res.json(), this.url);
-    const h = res.headers['retry-after'];
-    return parseRetryAfter(Array.isArray(h) ? h[0] : h, this.account.client.clock.now());
+    return retryAfterOf(res.headers, this.account.client.clock.now());
   }
 
   /** Polls until the authorization leaves "pending" (Retry-After honoured). */

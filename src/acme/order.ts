@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Identifier } from '../crypto/identifier.ts';
 import { BadServerResponseError } from '../errors/base.ts';
 import { AcmeProblemError, problemToError } from '../errors/problem.ts';
-import { parseRetryAfter } from '../protocol/retry-after.ts';
+import { retryAfterOf } from '../protocol/retry-after.ts';
 import { parseOrder } from '../protocol/wire-parse.ts';
 import type { OrderStatus, OrderWire } from '../protocol/wire-types.ts';
 import type { Account } from './account.ts';
@@ -44,8 +44,7 @@ export class Order {
   async #fetch(signal?: AbortSignal): Promise<number | undefined> {
     const res = await this.account.request(this.url, undefined, signal);
     this.#state = parseOrder(res.json(), this.url);
-    const h = res.headers['retry-after'];
-    return parseRetryAfter(Array.isArray(h) ? h[0] : h, this.account.client.clock.now());
+    return retryAfterOf(res.headers, this.account.client.clock.now());
   }
 
   /** Fetches every authorization of the order (one POST-as-GET each). */

@@ -1,5 +1,5 @@
 import { BadServerResponseError } from '../errors/base.ts';
-import { parseRetryAfter } from '../protocol/retry-after.ts';
+import { retryAfterOf } from '../protocol/retry-after.ts';
 import { parseRenewalInfo } from '../protocol/wire-parse.ts';
 import type { AcmeClient } from './client.ts';
 
@@ -43,8 +43,7 @@ export async function fetchRenewalInfo(
     );
   }
   const now = client.clock.now();
-  const h = res.headers['retry-after'];
-  const retryMs = parseRetryAfter(Array.isArray(h) ? h[0] : h, now) ?? DEFAULT_RETRY_MS;
+  const retryMs = retryAfterOf(res.headers, now) ?? DEFAULT_RETRY_MS;
   const explanation = info.explanationURL;
   return {
     certId,

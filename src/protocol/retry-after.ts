@@ -63,3 +63,12 @@ function utc(year: number, mon: string, day: number, h: string, min: string, s: 
   // Rejects 31 Feb and the like, which Date.UTC would roll over into March.
   return check.getUTCMonth() === month && check.getUTCDate() === day ? at : undefined;
 }
+
+/** Retry-After of a response's headers (first value when repeated), as a delay in ms. */
+export function retryAfterOf(
+  headers: { 'retry-after'?: string | string[] | undefined },
+  now: number,
+): number | undefined {
+  const h = headers['retry-after'];
+  return parseRetryAfter(Array.isArray(h) ? h[0] : h, now);
+}

@@ -13,7 +13,7 @@ import { type Logger, silentLogger } from '../internal/logger.ts';
 import { parseLinkHeader } from './link-header.ts';
 import { NoncePool } from './nonce-pool.ts';
 import { parseProblemDocument, safeJsonParse } from './problem-document.ts';
-import { parseRetryAfter } from './retry-after.ts';
+import { retryAfterOf } from './retry-after.ts';
 import { type HttpResponse, HttpTransport, networkErrorCode, RETRYABLE_NETWORK_CODES } from './transport.ts';
 import { checkAcmeUrl } from './url-policy.ts';
 import { parseDirectory } from './wire-parse.ts';
@@ -210,7 +210,7 @@ export class AcmeHttp {
       if (res.status < 400) return toAcmeResponse(res);
       const error = responseToError(res, this.clock.now());
       if (!RETRYABLE_STATUS.has(res.status) || attempt >= this.retry.attempts) throw error;
-      const retryAfter = parseRetryAfter(headerValue(res.headers['retry-after']), this.clock.now());
+      const retryAfter = retryAfterOf(res.headers, this.clock.now());
       // A rate limit without Retry-After is never retried blindly: more requests only extend it.
       if (res.status === 429 && retryAfter === undefined) throw error;
       const delay = retryAfter ?? this.#backoff(attempt);
@@ -282,7 +282,7 @@ export function toAcmeResponse(res: HttpResponse): AcmeResponse {
 
 /** Turns an error response into a typed error: a problem document when there is one, else a synthetic one. */
 export function responseToError(res: HttpResponse, now: number): AcmekitError {
-  const retryAfterMs = parseRetryAfter(headerValue(res.headers['retry-after']), now);
+  const retryAfterMs = retryAfterOf(res.headers, now);
   const details = {
     httpStatus: res.status,
     url: res.url,
