@@ -1,0 +1,102 @@
+import { InvalidInputError } from '../errors/base.ts';
+import { type Clock, systemClock } from '../internal/clock.ts';
+import { type Logger, silentLogger } from '../internal/logger.ts';
+import { HttpTransport } from '../protocol/transport.ts';
+import {
+  type CommonDnsSettings,
+  type DnsProviderDefinition,
+  type ProviderHttp,
+  readCommonSettings,
+  standardEnv,
+} from './definition.ts';
+import { type EnvSource, ProviderEnv } from './env.ts';
+import type { DnsProvider } from './provider.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: each definition has its own config type
+type AnyDefinition = DnsProviderDefinition<any>;
+type Loader = () => Promise<{ definition: AnyDefinition }>;
+
+// Loaded on use, so `acmekit run --dns cloudflare` reads one provider's code and no other.
+const builtins: Record<string, Loader> = {
+  alidns: () => import('./providers/alidns/provider.ts'),
+  cloudflare: () => import('./providers/cloudflare.ts'),
+  digitalocean: () => import('./providers/digitalocean.ts'),
+  exec: () => import('./providers/exec.ts'),
+  httpreq: () => import('./providers/httpreq.ts'),
+  manual: () => import('./providers/manual.ts'),
+  rfc2136: () => import('./providers/rfc2136.ts'),
+  route53: () => import('./providers/route53/provider.ts'),
+};
+const builtinAliases: Record<string, string> = { dnsupdate: 'rfc2136' };
+
+const registered = new Map<string, AnyDefinition>();
+
+/** Makes a provider written outside acmekit available by its code (and aliases), e.g. to `--dns` in a wrapper. */
+export function registerDnsProvider(definition: AnyDefinition): void {
+  for (const code of [definition.code, ...(definition.aliases ?? [])]) {
+    if (!/^[a-z0-9][a-z0-9._-]*$/.test(code)) {
+      throw new InvalidInputError(`DNS provider code ${JSON.stringify(code)}: use lower-case letters, digits, . _ -`, code);
+    }
+    registered.set(code, definition);
+  }
+}
+
+/** Every provider code that `--dns` accepts, sorted (aliases not included). */
+export function dnsProviderCodes(): string[] {
+  const codes = new Set([...Object.keys(builtins), ...[...registered.values()].map((d) => d.code)]);
+  return [...codes].sort();
+}
+
+export async function loadDnsProviderDefinition(code: string): Promise<AnyDefinition> {
+  const key = code.trim().toLowerCase();
+  const own = registered.get(key);
+  if (own) return own;
+  const loader = builtins[builtinAliases[key] ?? key];
+  if (!loader) {
+    throw new InvalidInputError(
+      `unknown DNS provider ${JSON.stringify(code)}; known providers: ${dnsProviderCodes().join(', ')} ` +
+        '(`acmekit dns list`)',
+      code,
+    );
+  }
+  return (await loader()).definition;
+}
+
+export interface CreateDnsProviderOptions {
+  /** Where the provider's variables are read from. Default: process.env. */
+  env?: EnvSource;
+  /** HTTP client for API providers. Default: acmekit's transport with `caBundle` and `<PREFIX>_HTTP_TIMEOUT`. */
+  http?: ProviderHttp;
+  /** Trusted roots for the provider's API (a private endpoint); replaces the default roots. */
+  caBundle?: string | Buffer | readonly (string | Buffer)[];
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export interface LoadedDnsProvider {
+  readonly code: string;
+  readonly definition: AnyDefinition;
+  readonly provider: DnsProvider;
+  readonly settings: CommonDnsSettings;
+}
+
+/** Loads a provider by code and configures it from its environment variables (lego's names). */
+export async function createDnsProvider(code: string, opts: CreateDnsProviderOptions = {}): Promise<LoadedDnsProvider> {
+  const definition = await loadDnsProviderDefinition(code);
+  const env = new ProviderEnv(definition.code, [...definition.env, ...standardEnv(definition)], opts.env ?? process.env);
+  const settings = readCommonSettings(definition, env);
+  const config = definition.configure(env);
+  const http =
+    opts.http ??
+    new HttpTransport({
+      timeoutMs: settings.httpTimeoutMs,
+      ...(opts.caBundle !== undefined ? { caBundle: opts.caBundle } : {}),
+    });
+  const provider = definition.create(config, {
+    http,
+    logger: opts.logger ?? silentLogger,
+    clock: opts.clock ?? systemClock,
+    settings,
+  });
+  return { code: definition.code, definition, provider, settings };
+}
