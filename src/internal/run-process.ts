@@ -23,6 +23,8 @@ export interface RunProcessOptions {
   args: readonly string[];
   /** Added to this process's environment. */
   env: Record<string, string>;
+  /** How messages name the program, e.g. "the hook"; default its file name. */
+  label?: string;
   timeoutMs?: number;
   cwd?: string;
   signal?: AbortSignal;
@@ -83,7 +85,7 @@ export async function runProcess(opts: RunProcessOptions): Promise<ProcessResult
       await killing;
       if (opts.signal?.aborted) return reject(opts.signal.reason);
       const where = opts.cwd ? ` (in ${opts.cwd})` : '';
-      const err = startError ? `acmekit: could not start ${file}${where}: ${startError.message}\n` : '';
+      const err = startError ? `acmekit: could not start ${opts.label ?? file}${where}: ${startError.message}\n` : '';
       resolve({
         exitCode: startError ? null : code,
         signal: sig,

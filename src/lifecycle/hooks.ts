@@ -20,7 +20,7 @@ export async function runHook(opts: RunHookOptions): Promise<HookResult> {
   const command = opts.command.trim();
   if (!command) throw new InvalidInputError('a hook command must not be empty', opts.command);
   const [file, ...args] = opts.shell === false ? command.split(/\s+/) : ['/bin/sh', '-c', command];
-  return runProcess({ ...opts, file: file!, args });
+  return runProcess({ ...opts, file: file!, args, label: 'the hook' });
 }
 
 export interface HookEnvironmentOptions {
