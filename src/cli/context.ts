@@ -4,6 +4,7 @@ import type { Account } from '../acme/account.ts';
 import type { AcmeClient } from '../acme/client.ts';
 import type { Solver } from '../acme/solver.ts';
 import { type CertificateKeyType, certificateKeyTypes } from '../crypto/keys.ts';
+import type { Logger } from '../internal/logger.ts';
 import { Secret } from '../internal/secret.ts';
 import type { ChallengeRecord } from '../lifecycle/certificate-record.ts';
 import { FileStore } from '../storage/file-store.ts';
@@ -62,22 +63,26 @@ export async function makeClient(o: Options, out: Output): Promise<AcmeClient> {
     server = 'letsencrypt-staging';
     out.line('dry run: using the Let’s Encrypt staging CA; nothing will be saved');
   }
-  // Progress for a person at a terminal: the library's info events, one line each, on stderr.
-  const quiet = (): void => {};
-  const logger = {
-    debug: quiet,
-    info: (obj: object, msg?: string) => out.progress(`  ${msg ?? ''} ${progressDetail(obj)}`.trimEnd()),
-    warn: (obj: object, msg?: string) => out.warn(`${msg ?? ''} ${progressDetail(obj)}`.trim()),
-    error: quiet,
-  };
+  const logger = progressLogger(out);
   // Loaded here, not at start-up: list and --help never talk to a CA.
   const { AcmeClient } = await import('../acme/client.ts');
   return new AcmeClient(server, { ...(caBundle ? { caBundle } : {}), logger });
 }
 
+/** Progress for a person at a terminal: the library's info events, one line each, on stderr. */
+export function progressLogger(out: Output): Logger {
+  const quiet = (): void => {};
+  return {
+    debug: quiet,
+    info: (obj: object, msg?: string) => out.progress(`  ${msg ?? ''} ${progressDetail(obj)}`.trimEnd()),
+    warn: (obj: object, msg?: string) => out.warn(`${msg ?? ''} ${progressDetail(obj)}`.trim()),
+    error: quiet,
+  };
+}
+
 function progressDetail(obj: object): string {
   const o = obj as Record<string, unknown>;
-  const parts = ['order', 'status', 'delay', 'notAfter']
+  const parts = ['order', 'status', 'delay', 'notAfter', 'fqdn', 'zone', 'to']
     .filter((k) => o[k] !== undefined)
     .map((k) => `${k}=${String(o[k])}`);
   return parts.join(' ');
@@ -134,13 +139,18 @@ export function parseAddress(value: string, flag: string): { host: string | unde
 /** The solvers the flags ask for, and how to remember the choice in the certificate record. */
 export async function solversFor(
   o: Options,
+  out: Output,
 ): Promise<{ solvers: Solver[]; challenge: ChallengeRecord } | undefined> {
   const webroot = o.str('httpWebroot');
-  const dns = o.list('dns');
-  if (dns.length > 0) {
-    throw new UsageError(
-      `--dns ${dns.join(',')}: DNS providers are not available in this version yet; use --http, --http.webroot or --tls`,
-    );
+  const { dnsReplayFrom, dnsSolversFrom } = await import('./dns-solvers.ts');
+  const dns = dnsReplayFrom(o);
+  if (dns) {
+    if (webroot || o.bool('http') || o.bool('tls')) {
+      throw new UsageError(
+        '--dns cannot be combined with --http, --http.webroot or --tls; choose one challenge',
+      );
+    }
+    return { solvers: await dnsSolversFrom(dns, progressLogger(out)), challenge: { type: 'dns-01', dns } };
   }
   if (webroot) {
     const { Http01WebrootSolver } = await import('../solvers/http01-webroot.ts');
@@ -171,7 +181,7 @@ export async function solversFor(
 }
 
 /** Solvers from a stored record, for renewals without challenge flags (like certbot's renewal configs). */
-export async function solversFromRecord(challenge: ChallengeRecord): Promise<Solver[]> {
+export async function solversFromRecord(challenge: ChallengeRecord, out: Output): Promise<Solver[]> {
   if (challenge.webroot) {
     const { Http01WebrootSolver } = await import('../solvers/http01-webroot.ts');
     return [new Http01WebrootSolver({ root: challenge.webroot })];
@@ -186,7 +196,11 @@ export async function solversFromRecord(challenge: ChallengeRecord): Promise<Sol
     const { TlsAlpn01ListenerSolver } = await import('../solvers/tls-alpn01.ts');
     return [new TlsAlpn01ListenerSolver({ port, ...(host ? { host } : {}) })];
   }
+  if (challenge.type === 'dns-01' && challenge.dns) {
+    const { dnsSolversFrom } = await import('./dns-solvers.ts');
+    return dnsSolversFrom(challenge.dns, progressLogger(out));
+  }
   throw new UsageError(
-    `the stored certificate was obtained with ${challenge.type}, which needs flags this version cannot replay; pass --http, --http.webroot or --tls`,
+    `the stored certificate was obtained with ${challenge.type}, which needs flags this version cannot replay; pass --http, --http.webroot, --tls or --dns`,
   );
 }

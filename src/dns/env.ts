@@ -88,7 +88,8 @@ export class ProviderEnv {
   #spec(name: string): EnvVarSpec {
     const spec = this.#specs.get(name);
     // A provider reading a variable it did not declare would be missing from `acmekit dns help`.
-    if (!spec) throw new Error(`${this.provider}: variable ${name} is not declared in the provider's env list`);
+    if (!spec)
+      throw new Error(`${this.provider}: variable ${name} is not declared in the provider's env list`);
     return spec;
   }
 
@@ -98,12 +99,17 @@ export class ProviderEnv {
       text = readFileSync(path, 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'error';
-      throw new InvalidInputError(`${this.provider}: ${name}_FILE names ${path}, which cannot be read (${code})`, path, {
-        cause: err,
-      });
+      throw new InvalidInputError(
+        `${this.provider}: ${name}_FILE names ${path}, which cannot be read (${code})`,
+        path,
+        {
+          cause: err,
+        },
+      );
     }
     const value = text.trim();
-    if (value === '') throw new InvalidInputError(`${this.provider}: ${name}_FILE names ${path}, which is empty`, path);
+    if (value === '')
+      throw new InvalidInputError(`${this.provider}: ${name}_FILE names ${path}, which is empty`, path);
     return value;
   }
 

@@ -10,6 +10,13 @@ export interface TxtRecord {
   readonly value: string;
   /** Seconds. */
   readonly ttl: number;
+  /** The ACME values behind `value`, for programs that compute the record themselves (exec RAW mode). */
+  readonly acme?: {
+    /** The identifier without "*." and with a trailing dot: "example.com.". */
+    readonly domain: string;
+    readonly token: string;
+    readonly keyAuthorization: string;
+  };
 }
 
 /**

@@ -35,7 +35,10 @@ const registered = new Map<string, AnyDefinition>();
 export function registerDnsProvider(definition: AnyDefinition): void {
   for (const code of [definition.code, ...(definition.aliases ?? [])]) {
     if (!/^[a-z0-9][a-z0-9._-]*$/.test(code)) {
-      throw new InvalidInputError(`DNS provider code ${JSON.stringify(code)}: use lower-case letters, digits, . _ -`, code);
+      throw new InvalidInputError(
+        `DNS provider code ${JSON.stringify(code)}: use lower-case letters, digits, . _ -`,
+        code,
+      );
     }
     registered.set(code, definition);
   }
@@ -81,9 +84,16 @@ export interface LoadedDnsProvider {
 }
 
 /** Loads a provider by code and configures it from its environment variables (lego's names). */
-export async function createDnsProvider(code: string, opts: CreateDnsProviderOptions = {}): Promise<LoadedDnsProvider> {
+export async function createDnsProvider(
+  code: string,
+  opts: CreateDnsProviderOptions = {},
+): Promise<LoadedDnsProvider> {
   const definition = await loadDnsProviderDefinition(code);
-  const env = new ProviderEnv(definition.code, [...definition.env, ...standardEnv(definition)], opts.env ?? process.env);
+  const env = new ProviderEnv(
+    definition.code,
+    [...definition.env, ...standardEnv(definition)],
+    opts.env ?? process.env,
+  );
   const settings = readCommonSettings(definition, env);
   const config = definition.configure(env);
   const http =

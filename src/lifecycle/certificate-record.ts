@@ -26,8 +26,20 @@ export interface ChallengeReplay {
   httpAddress?: string;
   /** tls-alpn-01 listener address (--tls.port), e.g. ":443". */
   tlsAddress?: string;
-  /** dns-01: the provider name, or name plus settings. Settings may be secrets: store the file owner-only. */
-  dnsProvider?: string | Record<string, string>;
+  /** dns-01: which provider serves which names, and how propagation is checked. Credentials are never stored. */
+  dns?: DnsReplay;
+}
+
+export interface DnsReplay {
+  /** One entry per provider; `domains` absent means every name. */
+  providers: { provider: string; domains?: string[] }[];
+  resolvers?: string[];
+  /** Only sleep this long instead of checking propagation. */
+  propagationWaitMs?: number;
+  /** Tell the CA without checking propagation. */
+  propagationDisabled?: boolean;
+  /** Deadline of one DNS query. */
+  queryTimeoutMs?: number;
 }
 
 /** Kept for callers that know the challenge settings under this name. */
@@ -235,10 +247,25 @@ function decodeChallenge(v: unknown, bad: (what: string) => never): ChallengeRep
   }
   for (const k of ['webroot', 'httpAddress', 'tlsAddress'])
     optional(v, k, 'string', (w) => bad(`challenge.${w}`));
-  const p = v.dnsProvider;
-  const okMap = isObject(p) && Object.values(p).every((x) => typeof x === 'string');
-  if (p !== undefined && typeof p !== 'string' && !okMap) bad('challenge.dnsProvider');
+  if (v.dns !== undefined) decodeDnsReplay(v.dns, bad);
   return { ...v, type: v.type as ChallengeType } as ChallengeReplay;
+}
+
+function decodeDnsReplay(d: unknown, bad: (what: string) => never): void {
+  const strings = (x: unknown): boolean => Array.isArray(x) && x.every((y) => typeof y === 'string');
+  if (!isObject(d) || !Array.isArray(d.providers) || d.providers.length === 0) bad('challenge.dns.providers');
+  for (const p of (d as { providers: unknown[] }).providers) {
+    if (!isObject(p) || typeof p.provider !== 'string') bad('challenge.dns.providers');
+    if (p.domains !== undefined && !strings(p.domains)) bad('challenge.dns.providers.domains');
+  }
+  const o = d as Record<string, unknown>;
+  if (o.resolvers !== undefined && !strings(o.resolvers)) bad('challenge.dns.resolvers');
+  for (const k of ['propagationWaitMs', 'queryTimeoutMs']) {
+    if (o[k] !== undefined && (typeof o[k] !== 'number' || (o[k] as number) < 0)) bad(`challenge.dns.${k}`);
+  }
+  if (o.propagationDisabled !== undefined && typeof o.propagationDisabled !== 'boolean') {
+    bad('challenge.dns.propagationDisabled');
+  }
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -25,7 +25,7 @@ export async function runCommand(parsed: ParsedArgs, ctx: CommandEnv): Promise<n
       }
       throw new UsageError('accounts needs a subcommand: list, register or keyrollover');
     case 'dns':
-      throw new UsageError('DNS providers are not available in this version yet');
+      return (await import('./dns.ts')).dnsCommand(parsed, ctx, second);
     default:
       throw new UsageError(`unknown command ${String(first)}`);
   }

@@ -22,6 +22,7 @@ import {
   solversFromRecord,
 } from '../context.ts';
 import { exitCodeFor, exitCodes } from '../exit-codes.ts';
+import type { Output } from '../output.ts';
 import { UsageError } from '../usage-error.ts';
 
 interface Target {
@@ -87,7 +88,7 @@ export async function obtainCommand(o: Options, ctx: CommandEnv, mode: 'run' | '
       `--days/--renew-days must be a whole number of days of at least 1, not ${renewDays}`,
     );
   }
-  const chosen = await solversFor(o);
+  const chosen = await solversFor(o, out);
   const store = dryRun
     ? new (await import('../../storage/memory-store.ts')).MemoryStore()
     : makeStore(o, out);
@@ -172,7 +173,7 @@ export async function obtainCommand(o: Options, ctx: CommandEnv, mode: 'run' | '
             `${domain} was obtained with --csr; renew it with --csr FILE again (acmekit never had its key)`,
           );
         }
-        const { solvers, challenge } = chosen ?? (await replay(target.record));
+        const { solvers, challenge } = chosen ?? (await replay(target.record, out));
         const saved = await obtainAndSave(store, account, {
           names: target.names,
           solvers,
@@ -307,14 +308,15 @@ function profileOptions(o: Options, record: CertificateRecord | undefined) {
 
 async function replay(
   record: CertificateRecord | undefined,
+  out: Output,
 ): Promise<{ solvers: Solver[]; challenge: ChallengeRecord }> {
   const challenge = record?.acmekit?.challenge;
   if (!challenge) {
     throw new UsageError(
-      `${record?.domain ?? 'this certificate'} has no stored challenge settings (made by lego?); pass --http, --http.webroot DIR or --tls`,
+      `${record?.domain ?? 'this certificate'} has no stored challenge settings (made by lego?); pass --http, --http.webroot DIR, --tls or --dns PROVIDER`,
     );
   }
-  return { solvers: await solversFromRecord(challenge), challenge };
+  return { solvers: await solversFromRecord(challenge, out), challenge };
 }
 
 async function runCheckedHook(command: string, what: string, env: Record<string, string>, timeoutMs: number) {

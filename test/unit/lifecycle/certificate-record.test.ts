@@ -36,7 +36,10 @@ const FULL: CertificateRecord = {
     server: 'https://127.0.0.1:14000/dir',
     email: 'admin@example.com',
     keyType: 'ec256',
-    challenge: { type: 'dns-01', dnsProvider: { name: 'rfc2136', RFC2136_NAMESERVER: '127.0.0.1:53' } },
+    challenge: {
+      type: 'dns-01',
+      dns: { providers: [{ provider: 'rfc2136', domains: ['example.com'] }], resolvers: ['127.0.0.1:53'] },
+    },
     profile: 'shortlived',
     preferredChain: 'Pebble Root <1>',
     mustStaple: false,
@@ -142,7 +145,10 @@ describe('certificate record (.json)', () => {
     for (const challenge of [
       { type: 'http-01' as const, httpAddress: ':8080' },
       { type: 'tls-alpn-01' as const, tlsAddress: '127.0.0.1:5001' },
-      { type: 'dns-01' as const, dnsProvider: 'cloudflare' },
+      {
+        type: 'dns-01' as const,
+        dns: { providers: [{ provider: 'cloudflare' }], propagationWaitMs: 30_000 },
+      },
     ]) {
       const r = { ...FULL, acmekit: { ...FULL.acmekit!, challenge } };
       assert.deepEqual(
@@ -179,7 +185,11 @@ describe('certificate record (.json)', () => {
       [variant((o) => (o.acmekit.keyType = 'rsa8192')), /keyType/],
       [variant((o) => (o.acmekit.challenge = { type: 'dns-02' })), /challenge\.type/],
       [variant((o) => (o.acmekit.challenge.webroot = 1)), /challenge\.webroot/],
-      [variant((o) => (o.acmekit.challenge.dnsProvider = { a: 1 })), /challenge\.dnsProvider/],
+      [variant((o) => (o.acmekit.challenge.dns = { providers: [] })), /challenge\.dns\.providers/],
+      [
+        variant((o) => (o.acmekit.challenge.dns = { providers: [{ provider: 'x' }], resolvers: [1] })),
+        /challenge\.dns\.resolvers/,
+      ],
       [variant((o) => (o.acmekit.notAfter = 'yesterday')), /notAfter/],
       [variant((o) => (o.acmekit.serial = 123)), /serial/],
       [variant((o) => (o.acmekit.mustStaple = 'no')), /mustStaple/],

@@ -1,0 +1,96 @@
+import type { Solver } from '../acme/solver.ts';
+import type { Logger } from '../internal/logger.ts';
+import type { DnsReplay } from '../lifecycle/certificate-record.ts';
+import type { Options } from './context.ts';
+import { UsageError } from './usage-error.ts';
+
+/**
+ * `--dns cloudflare` (one provider for every name) or `--dns example.com=cloudflare --dns
+ * example.org=route53` (names at or under each domain go to that provider; a plain entry serves the rest).
+ */
+export function dnsReplayFrom(o: Options): DnsReplay | undefined {
+  const entries = o.list('dns');
+  if (entries.length === 0) return undefined;
+  const providers: DnsReplay['providers'] = [];
+  let fallback: string | undefined;
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    if (eq < 0) {
+      if (fallback && fallback !== entry) {
+        throw new UsageError(
+          `--dns ${fallback} and --dns ${entry}: give one provider, or DOMAIN=PROVIDER pairs to split names between providers`,
+        );
+      }
+      fallback = entry;
+      continue;
+    }
+    const domain = entry.slice(0, eq).trim().toLowerCase().replace(/^\*\./, '').replace(/\.$/, '');
+    const provider = entry.slice(eq + 1).trim();
+    if (!domain || !provider)
+      throw new UsageError(`--dns ${entry}: expected DOMAIN=PROVIDER, e.g. example.com=cloudflare`);
+    const same = providers.find((p) => p.provider === provider);
+    if (same) same.domains = [...(same.domains ?? []), domain];
+    else providers.push({ provider, domains: [domain] });
+  }
+  if (fallback) providers.push({ provider: fallback });
+  const wait = o.str('dnsPropagationWait');
+  const timeout = o.num('dnsTimeout');
+  if (timeout !== undefined && !(timeout > 0))
+    throw new UsageError(`--dns.timeout ${timeout}: give seconds > 0`);
+  return {
+    providers,
+    ...(o.list('dnsResolvers').length > 0 ? { resolvers: o.list('dnsResolvers') } : {}),
+    ...(wait !== undefined ? { propagationWaitMs: parseDuration(wait, '--dns.propagation.wait') } : {}),
+    ...(o.bool('dnsPropagationDisable') ? { propagationDisabled: true } : {}),
+    ...(timeout !== undefined ? { queryTimeoutMs: timeout * 1000 } : {}),
+  };
+}
+
+/** One dns-01 solver per provider, the most specific domains first so they win over a plain default. */
+export async function dnsSolversFrom(replay: DnsReplay, logger: Logger): Promise<Solver[]> {
+  const [{ createDnsProvider }, { Dns01Solver }] = await Promise.all([
+    import('../dns/registry.ts'),
+    import('../solvers/dns01.ts'),
+  ]);
+  const caBundle = process.env.ACMEKIT_DNS_CA_BUNDLE;
+  const ordered = [...replay.providers].sort((a, b) => specificity(b.domains) - specificity(a.domains));
+  const solvers: Solver[] = [];
+  for (const entry of ordered) {
+    const loaded = await createDnsProvider(entry.provider, {
+      logger,
+      ...(caBundle ? { caBundle: await readBundle(caBundle) } : {}),
+    });
+    solvers.push(
+      new Dns01Solver({
+        provider: loaded,
+        ...(entry.domains ? { domains: entry.domains } : {}),
+        ...(replay.resolvers ? { resolvers: replay.resolvers } : {}),
+        propagation: {
+          ...(replay.propagationWaitMs !== undefined ? { waitMs: replay.propagationWaitMs } : {}),
+          ...(replay.propagationDisabled ? { disabled: true } : {}),
+        },
+        ...(replay.queryTimeoutMs !== undefined ? { queryTimeoutMs: replay.queryTimeoutMs } : {}),
+        logger,
+      }),
+    );
+  }
+  return solvers;
+}
+
+function specificity(domains: string[] | undefined): number {
+  return domains ? Math.max(...domains.map((d) => d.split('.').length)) : 0;
+}
+
+async function readBundle(path: string): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  return readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new UsageError(`ACMEKIT_DNS_CA_BUNDLE ${path} cannot be read: ${err.code ?? err.message}`);
+  });
+}
+
+/** "30s", "2m", "1h", "500ms", or whole seconds as lego takes them. */
+export function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`${flag} ${text}: expected a duration such as 30s, 2m or 90`);
+  return Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']!);
+}
