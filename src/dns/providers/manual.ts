@@ -84,11 +84,14 @@ function table(records: TxtRecord[]): string[] {
 function waitForEnter(streams: ManualStreams, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const rl = createInterface({ input: streams.input, terminal: false });
+    let settled = false;
     const done = (err?: unknown): void => {
+      if (settled) return;
+      settled = true; // before close(): it emits 'close' at once, which must not win
       signal.removeEventListener('abort', onAbort);
-      rl.close();
       if (err === undefined) resolve();
       else reject(err);
+      rl.close();
     };
     const onAbort = (): void => done(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });

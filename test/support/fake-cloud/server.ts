@@ -66,7 +66,8 @@ export async function startFakeHttpsServer(ca: TestCa, handler: FakeHandler): Pr
         .then((reply) => {
           recorded.status = reply.status;
           const body =
-            reply.text ?? (reply.json === undefined || reply.status === 204 ? '' : JSON.stringify(reply.json));
+            reply.text ??
+            (reply.json === undefined || reply.status === 204 ? '' : JSON.stringify(reply.json));
           const type = reply.text !== undefined ? 'text/plain; charset=utf-8' : 'application/json';
           res.writeHead(reply.status, { 'content-type': type, ...reply.headers });
           res.end(body);
@@ -97,7 +98,9 @@ export async function startFakeHttpsServer(ca: TestCa, handler: FakeHandler): Pr
 export function jsonBody(req: RecordedRequest): Record<string, unknown> | undefined {
   try {
     const v: unknown = JSON.parse(req.body);
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    return v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
