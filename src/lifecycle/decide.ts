@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import type { AcmeClient } from '../acme/client.ts';
 import type { RenewalInfo } from '../acme/renewal-info.ts';
 import type { Clock } from '../internal/clock.ts';
@@ -28,6 +28,7 @@ export async function decideRenewal(opts: {
   client?: AcmeClient | undefined;
   renewDays?: number | undefined;
   clock: Clock;
+  /** Default: draws fixed by the certificate's serial (and ARI window), so every run and `list` agree. */
   random?: () => number;
   signal?: AbortSignal;
 }): Promise<StoredCertificateState | undefined> {
@@ -61,7 +62,7 @@ export async function decideRenewal(opts: {
         }
       : {}),
     ...(opts.renewDays !== undefined ? { renewDays: opts.renewDays } : {}),
-    random: opts.random ?? Math.random,
+    random: opts.random ?? stableRandom(`${leaf.serialNumber} ${ari?.windowStart.toISOString() ?? ''}`),
     ...(last ? { lastFailure: { at: new Date(last.at), failures: last.failures } } : {}),
   });
   const names = (leaf.subjectAltName ?? '')
@@ -70,4 +71,13 @@ export async function decideRenewal(opts: {
     .filter(Boolean);
   const issuer = /CN=([^\n]+)/.exec(leaf.issuer)?.[1];
   return { notBefore, notAfter, issuer, names, pem, ari, decision };
+}
+
+/**
+ * Uniform draws in [0, 1) fixed by a seed: each certificate gets its own renewal time (spreading a fleet's
+ * renewals), and the time stays put from one run to the next instead of being drawn again each time.
+ */
+export function stableRandom(seed: string): () => number {
+  let counter = 0;
+  return () => createHash('sha256').update(`${seed}#${counter++}`).digest().readUInt32BE(0) / 2 ** 32;
 }

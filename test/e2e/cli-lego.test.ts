@@ -224,6 +224,8 @@ test('--json prints one parsable document; list --json explains the next renewal
   assert.equal(listed.certificates.length, 1);
   for (const field of ['domain', 'names', 'issuer', 'notAfter', 'renewAt', 'reason'])
     assert.ok(field in listed.certificates[0], field);
+  const again = JSON.parse((await runCli(bin, ['list', '--json', '--path', join(dir, '.lego')])).stdout);
+  assert.equal(again.certificates[0].renewAt, listed.certificates[0].renewAt, 'the renewal time stays put');
 });
 
 test('G1: bad input exits 2 with a message naming it, and nothing is created', async () => {
