@@ -56,3 +56,4 @@ export type {
 } from './protocol/wire-types.ts';
 export { type Http01ListenerOptions, Http01ListenerSolver } from './solvers/http01-listener.ts';
 export { TlsAlpn01ListenerSolver, type TlsAlpn01Options } from './solvers/tls-alpn01.ts';
+export { Dns01Solver, type Dns01SolverOptions } from './solvers/dns01.ts';

@@ -1,12 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { TestCa } from '../test-ca.ts';
-import {
-  type FakeReply,
-  jsonBody,
-  nameKey,
-  type RecordedRequest,
-  startFakeHttpsServer,
-} from './server.ts';
+import { type FakeReply, jsonBody, nameKey, type RecordedRequest, startFakeHttpsServer } from './server.ts';
 
 /** What one API token may do: see these zones (default: all) and, when `edit`, change their DNS records. */
 export interface FakeCloudflareToken {
@@ -63,12 +57,16 @@ type Caller = { kind: 'token'; token: FakeCloudflareToken } | { kind: 'key' };
 const PREFIX = '/client/v4';
 
 function fail(status: number, code: number, message: string, extra: object = {}): FakeReply {
-  return { status, json: { success: false, errors: [{ code, message, ...extra }], messages: [], result: null } };
+  return {
+    status,
+    json: { success: false, errors: [{ code, message, ...extra }], messages: [], result: null },
+  };
 }
 function success(result: unknown, extra: object = {}): FakeReply {
   return { status: 200, json: { success: true, errors: [], messages: [], result, ...extra } };
 }
-const unquote = (c: string): string => (c.length >= 2 && c.startsWith('"') && c.endsWith('"') ? c.slice(1, -1) : c);
+const unquote = (c: string): string =>
+  c.length >= 2 && c.startsWith('"') && c.endsWith('"') ? c.slice(1, -1) : c;
 const hexId = (): string => randomBytes(16).toString('hex');
 
 /**
@@ -82,7 +80,9 @@ export async function startFakeCloudflare(o: FakeCloudflareOptions): Promise<Fak
   const maxPerPage = o.maxPerPage ?? 5000;
 
   const visible = (caller: Caller, zone: Zone): boolean =>
-    caller.kind === 'key' || caller.token.zones === undefined || caller.token.zones.map(nameKey).includes(zone.name);
+    caller.kind === 'key' ||
+    caller.token.zones === undefined ||
+    caller.token.zones.map(nameKey).includes(zone.name);
 
   function authenticate(req: RecordedRequest): Caller | FakeReply {
     const authorization = req.headers.authorization;
@@ -120,7 +120,13 @@ export async function startFakeCloudflare(o: FakeCloudflareOptions): Promise<Fak
       );
       const result = list.map((z) => ({ id: z.id, name: z.name, status: 'active' }));
       return success(result, {
-        result_info: { page: 1, per_page: 50, count: result.length, total_count: result.length, total_pages: 1 },
+        result_info: {
+          page: 1,
+          per_page: 50,
+          count: result.length,
+          total_count: result.length,
+          total_pages: 1,
+        },
       });
     }
 
@@ -142,7 +148,9 @@ export async function startFakeCloudflare(o: FakeCloudflareOptions): Promise<Fak
       const name = req.query.get('name');
       const all = [...records.values()].filter(
         (r) =>
-          r.zoneId === zone.id && (type === null || r.type === type) && (name === null || r.name === nameKey(name)),
+          r.zoneId === zone.id &&
+          (type === null || r.type === type) &&
+          (name === null || r.name === nameKey(name)),
       );
       const perPage = Math.min(Number(req.query.get('per_page') ?? 100), maxPerPage);
       const page = Number(req.query.get('page') ?? 1);
@@ -160,7 +168,7 @@ export async function startFakeCloudflare(o: FakeCloudflareOptions): Promise<Fak
 
     if (req.method === 'POST' && parts.length === 3) {
       const b = jsonBody(req);
-      if (!b || b.type !== 'TXT' || typeof b.name !== 'string' || typeof b.content !== 'string') {
+      if (b?.type !== 'TXT' || typeof b.name !== 'string' || typeof b.content !== 'string') {
         return fail(400, 9005, 'Content for TXT record is invalid.');
       }
       const ttl = typeof b.ttl === 'number' ? b.ttl : 1;
@@ -171,10 +179,21 @@ export async function startFakeCloudflare(o: FakeCloudflareOptions): Promise<Fak
       const raw = nameKey(b.name);
       const name = raw === zone.name || raw.endsWith(`.${zone.name}`) ? raw : `${raw}.${zone.name}`;
       const same = [...records.values()].some(
-        (r) => r.zoneId === zone.id && r.name === name && r.type === 'TXT' && unquote(r.content) === unquote(b.content as string),
+        (r) =>
+          r.zoneId === zone.id &&
+          r.name === name &&
+          r.type === 'TXT' &&
+          unquote(r.content) === unquote(b.content as string),
       );
       if (same) return fail(400, 81058, 'An identical record already exists.');
-      const stored: StoredRecord = { id: hexId(), zoneId: zone.id, name, type: 'TXT', content: b.content, ttl };
+      const stored: StoredRecord = {
+        id: hexId(),
+        zoneId: zone.id,
+        name,
+        type: 'TXT',
+        content: b.content,
+        ttl,
+      };
       records.set(stored.id, stored);
       return success(view(zone)(stored));
     }
@@ -215,7 +234,10 @@ export async function startFakeCloudflare(o: FakeCloudflareOptions): Promise<Fak
     },
     serverErrorNext(status = 502, times = 1) {
       server.failNext(
-        { status, text: `<html><head><title>${status} Bad Gateway</title></head><body>cloudflare</body></html>` },
+        {
+          status,
+          text: `<html><head><title>${status} Bad Gateway</title></head><body>cloudflare</body></html>`,
+        },
         times,
       );
     },

@@ -1,11 +1,5 @@
 import type { TestCa } from '../test-ca.ts';
-import {
-  type FakeReply,
-  jsonBody,
-  nameKey,
-  type RecordedRequest,
-  startFakeHttpsServer,
-} from './server.ts';
+import { type FakeReply, jsonBody, nameKey, type RecordedRequest, startFakeHttpsServer } from './server.ts';
 
 export interface FakeDigitalOceanOptions {
   readonly ca: TestCa;
@@ -72,7 +66,10 @@ export async function startFakeDigitalOcean(o: FakeDigitalOceanOptions): Promise
       const type = req.query.get('type');
       const name = req.query.get('name');
       const all = [...records.values()].filter(
-        (r) => r.domain === domain && (type === null || r.type === type) && (name === null || r.fqdn === nameKey(name)),
+        (r) =>
+          r.domain === domain &&
+          (type === null || r.type === type) &&
+          (name === null || r.fqdn === nameKey(name)),
       );
       const perPage = Math.min(Number(req.query.get('per_page') ?? 20), maxPerPage);
       const page = Number(req.query.get('page') ?? 1);
@@ -85,13 +82,14 @@ export async function startFakeDigitalOcean(o: FakeDigitalOceanOptions): Promise
 
     if (req.method === 'POST' && parts[2] === undefined) {
       const b = jsonBody(req);
-      if (!b || b.type !== 'TXT' || typeof b.name !== 'string' || typeof b.data !== 'string' || b.data === '') {
+      if (b?.type !== 'TXT' || typeof b.name !== 'string' || typeof b.data !== 'string' || b.data === '') {
         return err(422, 'unprocessable_entity', 'Data needs to be a valid TXT record');
       }
       const ttl = typeof b.ttl === 'number' ? b.ttl : 1800;
       if (ttl < 30) return err(422, 'unprocessable_entity', 'Ttl must be at least 30.');
       // Names are relative to the domain ("@" is the apex); a trailing dot makes one absolute.
-      const fqdn = b.name === '@' ? domain : b.name.endsWith('.') ? nameKey(b.name) : `${nameKey(b.name)}.${domain}`;
+      const fqdn =
+        b.name === '@' ? domain : b.name.endsWith('.') ? nameKey(b.name) : `${nameKey(b.name)}.${domain}`;
       if (fqdn !== domain && !fqdn.endsWith(`.${domain}`)) {
         return err(422, 'unprocessable_entity', 'Name is not within the domain');
       }
@@ -136,5 +134,16 @@ export async function startFakeDigitalOcean(o: FakeDigitalOceanOptions): Promise
 /** DigitalOcean returns names relative to the domain. */
 function view(r: StoredRecord) {
   const name = r.fqdn === r.domain ? '@' : r.fqdn.slice(0, -(r.domain.length + 1));
-  return { id: r.id, type: r.type, name, data: r.data, priority: null, port: null, ttl: r.ttl, weight: null, flags: null, tag: null };
+  return {
+    id: r.id,
+    type: r.type,
+    name,
+    data: r.data,
+    priority: null,
+    port: null,
+    ttl: r.ttl,
+    weight: null,
+    flags: null,
+    tag: null,
+  };
 }
