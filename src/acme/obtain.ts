@@ -253,6 +253,14 @@ async function obtainWithin(
       ? Promise.resolve(opts.key)
       : generateKeyType(opts.key ?? 'ec256');
   keyPromise?.catch(() => {});
+  // Built as soon as the key exists, so its CPU time fills the waits for the CA (order, validation)
+  // instead of coming after them; awaited at finalize.
+  const csrDerPromise = csr
+    ? Promise.resolve(csr.der)
+    : Promise.all([keyPromise, csrModule]).then(([key, { buildCsr }]) =>
+        buildCsr({ key: key!, identifiers, mustStaple: opts.mustStaple === true }),
+      );
+  csrDerPromise.catch(() => {});
 
   const resumed = opts.resumeOrderUrl
     ? await resumeOrder(account, opts.resumeOrderUrl, identifiers, signal)
@@ -273,11 +281,7 @@ async function obtainWithin(
   if (order.status === 'invalid') throw await explainFailure(order, signal);
 
   const key = await keyPromise;
-  let csrDer = csr?.der;
-  if (!csrDer) {
-    const { buildCsr } = await csrModule;
-    csrDer = await buildCsr({ key: key!, identifiers, mustStaple: opts.mustStaple === true });
-  }
+  const csrDer = await csrDerPromise;
   if (order.status === 'ready') await order.finalize(csrDer, signal);
   await order.waitWhile(['processing'], signal);
   if (order.status !== 'valid') throw order.error ?? (await explainFailure(order, signal));

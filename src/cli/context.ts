@@ -6,6 +6,7 @@ import type { Solver } from '../acme/solver.ts';
 import { type CertificateKeyType, certificateKeyTypes } from '../crypto/keys.ts';
 import type { Logger } from '../internal/logger.ts';
 import { Secret } from '../internal/secret.ts';
+import { mark } from '../internal/timing.ts';
 import type { ChallengeRecord } from '../lifecycle/certificate-record.ts';
 import { FileStore } from '../storage/file-store.ts';
 import type { Store } from '../storage/store.ts';
@@ -66,7 +67,9 @@ export async function makeClient(o: Options, out: Output): Promise<AcmeClient> {
   const logger = progressLogger(out);
   // Loaded here, not at start-up: list and --help never talk to a CA.
   const { AcmeClient } = await import('../acme/client.ts');
-  return new AcmeClient(server, { ...(caBundle ? { caBundle } : {}), logger });
+  const client = new AcmeClient(server, { ...(caBundle ? { caBundle } : {}), logger });
+  mark('client');
+  return client;
 }
 
 /** Progress for a person at a terminal: the library's info events, one line each, on stderr. */
@@ -74,7 +77,10 @@ export function progressLogger(out: Output): Logger {
   const quiet = (): void => {};
   return {
     debug: quiet,
-    info: (obj: object, msg?: string) => out.progress(`  ${msg ?? ''} ${progressDetail(obj)}`.trimEnd()),
+    info: (obj: object, msg?: string) => {
+      mark(msg ?? 'info');
+      out.progress(`  ${msg ?? ''} ${progressDetail(obj)}`.trimEnd());
+    },
     warn: (obj: object, msg?: string) => out.warn(`${msg ?? ''} ${progressDetail(obj)}`.trim()),
     error: quiet,
   };
@@ -116,7 +122,7 @@ export async function accountFor(
     );
   }
   const { loadOrRegisterAccount } = await import('../lifecycle/accounts.ts');
-  return loadOrRegisterAccount({
+  const account = await loadOrRegisterAccount({
     store,
     client,
     email: o.str('email'),
@@ -124,6 +130,8 @@ export async function accountFor(
     eab: kid && hmac ? { kid, hmacKey: new Secret(hmac) } : undefined,
     create,
   });
+  mark('account');
+  return account;
 }
 
 /** "[iface]:port" (lego v4 --http.port) or "host:port" (v5 --http.address) → listen host and port. */

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { mark } from '../internal/timing.ts';
 import { ACMEKIT_VERSION } from '../internal/version.ts';
 import { exitCodeFor, exitCodes } from './exit-codes.ts';
 import { helpText } from './help.ts';
@@ -32,6 +33,7 @@ async function loadConfig(parsed: ParsedArgs): Promise<void> {
 
 /** Runs one command line; returns the exit code. Never calls process.exit so tests can run it in-process. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  mark('main');
   let out = new Output({
     json: argv.includes('--json'),
     quiet: argv.includes('--quiet') || argv.includes('-q'),

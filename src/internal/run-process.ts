@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 const DEFAULT_KILL_GRACE_MS = 5_000;
 const DEFAULT_MAX_OUTPUT = 64 * 1024;
@@ -40,6 +38,8 @@ export interface RunProcessOptions {
  * error); rejects with `signal.reason` when aborted.
  */
 export async function runProcess(opts: RunProcessOptions): Promise<ProcessResult> {
+  // Loaded on use: node:child_process costs ~3 ms at start-up, and most CLI runs have no hook.
+  const { spawn } = await import('node:child_process');
   opts.signal?.throwIfAborted();
   const { file, args } = opts;
   const limit = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;

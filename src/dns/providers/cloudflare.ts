@@ -402,9 +402,10 @@ class CloudflareProvider implements DnsProvider, ZoneFinder {
     return this.#redact([`HTTP ${res.status}`, ...errors].join(', '));
   }
 
+  /** Cuts secrets out of server text (a server may echo them); very short ones would mangle ordinary words. */
   #redact(text: string): string {
     let out = text;
-    for (const s of this.#secrets) if (s.length > 0) out = out.split(s).join('[redacted]');
+    for (const s of this.#secrets) if (s.length >= 6) out = out.split(s).join('[redacted]');
     return out;
   }
 }

@@ -231,9 +231,10 @@ class DigitalOceanProvider implements DnsProvider {
     return new DnsProviderError(CODE, op, message, { status });
   }
 
+  /** Cuts secrets out of server text (a server may echo them); very short ones would mangle ordinary words. */
   #redact(text: string): string {
     const s = this.#config.token.reveal();
-    return s.length > 0 ? text.split(s).join('[redacted]') : text;
+    return s.length >= 6 ? text.split(s).join('[redacted]') : text;
   }
 }
 

@@ -204,11 +204,12 @@ class HttpReqProvider implements DnsProvider {
     return new DnsProviderError(CODE, action, message, { status });
   }
 
+  /** Cuts secrets out of server text (a server may echo them); very short ones would mangle ordinary words. */
   #redact(text: string): string {
     let out = text;
     for (const s of this.#config.secrets) {
       const v = s.reveal();
-      if (v.length > 0) out = out.split(v).join('[redacted]');
+      if (v.length >= 6) out = out.split(v).join('[redacted]');
     }
     return out;
   }

@@ -193,7 +193,11 @@ export interface MessageInput {
   readonly authority?: readonly RecordInput[];
   readonly additional?: readonly RecordInput[];
   /** Adds an OPT record (EDNS0); needed for an RCODE above 15. */
-  readonly edns?: { readonly udpPayloadSize: number; readonly dnssecOk?: boolean; readonly options?: readonly EdnsOption[] };
+  readonly edns?: {
+    readonly udpPayloadSize: number;
+    readonly dnssecOk?: boolean;
+    readonly options?: readonly EdnsOption[];
+  };
 }
 
 const MAX_NAME_WIRE = 255;
@@ -226,12 +230,17 @@ export function nameToLabels(name: string): Uint8Array[] {
       const digits = /^\d{3}/.exec(name.slice(i + 1, i + 4));
       if (digits) {
         const v = Number(digits[0]);
-        if (v > 255) throw new InvalidInputError(`DNS name ${JSON.stringify(name)}: escape \\${digits[0]} is above 255`, name);
+        if (v > 255)
+          throw new InvalidInputError(
+            `DNS name ${JSON.stringify(name)}: escape \\${digits[0]} is above 255`,
+            name,
+          );
         current.push(v);
         i += 4;
         continue;
       }
-      if (i + 1 >= name.length) throw new InvalidInputError(`DNS name ${JSON.stringify(name)} ends in a lone backslash`, name);
+      if (i + 1 >= name.length)
+        throw new InvalidInputError(`DNS name ${JSON.stringify(name)} ends in a lone backslash`, name);
       i += 1;
     }
     const cp = name.codePointAt(i)!;
@@ -245,12 +254,14 @@ export function nameToLabels(name: string): Uint8Array[] {
 
 function checkLength(labels: Uint8Array[], name: string): Uint8Array[] {
   const wire = labels.reduce((n, l) => n + l.length + 1, 1);
-  if (wire > MAX_NAME_WIRE) throw new InvalidInputError(`DNS name ${JSON.stringify(name)} is longer than 255 bytes`, name);
+  if (wire > MAX_NAME_WIRE)
+    throw new InvalidInputError(`DNS name ${JSON.stringify(name)} is longer than 255 bytes`, name);
   return labels;
 }
 
 function checkLabel(bytes: number[], name: string): Uint8Array {
-  if (bytes.length === 0) throw new InvalidInputError(`DNS name ${JSON.stringify(name)} has an empty label`, name);
+  if (bytes.length === 0)
+    throw new InvalidInputError(`DNS name ${JSON.stringify(name)} has an empty label`, name);
   if (bytes.length > MAX_LABEL) {
     throw new InvalidInputError(`DNS name ${JSON.stringify(name)} has a label longer than 63 bytes`, name);
   }
@@ -438,7 +449,10 @@ function writeRecord(w: WireWriter, rr: RecordInput): void {
 function writeRdata(w: WireWriter, rr: RecordInput): void {
   const data = rr.data;
   const bad = (expected: string) =>
-    new InvalidInputError(`record ${rr.name} type ${recordTypeName(rr.type)}: data must be ${expected}`, rr.name);
+    new InvalidInputError(
+      `record ${rr.name} type ${recordTypeName(rr.type)}: data must be ${expected}`,
+      rr.name,
+    );
   if (data instanceof Uint8Array) {
     w.bytes(data);
     return;
@@ -687,7 +701,8 @@ function readRecord(r: WireReader): ResourceRecord {
   const sub = new WireReader(r.buf.subarray(0, end));
   sub.pos = start;
   const at = (rr: ResourceRecord): ResourceRecord => {
-    if (sub.pos !== end) throw malformed(`${what}: RDATA is ${rdlength} bytes but its fields take ${sub.pos - start}`);
+    if (sub.pos !== end)
+      throw malformed(`${what}: RDATA is ${rdlength} bytes but its fields take ${sub.pos - start}`);
     return rr;
   };
 
@@ -747,7 +762,11 @@ function readRecord(r: WireReader): ResourceRecord {
         p += c.length;
       }
       // Join the bytes before decoding: a value split at 255 bytes may split a UTF-8 sequence.
-      return at({ ...fields, typeName, data: { strings: chunks.map((c) => utf8.decode(c)), text: utf8.decode(all) } });
+      return at({
+        ...fields,
+        typeName,
+        data: { strings: chunks.map((c) => utf8.decode(c)), text: utf8.decode(all) },
+      });
     }
     case 'OPT': {
       const options: EdnsOption[] = [];
@@ -775,7 +794,11 @@ function readRecord(r: WireReader): ResourceRecord {
       const originalId = sub.u16(what);
       const error = sub.u16(what);
       const otherData = sub.bytes(sub.u16(what), what);
-      return at({ ...fields, typeName, data: { algorithm, timeSigned, fudge, mac, originalId, error, otherData } });
+      return at({
+        ...fields,
+        typeName,
+        data: { algorithm, timeSigned, fudge, mac, originalId, error, otherData },
+      });
     }
     default:
       return at({ ...fields, typeName, data: sub.bytes(rdlength, what) });

@@ -1,7 +1,15 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { InvalidInputError } from '../../errors/base.ts';
 import { Secret } from '../../internal/secret.ts';
-import { canonicalName, canonicalNameWire, decodeMessage, RecordClass, RecordType, tsigErrorName, WireWriter } from './message.ts';
+import {
+  canonicalName,
+  canonicalNameWire,
+  decodeMessage,
+  RecordClass,
+  RecordType,
+  tsigErrorName,
+  WireWriter,
+} from './message.ts';
 
 // TSIG (RFC 8945): an HMAC over the message and a few TSIG fields, keyed by a secret both ends share.
 
@@ -37,7 +45,11 @@ export function tsigKey(name: string, algorithm: TsigAlgorithm, secretBase64: Se
   if (text === '' || !/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 === 1) {
     throw new InvalidInputError(`TSIG key ${name}: the secret is not valid base64`, name);
   }
-  return { name: canonicalName(name), algorithm, secret: new Secret(new Uint8Array(Buffer.from(text, 'base64'))) };
+  return {
+    name: canonicalName(name),
+    algorithm,
+    secret: new Secret(new Uint8Array(Buffer.from(text, 'base64'))),
+  };
 }
 
 export interface SignOptions {
@@ -60,7 +72,8 @@ export interface SignedMessage {
 
 /** Appends a TSIG record to an encoded message (which must not have one yet) and counts it in ARCOUNT. */
 export function signMessage(message: Uint8Array, key: TsigKey, opts: SignOptions = {}): SignedMessage {
-  if (message.length < 12) throw new InvalidInputError('cannot sign a DNS message shorter than its header', message.length);
+  if (message.length < 12)
+    throw new InvalidInputError('cannot sign a DNS message shorter than its header', message.length);
   const timeSigned = Math.floor((opts.now ?? Date.now()) / 1000);
   const fields: TsigFields = {
     timeSigned,
@@ -147,7 +160,11 @@ export function verifyMessage(bytes: Uint8Array, key: TsigKey, opts: VerifyOptio
   unsigned[1] = t.originalId & 0xff;
   const expected = computeMac(key, unsigned, t, opts.requestMac).subarray(0, t.mac.length);
   if (!timingSafeEqual(expected, t.mac)) {
-    return { ok: false, reason: 'mac', message: 'the MAC does not match (another secret, or the message was altered)' };
+    return {
+      ok: false,
+      reason: 'mac',
+      message: 'the MAC does not match (another secret, or the message was altered)',
+    };
   }
   const now = Math.floor((opts.now ?? Date.now()) / 1000);
   if (Math.abs(now - t.timeSigned) > t.fudge) {

@@ -35,7 +35,7 @@ export interface FakeCloudflare {
   /** A 5xx answer from Cloudflare's edge (an HTML page, not JSON) for the next `times` requests. */
   serverErrorNext(status?: number, times?: number): void;
   /** Any reply for the next request. */
-  failNext(reply: FakeReply, times?: number): void;
+  failNext(reply: FakeReply, times?: number, match?: (req: RecordedRequest) => boolean): void;
   removeZone(name: string): void;
   close(): Promise<void>;
 }
@@ -56,7 +56,13 @@ type Caller = { kind: 'token'; token: FakeCloudflareToken } | { kind: 'key' };
 
 const PREFIX = '/client/v4';
 
-function fail(status: number, code: number, message: string, extra: object = {}): FakeReply {
+/** A reply in Cloudflare's error envelope. */
+export function cloudflareFailure(
+  status: number,
+  code: number,
+  message: string,
+  extra: object = {},
+): FakeReply {
   return {
     status,
     json: { success: false, errors: [{ code, message, ...extra }], messages: [], result: null },
@@ -89,26 +95,26 @@ export async function startFakeCloudflare(o: FakeCloudflareOptions): Promise<Fak
     if (authorization !== undefined) {
       const m = /^Bearer ([^\s]+)$/.exec(authorization);
       if (!m) {
-        return fail(400, 6003, 'Invalid request headers', {
+        return cloudflareFailure(400, 6003, 'Invalid request headers', {
           error_chain: [{ code: 6111, message: 'Invalid format for Authorization header' }],
         });
       }
       const token = o.tokens?.[m[1]!];
-      return token ? { kind: 'token', token } : fail(401, 9109, 'Invalid access token');
+      return token ? { kind: 'token', token } : cloudflareFailure(401, 9109, 'Invalid access token');
     }
     const email = req.headers['x-auth-email'];
     const key = req.headers['x-auth-key'];
     if (email === undefined || key === undefined) {
-      return fail(400, 6003, 'Invalid request headers', {
+      return cloudflareFailure(400, 6003, 'Invalid request headers', {
         error_chain: [{ code: 6103, message: 'Invalid format for X-Auth-Key header' }],
       });
     }
     if (o.globalKey && email === o.globalKey.email && key === o.globalKey.key) return { kind: 'key' };
-    return fail(403, 9103, 'Unknown X-Auth-Key or X-Auth-Email');
+    return cloudflareFailure(403, 9103, 'Unknown X-Auth-Key or X-Auth-Email');
   }
 
   function handle(req: RecordedRequest): FakeReply {
-    if (!req.path.startsWith(`${PREFIX}/`)) return fail(404, 7000, 'No route for that URI');
+    if (!req.path.startsWith(`${PREFIX}/`)) return cloudflareFailure(404, 7000, 'No route for that URI');
     const caller = authenticate(req);
     if ('status' in caller) return caller;
     const parts = req.path.slice(PREFIX.length + 1).split('/');
@@ -131,16 +137,20 @@ export async function startFakeCloudflare(o: FakeCloudflareOptions): Promise<Fak
     }
 
     if (parts[0] !== 'zones' || parts[2] !== 'dns_records' || parts.length > 4) {
-      return fail(404, 7000, 'No route for that URI');
+      return cloudflareFailure(404, 7000, 'No route for that URI');
     }
     const zone = [...zones.values()].find((z) => z.id === parts[1]);
     if (!zone) {
-      return fail(400, 7003, `Could not route to ${req.path}, perhaps your object identifier is invalid?`);
+      return cloudflareFailure(
+        400,
+        7003,
+        `Could not route to ${req.path}, perhaps your object identifier is invalid?`,
+      );
     }
-    if (!visible(caller, zone)) return fail(403, 10000, 'Authentication error');
+    if (!visible(caller, zone)) return cloudflareFailure(403, 10000, 'Authentication error');
     const writing = req.method !== 'GET';
     if (writing && caller.kind === 'token' && caller.token.edit === false) {
-      return fail(403, 10000, 'Authentication error');
+      return cloudflareFailure(403, 10000, 'Authentication error');
     }
 
     if (req.method === 'GET' && parts.length === 3) {
@@ -169,11 +179,15 @@ export async function startFakeCloudflare(o: FakeCloudflareOptions): Promise<Fak
     if (req.method === 'POST' && parts.length === 3) {
       const b = jsonBody(req);
       if (b?.type !== 'TXT' || typeof b.name !== 'string' || typeof b.content !== 'string') {
-        return fail(400, 9005, 'Content for TXT record is invalid.');
+        return cloudflareFailure(400, 9005, 'Content for TXT record is invalid.');
       }
       const ttl = typeof b.ttl === 'number' ? b.ttl : 1;
       if (ttl !== 1 && (ttl < 60 || ttl > 86400)) {
-        return fail(400, 9021, 'Invalid TTL. Must be between 60 and 86400 seconds, or 1 for Automatic.');
+        return cloudflareFailure(
+          400,
+          9021,
+          'Invalid TTL. Must be between 60 and 86400 seconds, or 1 for Automatic.',
+        );
       }
       // Cloudflare takes a name relative to the zone or fully qualified.
       const raw = nameKey(b.name);
@@ -185,7 +199,7 @@ export async function startFakeCloudflare(o: FakeCloudflareOptions): Promise<Fak
           r.type === 'TXT' &&
           unquote(r.content) === unquote(b.content as string),
       );
-      if (same) return fail(400, 81058, 'An identical record already exists.');
+      if (same) return cloudflareFailure(400, 81058, 'An identical record already exists.');
       const stored: StoredRecord = {
         id: hexId(),
         zoneId: zone.id,
@@ -200,11 +214,11 @@ export async function startFakeCloudflare(o: FakeCloudflareOptions): Promise<Fak
 
     if (req.method === 'DELETE' && parts.length === 4) {
       const r = records.get(parts[3]!);
-      if (!r || r.zoneId !== zone.id) return fail(404, 81044, 'Record does not exist.');
+      if (!r || r.zoneId !== zone.id) return cloudflareFailure(404, 81044, 'Record does not exist.');
       records.delete(r.id);
       return success({ id: r.id });
     }
-    return fail(405, 10405, 'Method not allowed for this URI');
+    return cloudflareFailure(405, 10405, 'Method not allowed for this URI');
   }
 
   const server = await startFakeHttpsServer(o.ca, handle);
@@ -226,7 +240,7 @@ export async function startFakeCloudflare(o: FakeCloudflareOptions): Promise<Fak
     rateLimitNext(retryAfterSeconds = 30, times = 1) {
       server.failNext(
         {
-          ...fail(429, 971, 'Please wait and consider throttling your request speed'),
+          ...cloudflareFailure(429, 971, 'Please wait and consider throttling your request speed'),
           headers: { 'retry-after': String(retryAfterSeconds) },
         },
         times,

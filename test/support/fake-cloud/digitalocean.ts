@@ -20,7 +20,7 @@ export interface FakeDigitalOcean {
   rateLimitNext(how: { retryAfterSeconds: number } | { resetAt: Date }, times?: number): void;
   /** 500 `server_error` for the next `times` requests. */
   serverErrorNext(times?: number): void;
-  failNext(reply: FakeReply, times?: number): void;
+  failNext(reply: FakeReply, times?: number, match?: (req: RecordedRequest) => boolean): void;
   close(): Promise<void>;
 }
 

@@ -17,7 +17,7 @@ export interface FakeHttpReq {
   readonly endpoint: string;
   readonly requests: RecordedRequest[];
   values(fqdn: string): Promise<string[]>;
-  failNext(reply: FakeReply, times?: number): void;
+  failNext(reply: FakeReply, times?: number, match?: (req: RecordedRequest) => boolean): void;
   close(): Promise<void>;
 }
 

@@ -31,8 +31,11 @@ export interface FakeHttpsServer {
   readonly origin: string;
   /** Every request so far, in arrival order. */
   readonly requests: RecordedRequest[];
-  /** Answers the next `times` requests with `reply` instead of the handler (rate limits, outages). */
-  failNext(reply: FakeReply, times?: number): void;
+  /**
+   * Answers the next `times` requests (those `match` accepts, when given) with `reply` instead of the
+   * handler: rate limits, outages, races.
+   */
+  failNext(reply: FakeReply, times?: number, match?: (req: RecordedRequest) => boolean): void;
   close(): Promise<void>;
 }
 
@@ -44,7 +47,7 @@ export interface FakeHttpsServer {
 export async function startFakeHttpsServer(ca: TestCa, handler: FakeHandler): Promise<FakeHttpsServer> {
   const [cert, key] = await Promise.all([readFile(ca.certPath), readFile(ca.keyPath)]);
   const requests: RecordedRequest[] = [];
-  const faults: FakeReply[] = [];
+  const faults: { reply: FakeReply; match: ((req: RecordedRequest) => boolean) | undefined }[] = [];
 
   const server = createServer({ cert, key }, (req, res) => {
     const chunks: Buffer[] = [];
@@ -60,7 +63,8 @@ export async function startFakeHttpsServer(ca: TestCa, handler: FakeHandler): Pr
         status: 0,
       };
       requests.push(recorded);
-      const fault = faults.shift();
+      const i = faults.findIndex((f) => f.match === undefined || f.match(recorded));
+      const fault = i >= 0 ? faults.splice(i, 1)[0]!.reply : undefined;
       Promise.resolve(fault ?? handler(recorded))
         .catch((err: unknown): FakeReply => ({ status: 500, text: `fake failed: ${String(err)}` }))
         .then((reply) => {
@@ -83,8 +87,8 @@ export async function startFakeHttpsServer(ca: TestCa, handler: FakeHandler): Pr
   return {
     origin: `https://127.0.0.1:${port}`,
     requests,
-    failNext(reply, times = 1) {
-      for (let i = 0; i < times; i++) faults.push(reply);
+    failNext(reply, times = 1, match) {
+      for (let i = 0; i < times; i++) faults.push({ reply, match });
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -126,8 +126,7 @@ export function signAcs3(req: Acs3Request, creds: Acs3Credentials, opts: Acs3Sig
   );
   const stringToSign = `${ACS3_ALGORITHM}\n${sha256Hex(canonicalRequest)}`;
   const signature = createHmac('sha256', creds.accessKeySecret.reveal()).update(stringToSign).digest('hex');
-  headers.authorization =
-    `${ACS3_ALGORITHM} Credential=${creds.accessKeyId},SignedHeaders=${signedHeaders},Signature=${signature}`;
+  headers.authorization = `${ACS3_ALGORITHM} Credential=${creds.accessKeyId},SignedHeaders=${signedHeaders},Signature=${signature}`;
   return { queryString, headers, signedHeaders, canonicalRequest, stringToSign };
 }
 

@@ -94,7 +94,7 @@ export class AlidnsClient {
     params: Readonly<Record<string, string>>,
     signal: AbortSignal,
   ): Promise<Record<string, unknown>> {
-    const { endpoint, credentials, clock, http, logger } = this.#o;
+    const { endpoint, credentials, clock, http } = this.#o;
     let renewedCredentials = false;
     for (let attempt = 1; ; attempt++) {
       throwIfAborted(signal);
@@ -171,7 +171,9 @@ export function scrub(text: string, secrets: readonly string[]): string {
 function parseObject(body: Buffer): Record<string, unknown> | undefined {
   try {
     const v: unknown = JSON.parse(body.toString('utf8'));
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    return v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -1,8 +1,8 @@
-import type { ProviderHttp } from '../../definition.ts';
 import { NetworkError, TimeoutError } from '../../../errors/base.ts';
 import type { Clock } from '../../../internal/clock.ts';
 import type { Logger } from '../../../internal/logger.ts';
 import { Secret } from '../../../internal/secret.ts';
+import type { ProviderHttp } from '../../definition.ts';
 import type { Acs3Credentials } from './acs3-signer.ts';
 
 /** Where request-signing credentials come from: an AccessKey pair (maybe STS) or an ECS instance RAM role. */
@@ -72,7 +72,7 @@ export class EcsRamRoleCredentials implements CredentialSource {
   readonly hint: string;
   readonly #o: EcsRamRoleOptions;
   #cached: { creds: Acs3Credentials; refreshAt: number } | undefined;
-  #pending: Promise<Acs3Credentials> | undefined;
+  #pending: { promise: Promise<Acs3Credentials>; signal: AbortSignal } | undefined;
 
   constructor(o: EcsRamRoleOptions) {
     this.#o = o;
@@ -80,13 +80,25 @@ export class EcsRamRoleCredentials implements CredentialSource {
   }
 
   async get(signal: AbortSignal): Promise<Acs3Credentials> {
-    const cached = this.#cached;
-    if (cached && this.#o.clock.now() < cached.refreshAt) return cached.creds;
-    // Concurrent callers (wildcard and apex at once) share one metadata request.
-    this.#pending ??= this.#fetch(signal).finally(() => {
-      this.#pending = undefined;
-    });
-    return this.#pending;
+    for (;;) {
+      const cached = this.#cached;
+      if (cached && this.#o.clock.now() < cached.refreshAt) return cached.creds;
+      // Concurrent callers (wildcard and apex at once) share one metadata request.
+      if (!this.#pending) {
+        const pending = this.#fetch(signal).finally(() => {
+          if (this.#pending?.promise === pending) this.#pending = undefined;
+        });
+        this.#pending = { promise: pending, signal };
+      }
+      const { promise, signal: used } = this.#pending;
+      try {
+        return await promise;
+      } catch (err) {
+        // Another caller's abort ended the shared request; ours is still wanted.
+        if (used !== signal && used.aborted && !signal.aborted) continue;
+        throw err;
+      }
+    }
   }
 
   invalidate(): boolean {
@@ -188,7 +200,9 @@ function describeCause(err: NetworkError): string {
 function parseObject(body: Buffer): Record<string, unknown> | undefined {
   try {
     const v: unknown = JSON.parse(body.toString('utf8'));
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    return v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -35,7 +35,10 @@ export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca49
 
 /** "20150830T123600Z": the x-amz-date form of an instant. */
 export function amzDate(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 export function sha256Hex(data: string | Buffer): string {
@@ -48,7 +51,10 @@ function hmac(key: Buffer | string, data: string): Buffer {
 
 /** RFC 3986 percent-encoding as SigV4 wants it: only A-Z a-z 0-9 - _ . ~ stay, hex in upper case. */
 export function uriEncode(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(text).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 /**
@@ -76,7 +82,9 @@ export function canonicalQuery(query: readonly (readonly [string, string])[] = [
 }
 
 /** Header names lower-cased and sorted; values trimmed, inner runs of spaces folded, repeats joined by ",". */
-function canonicalHeaderList(headers: Readonly<Record<string, string | readonly string[]>>): [string, string][] {
+function canonicalHeaderList(
+  headers: Readonly<Record<string, string | readonly string[]>>,
+): [string, string][] {
   const merged = new Map<string, string[]>();
   for (const [name, value] of Object.entries(headers)) {
     const key = name.toLowerCase();
@@ -114,7 +122,11 @@ export function signRequest(req: SignableRequest, p: SigningParams): SignaturePa
   const body = req.body ?? '';
   const payloadHash = body === '' ? EMPTY_SHA256 : sha256Hex(body);
 
-  const toSign: Record<string, string | readonly string[]> = { ...req.headers, host: req.host, 'x-amz-date': stamp };
+  const toSign: Record<string, string | readonly string[]> = {
+    ...req.headers,
+    host: req.host,
+    'x-amz-date': stamp,
+  };
   if (p.contentSha256Header) toSign['x-amz-content-sha256'] = payloadHash;
   const token = p.credentials.sessionToken;
   if (token) toSign['x-amz-security-token'] = token.reveal();
