@@ -69,7 +69,10 @@ function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
 
 const goodKeys = { AWS_ACCESS_KEY_ID: KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET, AWS_SESSION_TOKEN: TOKEN };
 
-async function provider(extra: Record<string, string> = {}, opts: { clock?: typeof systemClock } = {}): Promise<DnsProvider> {
+async function provider(
+  extra: Record<string, string> = {},
+  opts: { clock?: typeof systemClock } = {},
+): Promise<DnsProvider> {
   const loaded = await createDnsProvider('route53', {
     env: baseEnv(extra),
     caBundle: ca.rootPem,
@@ -80,23 +83,33 @@ async function provider(extra: Record<string, string> = {}, opts: { clock?: type
 }
 
 let n = 0;
-function rec(label: string, zone = ZONE, value = `v${(n++).toString().padStart(3, '0')}${randomBytes(20).toString('base64url')}`): TxtRecord {
+function rec(
+  label: string,
+  zone = ZONE,
+  value = `v${(n++).toString().padStart(3, '0')}${randomBytes(20).toString('base64url')}`,
+): TxtRecord {
   const fqdn = `_acme-challenge.${label}.${zone}`;
   return { fqdn, zone, name: relativeName(fqdn, zone), value: value.slice(0, 43), ttl: 60 };
 }
 const live = (): AbortSignal => new AbortController().signal;
 
 /** present() failing: the error, checked to be a DnsProviderError without any secret in it. */
-async function presentError(p: DnsProvider, r: TxtRecord, secrets: readonly string[] = [SECRET, TOKEN]): Promise<DnsProviderError> {
+async function presentError(
+  p: DnsProvider,
+  r: TxtRecord,
+  secrets: readonly string[] = [SECRET, TOKEN],
+): Promise<DnsProviderError> {
   const err = await p.present(r, live()).then(
     () => assert.fail('present succeeded'),
     (e: unknown) => e,
   );
   assert.ok(err instanceof DnsProviderError, `expected DnsProviderError, got ${String(err)}`);
   assert.match(err.message, /^route53: present: /);
-  const text = [String(err), err.stack ?? '', JSON.stringify(err), String((err as Error).cause ?? '')].join('\n');
+  const text = [String(err), err.stack ?? '', JSON.stringify(err), String((err as Error).cause ?? '')].join(
+    '\n',
+  );
   for (const s of secrets) assert.ok(!text.includes(s), 'a secret leaked into the error');
-  assert.ok(!/Signature=|authorization/i.test(text), 'request headers leaked into the error');
+  assert.ok(!/Signature=|Credential=|x-amz-security-token/i.test(text), 'request headers leaked into the error');
   return err;
 }
 
@@ -145,9 +158,11 @@ describe('route53: record sets', () => {
     await p.present(r, live());
     assert.deepEqual(fake.values(r.fqdn).sort(), ['splitstring', 'v=spf1 -all', r.value].sort());
     assert.deepEqual(fake.txtSets(r.fqdn)[0]!.stored.slice(0, 2), ['"v=spf1 -all"', '"split" "string"']);
+    assert.equal(fake.txtSets(r.fqdn)[0]!.ttl, 60, 'present wrote the record TTL');
+    fake.putTxt(zoneId, r.fqdn, 300, [...fake.txtSets(r.fqdn)[0]!.stored]);
     await p.cleanup(r, live());
     assert.deepEqual(fake.txtSets(r.fqdn)[0]!.stored, ['"v=spf1 -all"', '"split" "string"']);
-    assert.equal(fake.txtSets(r.fqdn)[0]!.ttl, 300, 'the remaining set keeps its TTL');
+    assert.equal(fake.txtSets(r.fqdn)[0]!.ttl, 300, 'cleanup keeps the TTL the set has');
   });
 
   test('cleanup DELETE that races another writer reads the set again and removes only its value', async () => {
@@ -155,12 +170,20 @@ describe('route53: record sets', () => {
     const r = rec('race');
     await p.present(r, live());
     // Another writer adds a value between our read and our DELETE: Route 53 refuses the stale DELETE.
-    fake.rejectNextChange([
-      `Tried to delete resource record set [name='${r.fqdn}', type='TXT'] but the values provided do not match the current values`,
-    ]);
-    fake.putTxt(zoneId, r.fqdn, 60, [`"${r.value}"`, '"late-arrival"']);
+    fake.onNextChange(() => fake.putTxt(zoneId, r.fqdn, 60, [`"${r.value}"`, '"late-arrival"']));
+    const refusedBefore = fake.calls.filter(
+      (c) => c.action === 'ChangeResourceRecordSets' && c.status === 400,
+    ).length;
     await p.cleanup(r, live());
     assert.deepEqual(fake.values(r.fqdn), ['late-arrival']);
+    const refused = fake.calls.filter(
+      (c) => c.action === 'ChangeResourceRecordSets' && c.status === 400,
+    ).length;
+    assert.equal(
+      refused - refusedBefore,
+      1,
+      'the stale DELETE was refused once, then the set was read again',
+    );
   });
 
   test('present waits until GetChange reports INSYNC; with waiting off it returns at once', async () => {
@@ -211,12 +234,19 @@ describe('route53: record sets', () => {
 describe('route53: retries', () => {
   for (const [what, refusal] of [
     ['Throttling (400)', { status: 400, code: 'Throttling', message: 'Rate exceeded' }],
-    ['PriorRequestNotComplete (400)', { status: 400, code: 'PriorRequestNotComplete', message: 'The request was rejected because Route 53 was still processing a prior request.' }],
+    [
+      'PriorRequestNotComplete (400)',
+      {
+        status: 400,
+        code: 'PriorRequestNotComplete',
+        message: 'The request was rejected because Route 53 was still processing a prior request.',
+      },
+    ],
     ['ServiceUnavailable (503)', { status: 503, code: 'ServiceUnavailable', message: 'Service Unavailable' }],
   ] as const) {
     test(`${what} is retried with backoff, then the change goes through`, async () => {
       const p = await provider({ ...goodKeys, AWS_WAIT_FOR_RECORD_SETS_CHANGED: 'false' });
-      const r = rec('throttled');
+      const r = rec(`throttled-${refusal.code.toLowerCase()}`);
       const before = fake.calls.filter((c) => c.action === 'ChangeResourceRecordSets').length;
       fake.failNext('ChangeResourceRecordSets', 2, refusal);
       await p.present(r, live());
@@ -226,6 +256,7 @@ describe('route53: retries', () => {
         [refusal.status, refusal.status, 200],
       );
       assert.deepEqual(fake.values(r.fqdn), [r.value]);
+      await p.cleanup(r, live());
     });
   }
 
@@ -267,9 +298,15 @@ describe('route53: error replies become clear DnsProviderErrors', () => {
   });
 
   test('missing IAM permission → AccessDenied names the route53 action', async () => {
-    const limited = fake.addKey({ accessKeyId: 'AKIALIMITED000000001', secretAccessKey: `limited-${randomBytes(8).toString('hex')}` });
+    const limited = fake.addKey({
+      accessKeyId: 'AKIALIMITED000000001',
+      secretAccessKey: `limited-${randomBytes(8).toString('hex')}`,
+    });
     fake.deny(limited.accessKeyId, 'ChangeResourceRecordSets');
-    const p = await provider({ AWS_ACCESS_KEY_ID: limited.accessKeyId, AWS_SECRET_ACCESS_KEY: limited.secretAccessKey });
+    const p = await provider({
+      AWS_ACCESS_KEY_ID: limited.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: limited.secretAccessKey,
+    });
     const err = await presentError(p, rec('denied'), [limited.secretAccessKey]);
     assert.match(err.message, /missing IAM permission route53:ChangeResourceRecordSets/);
     assert.equal(err.status, 403);
@@ -293,7 +330,9 @@ describe('route53: error replies become clear DnsProviderErrors', () => {
 
   test('InvalidChangeBatch → Route 53 refused the change, with its messages', async () => {
     const p = await provider(goodKeys);
-    fake.rejectNextChange(['RRSet of type TXT with DNS name _acme-challenge.x.example.test. is not permitted because a conflicting RRSet of type CNAME exists']);
+    fake.rejectNextChange([
+      'RRSet of type TXT with DNS name _acme-challenge.x.example.test. is not permitted because a conflicting RRSet of type CNAME exists',
+    ]);
     const err = await presentError(p, rec('conflict'));
     assert.match(err.message, /refused the change/);
     assert.match(err.message, /conflicting RRSet of type CNAME/);
@@ -301,7 +340,11 @@ describe('route53: error replies become clear DnsProviderErrors', () => {
   });
 
   test('an unreachable endpoint → could not reach Route 53', async () => {
-    const p = await provider({ ...goodKeys, AWS_ENDPOINT_URL_ROUTE_53: `https://127.0.0.1:${closedPort}`, AWS_MAX_RETRIES: '0' });
+    const p = await provider({
+      ...goodKeys,
+      AWS_ENDPOINT_URL_ROUTE_53: `https://127.0.0.1:${closedPort}`,
+      AWS_MAX_RETRIES: '0',
+    });
     const err = await presentError(p, rec('down'));
     assert.match(err.message, /could not reach Route 53/);
   });
@@ -341,7 +384,10 @@ describe('route53: hosted zones', () => {
 
 describe('route53: credential sources', () => {
   test('shared credentials file with AWS_PROFILE (explicit profile beats environment keys)', async () => {
-    const key = fake.addKey({ accessKeyId: 'AKIAPROFILEOPS000001', secretAccessKey: `ops-${randomBytes(8).toString('hex')}` });
+    const key = fake.addKey({
+      accessKeyId: 'AKIAPROFILEOPS000001',
+      secretAccessKey: `ops-${randomBytes(8).toString('hex')}`,
+    });
     const credentials = join(dir, 'credentials');
     await writeFile(
       credentials,
@@ -361,16 +407,30 @@ describe('route53: credential sources', () => {
   });
 
   test('a profile with role_arn and source_profile in the config file assumes the role through STS', async () => {
-    const base = fake.addKey({ accessKeyId: 'AKIABASEPROFILE00001', secretAccessKey: `base-${randomBytes(8).toString('hex')}` });
-    fake.sts.addRole({ arn: 'arn:aws:iam::123456789012:role/dns', trusted: [base.accessKeyId], externalId: 'ext-1' });
+    const base = fake.addKey({
+      accessKeyId: 'AKIABASEPROFILE00001',
+      secretAccessKey: `base-${randomBytes(8).toString('hex')}`,
+    });
+    fake.sts.addRole({
+      arn: 'arn:aws:iam::123456789012:role/dns',
+      trusted: [base.accessKeyId],
+      externalId: 'ext-1',
+    });
     const credentials = join(dir, 'credentials-base');
     const config = join(dir, 'config-role');
-    await writeFile(credentials, `[base]\naws_access_key_id=${base.accessKeyId}\naws_secret_access_key=${base.secretAccessKey}\n`);
+    await writeFile(
+      credentials,
+      `[base]\naws_access_key_id=${base.accessKeyId}\naws_secret_access_key=${base.secretAccessKey}\n`,
+    );
     await writeFile(
       config,
       '[profile dns]\nrole_arn = arn:aws:iam::123456789012:role/dns\nsource_profile = base\nexternal_id = ext-1\nregion = us-east-1\n',
     );
-    const p = await provider({ AWS_SHARED_CREDENTIALS_FILE: credentials, AWS_CONFIG_FILE: config, AWS_PROFILE: 'dns' });
+    const p = await provider({
+      AWS_SHARED_CREDENTIALS_FILE: credentials,
+      AWS_CONFIG_FILE: config,
+      AWS_PROFILE: 'dns',
+    });
     const r = rec('profile-role');
     await p.present(r, live());
     const call = fake.sts.calls.at(-1)!;
@@ -408,7 +468,10 @@ describe('route53: credential sources', () => {
     const tokenFile = join(dir, 'stale-token');
     const stale = `eyJ.${randomBytes(16).toString('base64url')}.stale`;
     await writeFile(tokenFile, stale);
-    const p = await provider({ AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/irsa' });
+    const p = await provider({
+      AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
+      AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/irsa',
+    });
     const err = await presentError(p, rec('irsa-bad'), [stale]);
     assert.match(err.message, /InvalidIdentityToken/);
     assert.ok(err.message.includes(tokenFile));
@@ -491,7 +554,13 @@ describe('route53: credential sources', () => {
     );
     assert.ok(err instanceof InvalidInputError, `got ${String(err)}`);
     assert.match(err.message, /^route53: no AWS credentials found/);
-    for (const source of ['environment variables', 'web identity', 'shared files', 'container endpoint', 'EC2 instance metadata']) {
+    for (const source of [
+      'environment variables',
+      'web identity',
+      'shared files',
+      'container endpoint',
+      'EC2 instance metadata',
+    ]) {
       assert.ok(err.message.includes(source), `mentions ${source}`);
     }
     assert.match(err.message, /AWS_ACCESS_KEY_ID/);

@@ -25,7 +25,8 @@ export interface AwsRefusal {
 
 export type CheckResult = { ok: true; key: FakeAwsKey } | ({ ok: false } & AwsRefusal);
 
-const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/;
+const AUTH =
+  /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/;
 const WINDOW_MS = 5 * 60_000;
 
 function refuse(status: number, code: string, message: string): CheckResult {
@@ -59,7 +60,12 @@ export function checkSignature(
   const auth = req.headers.authorization;
   if (!auth) return refuse(403, 'MissingAuthenticationToken', 'Missing Authentication Token');
   const m = AUTH.exec(auth);
-  if (!m) return refuse(400, 'IncompleteSignature', 'Authorization header requires Credential, SignedHeaders and Signature.');
+  if (!m)
+    return refuse(
+      400,
+      'IncompleteSignature',
+      'Authorization header requires Credential, SignedHeaders and Signature.',
+    );
   const [, keyId, day, region, service, signedList, signature] = m as unknown as [
     string,
     string,
@@ -71,7 +77,8 @@ export function checkSignature(
   ];
 
   const key = keys.get(keyId);
-  if (!key) return refuse(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+  if (!key)
+    return refuse(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
   const token = req.headers['x-amz-security-token'];
   if ((key.sessionToken ?? '') !== (typeof token === 'string' ? token : '')) {
     return refuse(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
@@ -83,7 +90,7 @@ export function checkSignature(
   const stampText = req.headers['x-amz-date'];
   const stamp = typeof stampText === 'string' ? parseAmzDate(stampText) : undefined;
   if (stamp === undefined || typeof stampText !== 'string') {
-    return refuse(400, 'IncompleteSignature', 'Date must be in ISO-8601 \'basic format\'. Got no X-Amz-Date.');
+    return refuse(400, 'IncompleteSignature', "Date must be in ISO-8601 'basic format'. Got no X-Amz-Date.");
   }
   if (stamp < expect.now - WINDOW_MS) {
     return refuse(
@@ -100,7 +107,11 @@ export function checkSignature(
     );
   }
   if (day !== stampText.slice(0, 8)) {
-    return refuse(403, 'SignatureDoesNotMatch', `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${day}' != '${stampText.slice(0, 8)}'`);
+    return refuse(
+      403,
+      'SignatureDoesNotMatch',
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${day}' != '${stampText.slice(0, 8)}'`,
+    );
   }
   if (region !== expect.region || service !== expect.service) {
     return refuse(

@@ -74,7 +74,11 @@ export class FakeSts {
     const roleArn = form.get('RoleArn') ?? '';
     const sessionName = form.get('RoleSessionName') ?? '';
     if (form.get('Version') !== '2011-06-15') {
-      return stsError({ status: 400, code: 'InvalidAction', message: 'Could not find operation for version' });
+      return stsError({
+        status: 400,
+        code: 'InvalidAction',
+        message: 'Could not find operation for version',
+      });
     }
     if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
       return stsError({ status: 400, code: 'ValidationError', message: 'RoleSessionName is invalid' });
@@ -83,21 +87,39 @@ export class FakeSts {
     if (action === 'AssumeRoleWithWebIdentity') {
       this.calls.push({ action, roleArn, sessionName });
       if (req.headers.authorization) {
-        return stsError({ status: 400, code: 'InvalidParameterCombination', message: 'this call is not signed' });
+        return stsError({
+          status: 400,
+          code: 'InvalidParameterCombination',
+          message: 'this call is not signed',
+        });
       }
       const token = form.get('WebIdentityToken') ?? '';
       if (!role || role.webIdentityToken === undefined) {
-        return stsError({ status: 403, code: 'AccessDenied', message: 'Not authorized to perform sts:AssumeRoleWithWebIdentity' });
+        return stsError({
+          status: 403,
+          code: 'AccessDenied',
+          message: 'Not authorized to perform sts:AssumeRoleWithWebIdentity',
+        });
       }
       if (token !== role.webIdentityToken) {
-        return stsError({ status: 400, code: 'InvalidIdentityToken', message: 'Couldn\'t retrieve verification key from your identity provider' });
+        return stsError({
+          status: 400,
+          code: 'InvalidIdentityToken',
+          message: "Couldn't retrieve verification key from your identity provider",
+        });
       }
       return this.#issue(action, role, now);
     }
     if (action === 'AssumeRole') {
       const check = checkSignature(req, body, this.#keys, { region: this.region, service: 'sts', now });
       const externalId = form.get('ExternalId') ?? undefined;
-      this.calls.push({ action, roleArn, sessionName, externalId, signedBy: check.ok ? check.key.accessKeyId : undefined });
+      this.calls.push({
+        action,
+        roleArn,
+        sessionName,
+        externalId,
+        signedBy: check.ok ? check.key.accessKeyId : undefined,
+      });
       if (!check.ok) return stsError(check);
       const denied =
         !role ||

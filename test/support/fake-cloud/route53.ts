@@ -68,6 +68,7 @@ export class FakeRoute53 {
   readonly #changes = new Map<string, { polls: number }>();
   readonly #denied = new Map<string, Set<FakeRoute53Action>>();
   readonly #injected = new Map<string, Injected[]>();
+  #beforeChange: (() => void) | undefined;
   #changeCounter = 0;
 
   private constructor(server: Server) {
@@ -117,7 +118,12 @@ export class FakeRoute53 {
     const id = opts.id ?? `Z${randomBytes(8).toString('hex').toUpperCase()}`;
     const zoneName = absolute(name);
     const zone: Zone = { id, name: zoneName, private: opts.private ?? false, sets: new Map() };
-    zone.sets.set(`${zoneName}|NS`, { name: zoneName, type: 'NS', ttl: 172800, values: ['ns-1.awsdns-00.com.'] });
+    zone.sets.set(`${zoneName}|NS`, {
+      name: zoneName,
+      type: 'NS',
+      ttl: 172800,
+      values: ['ns-1.awsdns-00.com.'],
+    });
     zone.sets.set(`${zoneName}|SOA`, {
       name: zoneName,
       type: 'SOA',
@@ -140,6 +146,11 @@ export class FakeRoute53 {
       messages.map((m) => `<Message>${esc(m)}</Message>`).join('') +
       `</Messages><RequestId>${randomBytes(8).toString('hex')}</RequestId></InvalidChangeBatch>`;
     this.#queue('ChangeResourceRecordSets').push({ count: 1, body: { status: 400, xml } });
+  }
+
+  /** Runs `fn` when the next change batch arrives, before Route 53 applies it: another writer racing in. */
+  onNextChange(fn: () => void): void {
+    this.#beforeChange = fn;
   }
 
   /** Changes the TXT set behind the provider's back (another writer). */
@@ -186,7 +197,10 @@ export class FakeRoute53 {
     const [path = '/'] = (req.url ?? '/').split('?');
     const send = (status: number, xml: string, action: FakeCall['action'], keyId?: string): void => {
       this.calls.push({ action, status, keyId });
-      res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': randomBytes(8).toString('hex') });
+      res.writeHead(status, {
+        'content-type': 'text/xml',
+        'x-amzn-requestid': randomBytes(8).toString('hex'),
+      });
       res.end(xml);
     };
     if (req.method === 'POST' && path === '/') {
@@ -196,7 +210,11 @@ export class FakeRoute53 {
     }
     const action = actionOf(req.method ?? '', path);
     if (!action) {
-      send(404, errorXml({ status: 404, code: 'UnknownOperationException', message: 'Unknown operation' }), 'unknown');
+      send(
+        404,
+        errorXml({ status: 404, code: 'UnknownOperationException', message: 'Unknown operation' }),
+        'unknown',
+      );
       return;
     }
     const check = checkSignature(req, body, this.keys, { region: 'us-east-1', service: 'route53', now });
@@ -223,28 +241,56 @@ export class FakeRoute53 {
       send(403, errorXml(refusal), action, keyId);
       return;
     }
+    if (action === 'ChangeResourceRecordSets' && this.#beforeChange) {
+      const fn = this.#beforeChange;
+      this.#beforeChange = undefined;
+      fn();
+    }
     const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
     const answer = this.#route(action, path, query, body);
     send(answer.status, answer.xml, action, keyId);
   }
 
-  #route(action: FakeRoute53Action, path: string, query: URLSearchParams, body: string): { status: number; xml: string } {
+  #route(
+    action: FakeRoute53Action,
+    path: string,
+    query: URLSearchParams,
+    body: string,
+  ): { status: number; xml: string } {
     const parts = path.split('/');
     switch (action) {
       case 'ListHostedZonesByName':
         return this.#listZones(query);
       case 'GetChange': {
-        const id = parts[4] ?? '';
+        const id = parts[3] ?? '';
         const change = this.#changes.get(id);
-        if (!change) return { status: 404, xml: errorXml({ status: 404, code: 'NoSuchChange', message: `A change with the specified change ID does not exist: ${id}` }) };
+        if (!change)
+          return {
+            status: 404,
+            xml: errorXml({
+              status: 404,
+              code: 'NoSuchChange',
+              message: `A change with the specified change ID does not exist: ${id}`,
+            }),
+          };
         change.polls += 1;
         const status = change.polls >= this.insyncAfterPolls ? 'INSYNC' : 'PENDING';
-        return { status: 200, xml: `<?xml version="1.0"?>\n<GetChangeResponse xmlns="${NS}">${changeInfo(id, status)}</GetChangeResponse>` };
+        return {
+          status: 200,
+          xml: `<?xml version="1.0"?>\n<GetChangeResponse xmlns="${NS}">${changeInfo(id, status)}</GetChangeResponse>`,
+        };
       }
       default: {
-        const zone = this.#zones.get(parts[4] ?? '');
+        const zone = this.#zones.get(parts[3] ?? '');
         if (!zone) {
-          return { status: 404, xml: errorXml({ status: 404, code: 'NoSuchHostedZone', message: `No hosted zone found with ID: ${parts[4]}` }) };
+          return {
+            status: 404,
+            xml: errorXml({
+              status: 404,
+              code: 'NoSuchHostedZone',
+              message: `No hosted zone found with ID: ${parts[3]}`,
+            }),
+          };
         }
         return action === 'ListResourceRecordSets' ? this.#listSets(zone, query) : this.#change(zone, body);
       }
@@ -278,10 +324,15 @@ export class FakeRoute53 {
     const name = query.get('name');
     const type = query.get('type');
     if (type && !name) {
-      return { status: 400, xml: errorXml({ status: 400, code: 'InvalidInput', message: 'type requires name' }) };
+      return {
+        status: 400,
+        xml: errorXml({ status: 400, code: 'InvalidInput', message: 'type requires name' }),
+      };
     }
     const max = Number(query.get('maxitems') ?? '300');
-    const sorted = [...zone.sets.values()].sort((a, b) => order(a.name, b.name) || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
+    const sorted = [...zone.sets.values()].sort(
+      (a, b) => order(a.name, b.name) || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0),
+    );
     const from = sorted.filter((s) => {
       if (!name) return true;
       const o = order(s.name, absolute(name));
@@ -300,7 +351,9 @@ export class FakeRoute53 {
     const xml =
       `<?xml version="1.0"?>\n<ListResourceRecordSetsResponse xmlns="${NS}"><ResourceRecordSets>${sets}</ResourceRecordSets>` +
       `<IsTruncated>${next !== undefined}</IsTruncated>` +
-      (next ? `<NextRecordName>${next.name}</NextRecordName><NextRecordType>${next.type}</NextRecordType>` : '') +
+      (next
+        ? `<NextRecordName>${next.name}</NextRecordName><NextRecordType>${next.type}</NextRecordType>`
+        : '') +
       `<MaxItems>${max}</MaxItems></ListResourceRecordSetsResponse>`;
     return { status: 200, xml };
   }
@@ -308,7 +361,14 @@ export class FakeRoute53 {
   /** A change batch is all or nothing, as in Route 53. */
   #change(zone: Zone, body: string): { status: number; xml: string } {
     if (!body.includes(`<ChangeResourceRecordSetsRequest xmlns="${NS}">`)) {
-      return { status: 400, xml: errorXml({ status: 400, code: 'InvalidInput', message: 'Invalid XML ; cvc-elt.1: Cannot find the declaration of element' }) };
+      return {
+        status: 400,
+        xml: errorXml({
+          status: 400,
+          code: 'InvalidInput',
+          message: 'Invalid XML ; cvc-elt.1: Cannot find the declaration of element',
+        }),
+      };
     }
     const next = new Map(zone.sets);
     const problems: string[] = [];
@@ -330,7 +390,9 @@ export class FakeRoute53 {
       }
       const bad = type === 'TXT' ? values.find((v) => !QUOTED.test(v)) : undefined;
       if (bad !== undefined) {
-        problems.push(`Invalid Resource Record: 'FATAL problem: InvalidCharacterString (Value should be enclosed in quotation marks) encountered with '${bad}''`);
+        problems.push(
+          `Invalid Resource Record: 'FATAL problem: InvalidCharacterString (Value should be enclosed in quotation marks) encountered with '${bad}''`,
+        );
         continue;
       }
       const dup = values.find((v, i) => values.indexOf(v) !== i);
@@ -339,10 +401,14 @@ export class FakeRoute53 {
         continue;
       }
       const current = next.get(key);
-      if (action === 'CREATE' && current) problems.push(`Tried to create resource record set ${label} but it already exists`);
-      else if (action === 'DELETE' && !current) problems.push(`Tried to delete resource record set ${label} but it was not found`);
+      if (action === 'CREATE' && current)
+        problems.push(`Tried to create resource record set ${label} but it already exists`);
+      else if (action === 'DELETE' && !current)
+        problems.push(`Tried to delete resource record set ${label} but it was not found`);
       else if (action === 'DELETE' && (current!.ttl !== ttl || !sameValues(current!.values, values))) {
-        problems.push(`Tried to delete resource record set ${label} but the values provided do not match the current values`);
+        problems.push(
+          `Tried to delete resource record set ${label} but the values provided do not match the current values`,
+        );
       } else if (action === 'DELETE') next.delete(key);
       else if (action === 'CREATE' || action === 'UPSERT') next.set(key, { name, type, ttl, values });
       else problems.push(`Unknown action ${action}`);
@@ -368,8 +434,10 @@ export class FakeRoute53 {
 
 function actionOf(method: string, path: string): FakeRoute53Action | undefined {
   if (method === 'GET' && path === '/2013-04-01/hostedzonesbyname') return 'ListHostedZonesByName';
-  if (method === 'GET' && /^\/2013-04-01\/hostedzone\/[^/]+\/rrset\/?$/.test(path)) return 'ListResourceRecordSets';
-  if (method === 'POST' && /^\/2013-04-01\/hostedzone\/[^/]+\/rrset\/?$/.test(path)) return 'ChangeResourceRecordSets';
+  if (method === 'GET' && /^\/2013-04-01\/hostedzone\/[^/]+\/rrset\/?$/.test(path))
+    return 'ListResourceRecordSets';
+  if (method === 'POST' && /^\/2013-04-01\/hostedzone\/[^/]+\/rrset\/?$/.test(path))
+    return 'ChangeResourceRecordSets';
   if (method === 'GET' && /^\/2013-04-01\/change\/[^/]+$/.test(path)) return 'GetChange';
   return undefined;
 }
