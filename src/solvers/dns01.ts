@@ -33,6 +33,8 @@ export interface Dns01SolverOptions {
     waitMs?: number;
     /** Tell the CA at once, without any check. */
     disabled?: boolean;
+    /** Ask the zone's authoritative nameservers even when `resolvers` are given (they then serve lookups only). */
+    authoritative?: boolean;
   };
   /** Follow a CNAME at `_acme-challenge.<name>` into another zone (alias mode). Default true. */
   followCname?: boolean;
@@ -75,7 +77,8 @@ export class Dns01Solver implements Solver {
     this.#domains = opts.domains?.map((d) => toFqdn(d.replace(/^\*\./, '')).toLowerCase());
     const given = opts.resolvers?.map((r) => (typeof r === 'string' ? parseDnsServer(r, 53) : r));
     this.#resolvers = given && given.length > 0 ? given : systemResolvers();
-    this.#checkThrough = given && given.length > 0 ? given : undefined;
+    const viaResolvers = given && given.length > 0 && opts.propagation?.authoritative !== true;
+    this.#checkThrough = viaResolvers ? given : undefined;
     this.#ttl = opts.ttl ?? settings.ttl;
     this.#timeoutMs = opts.propagation?.timeoutMs ?? settings.propagationTimeoutMs;
     this.#intervalMs = opts.propagation?.intervalMs ?? settings.pollingIntervalMs;
