@@ -36,6 +36,8 @@ Commands:
   list                     List stored certificates with their next renewal time
   certificates list|revoke The same, as lego v5 spells them
   accounts list|register|keyrollover
+  dns list                 DNS providers for --dns
+  dns help NAME            The variables a DNS provider reads, and an example
 
 ${sections.join('\n\n')}
 
@@ -44,6 +46,7 @@ Examples:
   acmekit --email me@example.com --domains example.com --http.webroot /var/www/html run
   acmekit --email me@example.com --domains example.com --http renew --days 30 --renew-hook 'systemctl reload nginx'
   acmekit run --email me@example.com -d example.com -d www.example.com --tls --renew-days 30 --deploy-hook ./reload.sh
+  CLOUDFLARE_DNS_API_TOKEN=... acmekit -a -m me@example.com -d example.com -d '*.example.com' --dns cloudflare run
   acmekit list --json
 
 Exit codes: 0 ok (also when nothing was due), 1 failure, 2 bad usage, 3 CA refused, 4 some failed,
