@@ -30,6 +30,10 @@ interface Sample {
   rssMb: number;
   /** User + system CPU in ms as GNU time reports it (10 ms resolution); NaN without GNU time. */
   cpuMs: number;
+  /** The CLI's phase marks (ACMEKIT_TIMING=1, src/internal/timing.ts): ms since the process started. */
+  marks?: Record<string, number>;
+  /** Resident set size in MiB at each mark. */
+  markRssMb?: Record<string, number>;
 }
 
 interface Command {
@@ -38,6 +42,8 @@ interface Command {
   args: (i: number) => string[];
   /** Checks the output of a finished run; returns an error message or undefined. */
   check?: (stdout: string, i: number) => string | undefined;
+  /** Ask the CLI for its phase marks (ACMEKIT_TIMING=1; they cost a few µs each). */
+  timing?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -112,14 +118,23 @@ interface Setting {
 /** Runs one command once (i < 0: a warm-up); throws with its output unless it exited 0 and passed its check. */
 async function runOnce(cmd: Command, i: number, s: Setting): Promise<Sample> {
   const args = cmd.args(i);
-  const r = await measure(cmd.file, args, s.env, s.scratch, s.rssMethod);
+  const env = cmd.timing ? { ...s.env, ACMEKIT_TIMING: '1' } : s.env;
+  const r = await measure(cmd.file, args, env, s.scratch, s.rssMethod);
   const problem = r.code !== 0 ? `exit code ${r.code}` : cmd.check ? cmd.check(r.stdout, i) : undefined;
   if (problem) {
     throw new Error(
       `${cmd.label}: ${problem}\n$ ${cmd.file} ${args.join(' ')}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`,
     );
   }
-  return { ms: r.ms, rssMb: r.rssMb, cpuMs: r.cpuMs };
+  const marks = markLine(r.stderr, 'acmekit-timing');
+  const markRssMb = markLine(r.stderr, 'acmekit-rss');
+  return { ms: r.ms, rssMb: r.rssMb, cpuMs: r.cpuMs, ...(marks ? { marks } : {}), ...(markRssMb ? { markRssMb } : {}) };
+}
+
+/** `<prefix> {"label":number,...}` from the CLI's stderr (src/internal/timing.ts). */
+function markLine(stderr: string, prefix: string): Record<string, number> | undefined {
+  const line = stderr.split('\n').find((l) => l.startsWith(`${prefix} `));
+  return line ? (JSON.parse(line.slice(prefix.length + 1)) as Record<string, number>) : undefined;
 }
 
 /**
@@ -182,6 +197,31 @@ function printTable(rows: { label: string; samples: Sample[] }[], baselineMs: nu
   for (const r of body) console.log(line(r));
 }
 
+/** Median time and RSS of every phase mark, in the order the marks came, plus the gap to the one before. */
+function printPhases(samples: Sample[], wallMs: number): void {
+  const withMarks = samples.filter((s) => s.marks);
+  if (withMarks.length === 0) return;
+  const labels: string[] = [];
+  for (const s of withMarks) for (const k of Object.keys(s.marks!)) if (!labels.includes(k)) labels.push(k);
+  const at = labels.map((k) => ({ k, ms: median(withMarks.map((s) => s.marks![k] ?? Number.NaN)) }));
+  at.sort((a, b) => a.ms - b.ms);
+  const rows = at.map(({ k, ms }, n) => [
+    k,
+    fmt(ms),
+    fmt(ms - (n === 0 ? 0 : at[n - 1]!.ms)),
+    fmt(median(withMarks.map((s) => s.markRssMb?.[k] ?? Number.NaN))),
+  ]);
+  const last = at.at(-1)!.ms;
+  rows.push(['(process gone, as measured outside)', fmt(wallMs), fmt(wallMs - last), '']);
+  const head = ['mark', 'at (ms)', 'since previous (ms)', 'RSS (MB)'];
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  console.log(line(head));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------------------------
@@ -222,7 +262,7 @@ async function main(): Promise<void> {
 
   console.log('installing acmekit from a packed tarball (build, npm pack, npm install) ...');
   const bin = await installedCli();
-  const binJs = await realpath(bin); // <install>/node_modules/acmekit/dist/cli/bin.js
+  const binJs = await realpath(bin); // <install>/node_modules/acmekit/dist/bin/acmekit.cjs
   const pkgDir = resolve(dirname(binJs), '../..');
   const indexJs = join(pkgDir, 'dist', 'index.js');
   if (!existsSync(indexJs)) throw new Error(`no ${indexJs} in the installed package`);
@@ -309,7 +349,7 @@ async function main(): Promise<void> {
           `await import(${JSON.stringify(pathToFileURL(indexJs).href)})`,
         ],
       },
-      { label: 'node <bin.js> --version', file: node, args: () => [binJs, '--version'] },
+      { label: 'node <bin> --version', file: node, args: () => [binJs, '--version'] },
       { label: 'acmekit --version', file: bin, args: () => ['--version'] },
       {
         label: 'acmekit list --path P (1 cert)',
@@ -322,6 +362,7 @@ async function main(): Promise<void> {
         file: bin,
         args: (i) => runArgs(issueName(i)),
         check: runCheck(issueName),
+        timing: true,
       },
     ];
 
@@ -369,6 +410,12 @@ async function main(): Promise<void> {
     const run = rows.at(-1)!.samples;
     const runMs = median(run.map((s) => s.ms));
     const runMb = median(run.map((s) => s.rssMb));
+    console.log('');
+    console.log(
+      `phases of \`acmekit run\` (its ACMEKIT_TIMING=1 marks; median of each over the ${runs} runs, ms since the process started):`,
+    );
+    printPhases(run, runMs);
+    console.log('');
     console.log(
       `goal for one issuance: ≤${GOAL.runWallMs} ms median wall time (now ${fmt(runMs)}: ${runMs <= GOAL.runWallMs ? 'met' : 'not met'}), ` +
         `≤${GOAL.runRssMb} MB peak RSS (now ${fmt(runMb)}: ${Number.isNaN(runMb) ? 'not measured' : runMb <= GOAL.runRssMb ? 'met' : 'not met'})`,

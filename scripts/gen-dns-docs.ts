@@ -9,8 +9,8 @@ await writeFile(new URL('../docs/dns-providers.md', import.meta.url), providersM
 const readmeUrl = new URL('../README.md', import.meta.url);
 const readme = await readFile(readmeUrl, 'utf8');
 const replaced = readme.replace(
-  /(<!-- dns-providers:start -->\n)[\s\S]*?(\n<!-- dns-providers:end -->)/,
-  `$1${providerTable(defs)}$2`,
+  /(<!-- dns-providers:start -->\n)[\s\S]*?(<!-- dns-providers:end -->)/,
+  `$1${providerTable(defs)}\n$2`,
 );
 if (replaced === readme && !readme.includes(providerTable(defs))) {
   throw new Error('README.md has no <!-- dns-providers:start --> / <!-- dns-providers:end --> markers');

@@ -154,11 +154,7 @@ export class Dns01Solver implements Solver {
     const base = toFqdn(ctx.challenge.dnsRecordName).toLowerCase();
     const fqdn = this.#followCname ? await followCnames(base, lookup) : base;
     if (fqdn !== base) this.#logger.info({ from: base, to: fqdn }, 'dns-01: following CNAME');
-    const zone = toFqdn(
-      isZoneFinder(this.#provider)
-        ? await this.#provider.findZone(fqdn, signal)
-        : await findZone(fqdn, lookup),
-    ).toLowerCase();
+    const zone = toFqdn(await this.#zoneOf(fqdn, lookup, signal)).toLowerCase();
     return {
       fqdn,
       zone,
@@ -171,6 +167,24 @@ export class Dns01Solver implements Solver {
         keyAuthorization: ctx.challenge.keyAuthorization,
       },
     };
+  }
+
+  /**
+   * The public answer (SOA walk) first, as the CA sees it; the provider's own zone list only when DNS
+   * cannot tell (split horizon, resolvers unreachable), so a stale sub-zone in an account never wins.
+   */
+  async #zoneOf(fqdn: string, lookup: LookupOptions, signal: AbortSignal): Promise<string> {
+    try {
+      return await findZone(fqdn, lookup);
+    } catch (err) {
+      signal.throwIfAborted();
+      if (!isZoneFinder(this.#provider)) throw err;
+      this.#logger.info(
+        { fqdn, error: (err as Error).message },
+        'dns-01: zone not found by SOA; asking the provider',
+      );
+      return this.#provider.findZone(fqdn, signal);
+    }
   }
 
   #lookup(signal: AbortSignal): LookupOptions {

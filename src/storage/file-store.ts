@@ -189,11 +189,11 @@ export class FileStore implements Store {
     const seen = await this.#readLock(name);
     if (seen && !this.#stale(seen)) return { holder: toHolder(seen) };
     return this.#guarded(name, opts.signal, async () => {
-      const current = await this.#readLock(name);
+      const [current, lastFence] = await Promise.all([this.#readLock(name), this.#readFence(name)]);
       if (current && !this.#stale(current)) return { holder: toHolder(current) };
-      // max() keeps fences growing even if someone deleted the .fence file.
-      const fence = Math.max(await this.#readFence(name), current?.fence ?? 0) + 1;
-      await this.#write(this.#lockPath(name, 'fence'), `${fence}\n`);
+      // max() keeps fences growing even if someone deleted the .fence file, or a crash left the lock
+      // file newer than it: so the two files can be written at once (each write waits for its fsyncs).
+      const fence = Math.max(lastFence, current?.fence ?? 0) + 1;
       const record: LockRecord = {
         owner: this.#owner,
         pid: process.pid,
@@ -201,7 +201,15 @@ export class FileStore implements Store {
         fence,
         expiresAt: '',
       };
-      await this.#writeLock(name, record, opts.ttlMs);
+      const [fenceWrite, lockWrite] = await Promise.allSettled([
+        this.#write(this.#lockPath(name, 'fence'), `${fence}\n`),
+        this.#writeLock(name, record, opts.ttlMs),
+      ]);
+      if (fenceWrite.status === 'rejected' || lockWrite.status === 'rejected') {
+        // Not granted: a lock file we wrote must not block others until it expires.
+        if (lockWrite.status === 'fulfilled') await unlink(this.#lockPath(name, 'lock')).catch(() => {});
+        throw fenceWrite.status === 'rejected' ? fenceWrite.reason : (lockWrite as PromiseRejectedResult).reason;
+      }
       return { lease: this.#lease(name, record, opts.ttlMs) };
     });
   }
@@ -280,9 +288,7 @@ export class FileStore implements Store {
   async #guarded<T>(name: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
     const path = this.#lockPath(name, 'guard');
     const token = `${JSON.stringify({ pid: process.pid, hostname: HOST, nonce: randomBytes(8).toString('hex') })}\n`;
-    await mkdir(join(this.root, LOCK_FOLDER), { recursive: true, mode: 0o700 }).catch((err) => {
-      throw failure(join(this.root, LOCK_FOLDER), 'create the lock folder', err);
-    });
+    let folderMade = false;
     for (;;) {
       throwIfAborted(signal);
       try {
@@ -296,6 +302,16 @@ export class FileStore implements Store {
           });
         break;
       } catch (err) {
+        // The lock folder is made when first needed, not checked before every guard (one file system
+        // call less on each write under a lease).
+        if (codeOf(err) === 'ENOENT' && !folderMade) {
+          const folder = join(this.root, LOCK_FOLDER);
+          await mkdir(folder, { recursive: true, mode: 0o700 }).catch((e) => {
+            throw failure(folder, 'create the lock folder', e);
+          });
+          folderMade = true;
+          continue;
+        }
         if (codeOf(err) !== 'EEXIST') throw failure(path, 'lock', err, signal);
       }
       if (!(await breakStaleGuard(path))) await systemClock.sleep(GUARD_POLL_MS, signal);

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { DnsProvider, TxtRecord } from '../../../src/dns/provider.ts';
 import { isZoneFinder, relativeName } from '../../../src/dns/provider.ts';
+import { parseAwsError } from '../../../src/dns/providers/route53/aws-error.ts';
+import { normaliseName, quoteTxt, unquoteTxt } from '../../../src/dns/providers/route53/txt.ts';
+import { parseXml, textAt } from '../../../src/dns/providers/route53/xml.ts';
 import { createDnsProvider } from '../../../src/dns/registry.ts';
 import { InvalidInputError } from '../../../src/errors/base.ts';
 import { DnsProviderError } from '../../../src/errors/dns.ts';
@@ -109,7 +112,10 @@ async function presentError(
     '\n',
   );
   for (const s of secrets) assert.ok(!text.includes(s), 'a secret leaked into the error');
-  assert.ok(!/Signature=|Credential=|x-amz-security-token/i.test(text), 'request headers leaked into the error');
+  assert.ok(
+    !/Signature=|Credential=|x-amz-security-token/i.test(text),
+    'request headers leaked into the error',
+  );
   return err;
 }
 
@@ -579,5 +585,50 @@ describe('route53: credential sources', () => {
       }),
       (e: unknown) => e instanceof InvalidInputError && /loopback/.test(e.message),
     );
+  });
+});
+
+describe('route53: wire format helpers', () => {
+  test('XML: entities, numeric references, CDATA and namespace prefixes; a DOCTYPE is refused', () => {
+    const doc = parseXml(
+      '<?xml version="1.0"?>\n<!-- c --><r:A xmlns:r="urn:x"><B>&quot;a&amp;b&quot; &#65;&#x42;</B><C><![CDATA[<raw>]]></C><D/></r:A>',
+    );
+    assert.equal(doc.name, 'A');
+    assert.equal(textAt(doc, 'B'), '"a&b" AB');
+    assert.equal(textAt(doc, 'C'), '<raw>');
+    assert.equal(textAt(doc, 'D'), '');
+    assert.throws(() => parseXml('<!DOCTYPE x [<!ENTITY e "boom">]><x>&e;</x>'), /DOCTYPE/);
+    assert.throws(() => parseXml('<a><b></a>'));
+  });
+
+  test('AWS error documents: ErrorResponse, InvalidChangeBatch; anything else is not parsed', () => {
+    assert.deepEqual(
+      parseAwsError(
+        '<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate  exceeded</Message></Error></ErrorResponse>',
+      ),
+      { code: 'Throttling', message: 'Rate exceeded', messages: [] },
+    );
+    assert.deepEqual(
+      parseAwsError(
+        '<InvalidChangeBatch><Messages><Message>m1</Message><Message>m2</Message></Messages></InvalidChangeBatch>',
+      ),
+      {
+        code: 'InvalidChangeBatch',
+        message: 'm1; m2',
+        messages: ['m1', 'm2'],
+      },
+    );
+    assert.equal(parseAwsError('<html><body>502 Bad Gateway</body></html>'), undefined);
+    assert.equal(parseAwsError(''), undefined);
+  });
+
+  test('TXT values are quoted as Route 53 wants them and read back, long values split at 255 bytes', () => {
+    assert.equal(quoteTxt('abc'), '"abc"');
+    assert.equal(quoteTxt('a"b\\c'), '"a\\"b\\\\c"');
+    const long = 'x'.repeat(300);
+    assert.equal(quoteTxt(long), `"${'x'.repeat(255)}" "${'x'.repeat(45)}"`);
+    for (const v of ['abc', 'a"b\\c', long, 'caf\u00e9']) assert.equal(unquoteTxt(quoteTxt(v)), v);
+    assert.equal(unquoteTxt('"\\101\\102"'), 'AB');
+    assert.equal(normaliseName('\\052.Example.COM'), '*.example.com.');
   });
 });

@@ -21,7 +21,10 @@ test('every provider declares what `dns help` needs, and secrets are marked', as
     assert.ok(d.example?.includes(`--dns ${code}`), `${code}: example uses --dns ${code}`);
     for (const v of d.env) {
       assert.match(v.name, /^[A-Z][A-Z0-9_]*$/, `${code}: ${v.name}`);
-      if (/SECRET|TOKEN|PASSWORD|API_KEY|SECRET_KEY/.test(v.name) && !/_ID$|KEY_ID|_NAME$/.test(v.name)) {
+      if (
+        /SECRET|TOKEN|PASSWORD|API_KEY|SECRET_KEY/.test(v.name) &&
+        !/_ID$|KEY_ID|_NAME$|_FILE$/.test(v.name)
+      ) {
         assert.ok(v.secret, `${code}: ${v.name} looks secret but is not marked secret`);
       }
     }

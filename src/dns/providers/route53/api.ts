@@ -178,7 +178,7 @@ export class Route53Api {
         return `credentials refused: ${code}: ${message}`;
       case 'AccessDenied':
       case 'AccessDeniedException':
-        return `access denied: missing IAM permission route53:${action} (${code}: ${message}); grant ${PERMISSIONS} to the identity behind the ${from}`;
+        return `access denied: missing IAM permission route53:${action} (${code}: ${message}); grant ${PERMISSIONS} to the identity behind the ${from}${action === 'ListHostedZonesByName' ? ', or set AWS_HOSTED_ZONE_ID to skip the zone lookup' : ''}`;
       case 'NoSuchHostedZone':
         return `hosted zone ${req.zoneId ?? ''} does not exist in this AWS account (NoSuchHostedZone)${this.#o.zoneFromEnv ? '; check AWS_HOSTED_ZONE_ID' : ''}`;
       case 'InvalidChangeBatch':

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { AcmekitError, InvalidInputError } from '../../../errors/base.ts';
+import { AcmekitError, InvalidInputError, TimeoutError } from '../../../errors/base.ts';
 import { type DnsOperation, DnsProviderError } from '../../../errors/dns.ts';
 import { abortable, throwIfAborted } from '../../../internal/abort.ts';
 import { Secret } from '../../../internal/secret.ts';
-import type { HttpResponse } from '../../../protocol/transport.ts';
+import { type HttpResponse, networkErrorCode } from '../../../protocol/transport.ts';
 import type { AwsContext, AwsCredentials } from './credential-types.ts';
 import { loadSharedProfiles, type ProfileSettings, type SharedProfiles } from './shared-config.ts';
 import { assumeRole, assumeRoleWithWebIdentity, type StsEndpoint, stsEndpoint } from './sts.ts';
@@ -367,7 +367,7 @@ export class AwsCredentialChain {
       throw new DnsProviderError(
         'route53',
         op,
-        `the container credentials endpoint ${origin} did not answer (${err.code}); check AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI`,
+        `the container credentials endpoint ${origin} did not answer (${networkErrorCode(err) ?? err.code}); check AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI`,
         { cause: err },
       );
     }
@@ -419,7 +419,11 @@ export class AwsCredentialChain {
       });
     } catch (err) {
       if (!(err instanceof AcmekitError)) throw err;
-      tried.push(`EC2 instance metadata (no answer from ${base} within ${IMDS_TIMEOUT_MS / 1000} s)`);
+      const why =
+        err instanceof TimeoutError
+          ? `no answer from ${base} within ${IMDS_TIMEOUT_MS / 1000} s`
+          : `${base} unreachable: ${networkErrorCode(err) ?? err.code}`;
+      tried.push(`EC2 instance metadata (${why}; not an EC2 instance?)`);
       return undefined;
     }
     if (res.status !== 200) {
