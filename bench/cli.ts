@@ -128,7 +128,13 @@ async function runOnce(cmd: Command, i: number, s: Setting): Promise<Sample> {
   }
   const marks = markLine(r.stderr, 'acmekit-timing');
   const markRssMb = markLine(r.stderr, 'acmekit-rss');
-  return { ms: r.ms, rssMb: r.rssMb, cpuMs: r.cpuMs, ...(marks ? { marks } : {}), ...(markRssMb ? { markRssMb } : {}) };
+  return {
+    ms: r.ms,
+    rssMb: r.rssMb,
+    cpuMs: r.cpuMs,
+    ...(marks ? { marks } : {}),
+    ...(markRssMb ? { markRssMb } : {}),
+  };
 }
 
 /** `<prefix> {"label":number,...}` from the CLI's stderr (src/internal/timing.ts). */

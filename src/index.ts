@@ -54,6 +54,6 @@ export type {
   DirectoryWire,
   OrderStatus,
 } from './protocol/wire-types.ts';
+export { Dns01Solver, type Dns01SolverOptions } from './solvers/dns01.ts';
 export { type Http01ListenerOptions, Http01ListenerSolver } from './solvers/http01-listener.ts';
 export { TlsAlpn01ListenerSolver, type TlsAlpn01Options } from './solvers/tls-alpn01.ts';
-export { Dns01Solver, type Dns01SolverOptions } from './solvers/dns01.ts';

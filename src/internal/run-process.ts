@@ -85,7 +85,9 @@ export async function runProcess(opts: RunProcessOptions): Promise<ProcessResult
       await killing;
       if (opts.signal?.aborted) return reject(opts.signal.reason);
       const where = opts.cwd ? ` (in ${opts.cwd})` : '';
-      const err = startError ? `acmekit: could not start ${opts.label ?? file}${where}: ${startError.message}\n` : '';
+      const err = startError
+        ? `acmekit: could not start ${opts.label ?? file}${where}: ${startError.message}\n`
+        : '';
       resolve({
         exitCode: startError ? null : code,
         signal: sig,

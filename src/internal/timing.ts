@@ -20,7 +20,9 @@ function marks(): Marks | undefined {
     if (m) {
       process.once('exit', () => {
         mark('exit');
-        process.stderr.write(`acmekit-timing ${JSON.stringify(m.ms)}\nacmekit-rss ${JSON.stringify(m.rssMb)}\n`);
+        process.stderr.write(
+          `acmekit-timing ${JSON.stringify(m.ms)}\nacmekit-rss ${JSON.stringify(m.rssMb)}\n`,
+        );
       });
     }
   }

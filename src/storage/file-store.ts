@@ -208,7 +208,9 @@ export class FileStore implements Store {
       if (fenceWrite.status === 'rejected' || lockWrite.status === 'rejected') {
         // Not granted: a lock file we wrote must not block others until it expires.
         if (lockWrite.status === 'fulfilled') await unlink(this.#lockPath(name, 'lock')).catch(() => {});
-        throw fenceWrite.status === 'rejected' ? fenceWrite.reason : (lockWrite as PromiseRejectedResult).reason;
+        throw fenceWrite.status === 'rejected'
+          ? fenceWrite.reason
+          : (lockWrite as PromiseRejectedResult).reason;
       }
       return { lease: this.#lease(name, record, opts.ttlMs) };
     });

@@ -87,7 +87,10 @@ export function dnsProviderContract(o: DnsProviderContractOptions): void {
       );
       assert.ok(err instanceof DnsProviderError, `got ${String(err)}`);
       assert.equal(err.operation, 'present');
-      assert.match(err.message, /credential|auth|key|token|signature|denied|forbidden|refused|BADKEY|BADSIG|NOTAUTH/i);
+      assert.match(
+        err.message,
+        /credential|auth|key|token|signature|denied|forbidden|refused|BADKEY|BADSIG|NOTAUTH/i,
+      );
       assertNoCanary(o, err);
     });
   }
