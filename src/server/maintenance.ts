@@ -1,0 +1,305 @@
+import type { Account } from '../acme/account.ts';
+import type { AcmeClient } from '../acme/client.ts';
+import type { Solver } from '../acme/solver.ts';
+import type { CertificateKeyType } from '../crypto/keys.ts';
+import { backoffDelay } from '../internal/backoff.ts';
+import type { Clock } from '../internal/clock.ts';
+import type { Logger } from '../internal/logger.ts';
+import { certificateFileKeys, readRecord } from '../lifecycle/certificate-files.ts';
+import type { CertificateRecord } from '../lifecycle/certificate-record.ts';
+import { decideRenewal } from '../lifecycle/decide.ts';
+import { obtainAndSave, recordFailure } from '../lifecycle/obtain-and-save.ts';
+import type { Store } from '../storage/store.ts';
+import type { AutoHttpsEmitter, AutoHttpsEventName, AutoHttpsEvents } from './events.ts';
+import { type CachedCertificate, describeChain, type SniCache } from './sni-cache.ts';
+
+const DAY = 86_400_000;
+
+export interface MaintenanceOptions {
+  store: Store;
+  client: AcmeClient;
+  /** The ACME account, loaded or registered on first need; a failure is retried on the next attempt. */
+  account: () => Promise<Account>;
+  /** In order of preference; after a failure the next one is tried first. */
+  solvers: readonly Solver[];
+  keyType: CertificateKeyType;
+  email: string | undefined;
+  renewDays: number | undefined;
+  /** Ask the CA for renewal information (RFC 9773) when it offers it. */
+  ari: boolean;
+  cache: SniCache;
+  events: AutoHttpsEmitter;
+  logger: Logger;
+  clock: Clock;
+  /** Backoff between failed attempts of a running process (the persisted backoff applies at start). */
+  retry: { minMs: number; maxMs: number };
+  /** Longest time between two checks of one certificate; each wait is jittered by ±10 %. */
+  checkIntervalMs: number;
+  random: () => number;
+}
+
+/** One certificate the server keeps fresh. */
+export interface Managed {
+  readonly id: string;
+  readonly names: string[];
+  readonly onDemand: boolean;
+  timer: NodeJS.Timeout | undefined;
+  nextCheck: Date | undefined;
+  running: Promise<void> | undefined;
+  failures: number;
+  lastError: string | undefined;
+  reason: string | undefined;
+  /** Rotates the solver preference after failures (e.g. port 80 closed: try tls-alpn-01 next). */
+  solverOffset: number;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  error?: Error;
+}
+
+/**
+ * Keeps a set of certificates fresh: each has its own timer (unref'd, jittered), a check reads the store
+ * (another process may have renewed), asks decideRenewal (ARI, lifetime share, days), and renews through
+ * obtainAndSave (lock, resume, verification before the files change). The new certificate goes into the
+ * SNI cache only after it is saved; a failure keeps serving the old one and retries with backoff.
+ */
+export class Maintenance {
+  readonly #o: MaintenanceOptions;
+  readonly #managed = new Map<string, Managed>();
+  readonly #abort = new AbortController();
+  #closed = false;
+
+  constructor(opts: MaintenanceOptions) {
+    this.#o = opts;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get all(): Managed[] {
+    return [...this.#managed.values()];
+  }
+
+  get(id: string): Managed | undefined {
+    return this.#managed.get(id);
+  }
+
+  /** Starts managing `names` (the first is the id); does not check yet. */
+  add(names: string[], onDemand = false): Managed {
+    const id = names[0]!;
+    const existing = this.#managed.get(id);
+    if (existing) return existing;
+    const m: Managed = {
+      id,
+      names,
+      onDemand,
+      timer: undefined,
+      nextCheck: undefined,
+      running: undefined,
+      failures: 0,
+      lastError: undefined,
+      reason: undefined,
+      solverOffset: 0,
+    };
+    this.#managed.set(id, m);
+    return m;
+  }
+
+  remove(id: string): void {
+    const m = this.#managed.get(id);
+    if (!m) return;
+    if (m.timer) clearTimeout(m.timer);
+    this.#managed.delete(id);
+  }
+
+  /** Puts the stored certificate (if any) into the SNI cache; true when one was found. */
+  async loadFromStore(m: Managed): Promise<boolean> {
+    const files = certificateFileKeys(m.id);
+    const [crt, key] = await Promise.all([this.#o.store.get(files.crt), this.#o.store.get(files.key)]);
+    if (!crt || !key) return false;
+    const chain = Buffer.from(crt).toString('utf8');
+    const cached = this.#o.cache.get(m.id);
+    const described = describeChain(m.id, chain, Buffer.from(key).toString('utf8'));
+    if (cached?.serial !== described.serial) this.#o.cache.set(described);
+    return true;
+  }
+
+  /** Runs a check now, or joins the one running. `force` renews whatever the decision says. */
+  check(m: Managed, force = false): Promise<CheckResult> {
+    const previous = m.running ?? Promise.resolve();
+    let result: CheckResult = { ok: false };
+    const run = previous.then(async () => {
+      result = await this.#run(m, force);
+    });
+    m.running = run.finally(() => {
+      if (m.running === tail) m.running = undefined;
+    });
+    const tail = m.running;
+    return tail.then(() => result);
+  }
+
+  schedule(m: Managed, delayMs: number): void {
+    if (this.#closed || !this.#managed.has(m.id)) return;
+    if (m.timer) clearTimeout(m.timer);
+    const ms = Math.max(0, Math.min(delayMs, 2 ** 31 - 1));
+    m.nextCheck = new Date(this.#o.clock.now() + ms);
+    m.timer = setTimeout(() => {
+      m.timer = undefined;
+      void this.check(m);
+    }, ms);
+    // Certificate upkeep alone never keeps the process alive; the servers do.
+    m.timer.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#abort.abort(new Error('auto-https closed'));
+    for (const m of this.#managed.values()) if (m.timer) clearTimeout(m.timer);
+    await Promise.allSettled([...this.#managed.values()].map((m) => m.running));
+  }
+
+  async #run(m: Managed, force: boolean): Promise<CheckResult> {
+    if (this.#closed) return { ok: false };
+    const o = this.#o;
+    const signal = this.#abort.signal;
+    try {
+      await this.loadFromStore(m);
+      const current = o.cache.get(m.id);
+      let replaces: string | undefined;
+      if (current && !force && coversAll(current, m.names)) {
+        const record = (await readRecord(o.store, m.id)) ?? {
+          domain: m.id,
+          certUrl: '',
+          certStableUrl: '',
+        };
+        const state = await decideRenewal({
+          store: o.store,
+          // While this process backs off on its own, the persisted backoff (meant for restarts) is left out.
+          record: m.failures > 0 ? withoutBackoff(record) : record,
+          client: o.ari ? o.client : undefined,
+          renewDays: o.renewDays,
+          clock: o.clock,
+          signal,
+        });
+        if (state && !state.decision.due) {
+          m.reason = state.decision.reason;
+          this.#warnIfExpiring(m, current);
+          const now = o.clock.now();
+          const recheck = Math.max(
+            this.#jittered(o.checkIntervalMs),
+            (state.ari?.retryAfter.getTime() ?? 0) - now,
+          );
+          this.schedule(m, Math.min(state.decision.renewAt.getTime() - now, recheck));
+          return { ok: true };
+        }
+        m.reason = force ? 'renewal forced' : state?.decision.reason;
+        replaces = state?.ari?.certId;
+      } else {
+        m.reason = current ? 'the stored certificate does not cover every name' : 'no certificate yet';
+      }
+      o.logger.info(
+        { names: m.names, reason: m.reason },
+        current ? 'renewing certificate' : 'obtaining certificate',
+      );
+      const account = await o.account();
+      const solvers = rotate(o.solvers, m.solverOffset);
+      const saved = await obtainAndSave(o.store, account, {
+        names: m.names,
+        solvers,
+        challenge: { type: solvers[0]!.type },
+        keyType: o.keyType,
+        server: o.client.directoryUrl,
+        ...(o.email ? { email: o.email } : {}),
+        ...(replaces ? { replaces } : {}),
+        ...(current && !force ? { expectedSerial: current.serial } : {}),
+        signal,
+      });
+      if (saved.alreadyRenewed) {
+        await this.loadFromStore(m);
+      } else {
+        o.cache.set(describeChain(m.id, saved.result.chain, saved.result.privateKey!));
+      }
+      const fresh = o.cache.get(m.id)!;
+      m.failures = 0;
+      m.lastError = undefined;
+      const kind = current ? 'renewed' : 'obtained';
+      o.logger.info(
+        { names: m.names, serial: fresh.serial, notAfter: fresh.notAfter.toISOString() },
+        `certificate ${kind}`,
+      );
+      this.#emit(kind, {
+        id: m.id,
+        names: [...m.names],
+        serial: fresh.serial,
+        notAfter: fresh.notAfter,
+        onDemand: m.onDemand,
+      });
+      this.schedule(m, this.#jittered(o.checkIntervalMs));
+      return { ok: true };
+    } catch (err) {
+      if (this.#closed) return { ok: false };
+      const error = err instanceof Error ? err : new Error(String(err));
+      m.failures++;
+      m.lastError = error.message;
+      m.solverOffset++;
+      await recordFailure(o.store, m.id, error).catch(() => {});
+      const delay = backoffDelay(m.failures, {
+        baseMs: o.retry.minMs,
+        maxMs: o.retry.maxMs,
+        random: o.random,
+      });
+      // An on-demand name that never got a certificate waits for its next handshake instead.
+      const retry = !(m.onDemand && !o.cache.get(m.id));
+      const retryAt = retry ? new Date(o.clock.now() + delay) : undefined;
+      o.logger.warn(
+        { names: m.names, failures: m.failures, retryAt: retryAt?.toISOString(), err: error.message },
+        'certificate attempt failed; still serving what we have',
+      );
+      this.#emit('failed', { id: m.id, names: [...m.names], error, failures: m.failures, retryAt });
+      const current = o.cache.get(m.id);
+      if (current) this.#warnIfExpiring(m, current);
+      if (retry) this.schedule(m, delay);
+      return { ok: false, error };
+    }
+  }
+
+  #warnIfExpiring(m: Managed, cert: CachedCertificate): void {
+    const now = this.#o.clock.now();
+    const left = cert.notAfter.getTime() - now;
+    const lifetime = cert.notAfter.getTime() - cert.notBefore.getTime();
+    if (left > Math.min(7 * DAY, lifetime / 10)) return;
+    this.#o.logger.warn({ names: m.names, notAfter: cert.notAfter.toISOString() }, 'certificate expiring');
+    this.#emit('expiring', { id: m.id, names: [...m.names], notAfter: cert.notAfter, expired: left <= 0 });
+  }
+
+  #emit<K extends AutoHttpsEventName>(event: K, payload: AutoHttpsEvents[K]): void {
+    for (const err of this.#o.events.emit(event, payload)) {
+      this.#o.logger.error(
+        { event, err: err instanceof Error ? err.message : String(err) },
+        'event listener threw',
+      );
+    }
+  }
+
+  #jittered(ms: number): number {
+    return Math.round(ms * (0.9 + 0.2 * this.#o.random()));
+  }
+}
+
+function coversAll(cert: CachedCertificate, names: readonly string[]): boolean {
+  return names.every((n) => cert.names.includes(n));
+}
+
+function rotate<T>(list: readonly T[], offset: number): T[] {
+  const k = offset % list.length;
+  return [...list.slice(k), ...list.slice(0, k)];
+}
+
+function withoutBackoff(record: CertificateRecord): CertificateRecord {
+  if (!record.acmekit?.lastRenewalAttempt) return record;
+  const { lastRenewalAttempt: _dropped, ...rest } = record.acmekit;
+  return { ...record, acmekit: rest };
+}

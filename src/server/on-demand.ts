@@ -1,0 +1,176 @@
+import { normalizeIdentifiers } from '../acme/identifiers.ts';
+import { AcmekitError, InvalidInputError } from '../errors/base.ts';
+import { backoffDelay } from '../internal/backoff.ts';
+import type { Clock } from '../internal/clock.ts';
+import type { Logger } from '../internal/logger.ts';
+
+export interface OnDemandOptions {
+  /**
+   * Required: whether a name not configured up front may get a certificate during its first handshake.
+   * Anyone can send any SNI, so without this check a stranger could make the server order certificates
+   * for names of their choosing (rate limits, CA abuse reports). Throwing or running past
+   * `decisionTimeoutMs` counts as "no".
+   */
+  allow: (name: string) => boolean | Promise<boolean>;
+  /** Default 5 s. */
+  decisionTimeoutMs?: number;
+  /** How long a "no" is remembered, so a flood of one name calls `allow` once. Default 60 s. */
+  denyCacheMs?: number;
+  /** At most this many orders per interval across all names. Default 10 per 10 s. */
+  rateLimit?: { orders: number; intervalMs: number };
+  /** Backoff of a name whose order failed: the next handshakes fail fast until it ends. Default 1 min to 1 h. */
+  failureBackoff?: { minMs: number; maxMs: number };
+  /** Bound on remembered decisions and failures (oldest forgotten first). Default 10,000. */
+  maxTracked?: number;
+}
+
+/** The handshake could not get an on-demand certificate; says why, without waiting on anything. */
+export class OnDemandRefusedError extends AcmekitError {
+  readonly serverName: string;
+  constructor(serverName: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_ON_DEMAND_REFUSED', `on-demand TLS for ${JSON.stringify(serverName)}: ${message}`, options);
+    this.serverName = serverName;
+  }
+}
+
+export interface OnDemandDeps {
+  /** Puts a stored, unexpired certificate for the name into service; true when there was one. */
+  loadStored(name: string): Promise<boolean>;
+  /** Orders the certificate and puts it into service; rejects on failure. */
+  obtain(name: string): Promise<void>;
+  logger: Logger;
+  clock: Clock;
+}
+
+interface Failure {
+  failures: number;
+  until: number;
+}
+
+/**
+ * The on-demand policy: which unknown names may get a certificate at their first handshake, and how
+ * fast. Concurrent handshakes for one name share one attempt (one order); refused, rate-limited and
+ * backing-off names fail at once, so a flood of random SNI costs no order and no waiting.
+ */
+export class OnDemand {
+  readonly #o: Required<Omit<OnDemandOptions, 'allow'>> & Pick<OnDemandOptions, 'allow'>;
+  readonly #deps: OnDemandDeps;
+  readonly #inflight = new Map<string, Promise<void>>();
+  readonly #denied = new Map<string, number>();
+  readonly #failed = new Map<string, Failure>();
+  #recentOrders: number[] = [];
+  ordersStarted = 0;
+  decisions = 0;
+
+  constructor(opts: OnDemandOptions, deps: OnDemandDeps) {
+    if (typeof opts?.allow !== 'function') {
+      throw new InvalidInputError(
+        'on-demand TLS needs an allow(name) function: any client can send any server name, so without one a stranger could make this server order certificates for names of their choosing',
+      );
+    }
+    this.#o = {
+      allow: opts.allow,
+      decisionTimeoutMs: opts.decisionTimeoutMs ?? 5_000,
+      denyCacheMs: opts.denyCacheMs ?? 60_000,
+      rateLimit: opts.rateLimit ?? { orders: 10, intervalMs: 10_000 },
+      failureBackoff: opts.failureBackoff ?? { minMs: 60_000, maxMs: 3_600_000 },
+      maxTracked: opts.maxTracked ?? 10_000,
+    };
+    this.#deps = deps;
+  }
+
+  get inflight(): number {
+    return this.#inflight.size;
+  }
+
+  /** Resolves once the name has a certificate in service; rejects (fast when refused) otherwise. */
+  certificateFor(serverName: string): Promise<void> {
+    const name = serverName.toLowerCase().replace(/\.$/, '');
+    const running = this.#inflight.get(name);
+    if (running) return running;
+    const attempt = this.#attempt(name).finally(() => this.#inflight.delete(name));
+    this.#inflight.set(name, attempt);
+    return attempt;
+  }
+
+  async #attempt(name: string): Promise<void> {
+    const now = this.#deps.clock.now();
+    if (!isPlainDnsName(name))
+      throw new OnDemandRefusedError(name, 'not a name a certificate can be ordered for');
+    const failed = this.#failed.get(name);
+    if (failed && now < failed.until) {
+      throw new OnDemandRefusedError(
+        name,
+        `an earlier attempt failed; retrying after ${new Date(failed.until).toISOString()}`,
+      );
+    }
+    const deniedUntil = this.#denied.get(name);
+    if (deniedUntil !== undefined && now < deniedUntil) throw new OnDemandRefusedError(name, 'not allowed');
+    if (!(await this.#decide(name))) {
+      remember(this.#denied, name, now + this.#o.denyCacheMs, this.#o.maxTracked);
+      throw new OnDemandRefusedError(name, 'not allowed');
+    }
+    if (await this.#deps.loadStored(name)) return;
+    this.#takeOrderSlot(name);
+    this.ordersStarted++;
+    try {
+      await this.#deps.obtain(name);
+      this.#failed.delete(name);
+    } catch (err) {
+      const failures = (this.#failed.get(name)?.failures ?? 0) + 1;
+      const { minMs, maxMs } = this.#o.failureBackoff;
+      const until = this.#deps.clock.now() + backoffDelay(failures, { baseMs: minMs, maxMs });
+      remember(this.#failed, name, { failures, until }, this.#o.maxTracked);
+      throw new OnDemandRefusedError(name, `ordering failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async #decide(name: string): Promise<boolean> {
+    this.decisions++;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), this.#o.decisionTimeoutMs);
+      });
+      return (await Promise.race([Promise.resolve().then(() => this.#o.allow(name)), timeout])) === true;
+    } catch (err) {
+      this.#deps.logger.warn({ name, err: (err as Error)?.message }, 'on-demand allow() threw; refusing');
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #takeOrderSlot(name: string): void {
+    const now = this.#deps.clock.now();
+    const { orders, intervalMs } = this.#o.rateLimit;
+    this.#recentOrders = this.#recentOrders.filter((t) => t > now - intervalMs);
+    if (this.#recentOrders.length >= orders) {
+      throw new OnDemandRefusedError(
+        name,
+        `rate limited: ${orders} orders per ${intervalMs} ms already started`,
+      );
+    }
+    this.#recentOrders.push(now);
+  }
+}
+
+/** A DNS name with at least two labels, no wildcard, no IP: what a client's SNI may ask to be ordered. */
+function isPlainDnsName(name: string): boolean {
+  if (!name.includes('.') || name.startsWith('*')) return false;
+  try {
+    const [id] = normalizeIdentifiers([name]);
+    return id?.type === 'dns' && id.value === name;
+  } catch {
+    return false;
+  }
+}
+
+function remember<V>(map: Map<string, V>, key: string, value: V, max: number): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > max) {
+    const oldest = map.keys().next().value;
+    if (oldest !== undefined) map.delete(oldest);
+  }
+}
