@@ -248,6 +248,34 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
     );
 
     test(
+      'concurrent lock() callers: exactly one holds at a time, each grant with a larger fence',
+      withStore(async (store) => {
+        let inside = 0;
+        let most = 0;
+        const fences: number[] = [];
+        await Promise.all(
+          Array.from({ length: 5 }, async () => {
+            const lease = await store.lock('many', { ttlMs: 10_000, waitMs: 5000 });
+            inside++;
+            most = Math.max(most, inside);
+            fences.push(lease.fence);
+            await store.put('certificates/many.crt', String(lease.fence), { lease });
+            await sleep(10);
+            inside--;
+            await lease.release();
+          }),
+        );
+        assert.equal(most, 1);
+        assert.deepEqual(
+          fences,
+          [...fences].sort((a, b) => a - b),
+        );
+        assert.equal(new Set(fences).size, 5);
+        assert.equal(text(await store.get('certificates/many.crt')), String(fences.at(-1)));
+      }),
+    );
+
+    test(
       'waiting honours the signal (AbortedError) and waitMs (LockTimeoutError naming the holder)',
       withStore(async (store) => {
         const a = await store.lock('busy', { ttlMs: 10_000 });
