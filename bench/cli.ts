@@ -24,6 +24,28 @@ import { type PebbleServer, startPebble } from '../test/support/pebble.ts';
 const GNU_TIME = '/usr/bin/time';
 const GOAL = { runWallMs: 150, runRssMb: 50 };
 
+/**
+ * What Node alone needs for the parts of an issuance that cannot be skipped, as a floor for `run`: one
+ * verified HTTPS GET of the directory with the CA bundle (the TLS context and one handshake), a P-256
+ * key and one signature, one file written and fsync'd. CommonJS, so no ES module loader either.
+ * Arguments: directory URL, CA bundle path, scratch file.
+ */
+const FLOOR_SCRIPT = `const https = require('node:https'), fs = require('node:fs'), crypto = require('node:crypto');
+const [url, caPath, file] = process.argv.slice(1);
+const { privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+crypto.sign('sha256', Buffer.from('x'), privateKey);
+const agent = new https.Agent({ keepAlive: true, ca: fs.readFileSync(caPath, 'utf8') });
+https.get(url, { agent }, (res) => {
+  res.resume();
+  res.on('end', async () => {
+    const fh = await fs.promises.open(file, 'w');
+    await fh.writeFile('x');
+    await fh.sync();
+    await fh.close();
+    agent.destroy();
+  });
+});`;
+
 interface Sample {
   ms: number;
   /** Peak resident set size in MiB; NaN when it could not be measured. */
@@ -354,6 +376,11 @@ async function main(): Promise<void> {
           '-e',
           `await import(${JSON.stringify(pathToFileURL(indexJs).href)})`,
         ],
+      },
+      {
+        label: 'node: 1 HTTPS GET + key + fsync',
+        file: node,
+        args: () => ['-e', FLOOR_SCRIPT, directoryUrl, caBundlePath, join(scratch, 'floor.txt')],
       },
       { label: 'node <bin> --version', file: node, args: () => [binJs, '--version'] },
       { label: 'acmekit --version', file: bin, args: () => ['--version'] },

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { Solver } from '../acme/solver.ts';
 import type { Logger } from '../internal/logger.ts';
 import type { DnsReplay } from '../lifecycle/certificate-record.ts';
@@ -82,7 +83,6 @@ function specificity(domains: string[] | undefined): number {
 }
 
 async function readBundle(path: string): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
   return readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw new UsageError(`ACMEKIT_DNS_CA_BUNDLE ${path} cannot be read: ${err.code ?? err.message}`);
   });

@@ -16,8 +16,8 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, m
     return open(tmp, 'wx', mode);
   });
   try {
-    await fh.writeFile(data);
-    await fh.chmod(mode); // umask must not loosen a private key
+    // umask must not loosen a private key; chmod and write need not wait for each other.
+    await Promise.all([fh.writeFile(data), fh.chmod(mode)]);
     await fh.sync();
   } catch (err) {
     await fh.close().catch(() => {});
@@ -36,6 +36,6 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, m
   const dh = await open(dir, 'r').catch(() => undefined);
   if (dh) {
     await dh.sync().catch(() => {});
-    await dh.close();
+    dh.close().catch(() => {}); // the folder's fsync is what the caller waits for, not its handle closing
   }
 }

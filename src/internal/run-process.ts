@@ -39,7 +39,8 @@ export interface RunProcessOptions {
  */
 export async function runProcess(opts: RunProcessOptions): Promise<ProcessResult> {
   // Loaded on use: node:child_process costs ~3 ms at start-up, and most CLI runs have no hook.
-  const { spawn } = await import('node:child_process');
+  // getBuiltinModule, not import(): in the CommonJS CLI bundle, import() would start the ES module loader.
+  const { spawn } = process.getBuiltinModule('node:child_process');
   opts.signal?.throwIfAborted();
   const { file, args } = opts;
   const limit = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;

@@ -277,7 +277,10 @@ test('two renew processes on one --path produce exactly one new certificate (C7)
   try {
     const first = await runCli(bin, [...common, '-a', 'run']);
     assert.equal(first.code, 0, first.stderr);
-    const renew = () => runCli(bin, [...common, 'renew', '--days', '1900', '--no-random-sleep']);
+    // The pre-hook runs after the renewal decision and before the lock: both processes decide "due"
+    // before either holds the lock, so the race is real however fast one of them is.
+    const renew = () =>
+      runCli(bin, [...common, 'renew', '--days', '1900', '--no-random-sleep', '--pre-hook', 'sleep 0.3']);
     const [a, b] = await Promise.all([renew(), renew()]);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);

@@ -19,7 +19,13 @@ async function* files(dir: string): AsyncGenerator<string> {
 
 async function sourceHash(): Promise<string> {
   const h = createHash('sha256');
-  for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) {
+  for (const f of [
+    'package.json',
+    'package-lock.json',
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'scripts/build-cli.ts',
+  ]) {
     h.update(await readFile(join(ROOT, f)));
   }
   for await (const f of files(join(ROOT, 'src'))) h.update(f).update(await readFile(f));
