@@ -16,11 +16,15 @@ import { FileStore } from '../storage/file-store.ts';
 import type { Store } from '../storage/store.ts';
 import { AutoHttpsEmitter, type AutoHttpsEventName, type AutoHttpsEvents } from './events.ts';
 import { HttpChallengeSolver, type Middleware, type RequestHandler } from './http-challenge.ts';
-import { Maintenance, type Managed } from './maintenance.ts';
+import { forEachLimited } from './limit.ts';
+import { Maintenance } from './maintenance.ts';
 import { OnDemand, type OnDemandOptions } from './on-demand.ts';
 import { normalizeServerName, SniCache } from './sni-cache.ts';
 import { TlsAlpnChallengeSolver } from './tls-alpn-challenge.ts';
 import { tlsCallbacks } from './tls-callbacks.ts';
+
+/** Stored certificates read (and first checks run) at once at start. */
+const STORE_CONCURRENCY = 16;
 
 export interface AutoHttpsOptions {
   /** Names on one certificate (the first names its files). */
@@ -255,16 +259,15 @@ export async function autoHttps(options: AutoHttpsOptions): Promise<AutoHttps> {
   events.on('obtained', refreshDefault);
   events.on('renewed', refreshDefault);
 
-  const managed: Managed[] = [];
-  for (const names of groups) {
-    const m = maintenance.add(names);
-    managed.push(m);
-    await maintenance.loadFromStore(m).catch((err: unknown) => {
-      logger.warn({ names, err: (err as Error).message }, 'could not read the stored certificate');
-    });
-  }
+  const managed = groups.map((names) => maintenance.add(names));
+  await forEachLimited(managed, STORE_CONCURRENCY, (m) =>
+    maintenance.loadFromStore(m).catch((err: unknown) => {
+      logger.warn({ names: m.names, err: (err as Error).message }, 'could not read the stored certificate');
+    }),
+  );
   defaultSerial = cache.defaultCertificate?.serial ?? '';
-  for (const m of managed) maintenance.schedule(m, 0);
+  // The first checks run in the background, a few at a time; each then schedules its own next check.
+  void forEachLimited(managed, STORE_CONCURRENCY, (m) => maintenance.check(m));
 
   const waiters = new Set<() => void>();
   const wake = (): void => {

@@ -58,7 +58,8 @@ export class AutoHttpsEmitter {
   /** Returns the listener errors instead of throwing them. */
   emit<K extends AutoHttpsEventName>(event: K, payload: AutoHttpsEvents[K]): unknown[] {
     const errors: unknown[] = [];
-    for (const listener of this.#emitter.listeners(event)) {
+    // rawListeners: a `once` wrapper removes itself when called; listeners() would keep it forever.
+    for (const listener of this.#emitter.rawListeners(event)) {
       try {
         (listener as (e: AutoHttpsEvents[K]) => void)(payload);
       } catch (err) {

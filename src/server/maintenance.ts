@@ -121,6 +121,7 @@ export class Maintenance {
     if (!crt || !key) return false;
     const chain = Buffer.from(crt).toString('utf8');
     const cached = this.#o.cache.get(m.id);
+    if (cached?.chainPem === chain) return true; // unchanged: skip parsing it again on every check
     const described = describeChain(m.id, chain, Buffer.from(key).toString('utf8'));
     if (cached?.serial !== described.serial) this.#o.cache.set(described);
     return true;
