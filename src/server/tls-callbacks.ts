@@ -26,8 +26,8 @@ export interface TlsCallbackDeps {
  *
  * Node runs both callbacks with the handshake's TLSSocket as `this`; with TLS 1.3 OpenSSL asks ALPN
  * first, with TLS 1.2 it picks the certificate first. So the ALPN answer is remembered per socket for the
- * certificate choice, and in the TLS 1.2 order a validation attempt that already got the real certificate
- * is refused rather than answered wrongly (CAs validate with TLS 1.3-capable clients).
+ * certificate choice. In the TLS 1.2 order the certificate is chosen before ALPN is known, so such a
+ * validation attempt gets the real certificate and is then refused (CAs validate with TLS 1.3 clients).
  */
 export function tlsCallbacks(deps: TlsCallbackDeps): {
   SNICallback: SniCallback;
@@ -48,11 +48,9 @@ export function tlsCallbacks(deps: TlsCallbackDeps): {
     const state = stateOf(this);
     const name = normalizeServerName(servername);
     const challenge = deps.tlsAlpn?.context(name);
-    if (
-      challenge &&
-      state &&
-      (state.alpn === 'challenge' || (state.alpn === undefined && !deps.cache.lookup(name)))
-    ) {
+    // Only a handshake that offered exactly acme-tls/1 (ALPN decided first, TLS 1.3) gets the challenge
+    // certificate: a client without ALPN also leaves `alpn` unset, and must never be served it.
+    if (challenge && state?.alpn === 'challenge') {
       state.served = 'challenge';
       cb(null, challenge);
       return;
