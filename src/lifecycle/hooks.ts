@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { AcmekitError, InvalidInputError } from '../errors/base.ts';
+import { redactSecrets } from '../internal/redact.ts';
 import { type ProcessResult, type RunProcessOptions, runProcess } from '../internal/run-process.ts';
 
 /** What a hook run produced. */
@@ -126,13 +127,13 @@ export class HookError extends AcmekitError {
 
 /** Values of secret-looking variables in this process's environment (DNS API tokens...) become [redacted]. */
 function redact(text: string): string {
-  let out = text;
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value && value.length >= 6 && SECRET_NAME.test(name) && !name.endsWith('_PATH')) {
-      out = out.split(value).join('[redacted]');
-    }
-  }
-  return out;
+  const secretVars = Object.entries(process.env).filter(
+    ([name]) => SECRET_NAME.test(name) && !name.endsWith('_PATH'),
+  );
+  return redactSecrets(
+    text,
+    secretVars.map(([, value]) => value),
+  );
 }
 
 function seconds(ms: number): string {

@@ -2,11 +2,13 @@ import { InvalidInputError } from '../../errors/base.ts';
 import { type DnsOperation, DnsProviderError } from '../../errors/dns.ts';
 import type { Clock } from '../../internal/clock.ts';
 import type { Logger } from '../../internal/logger.ts';
+import { redactSecrets } from '../../internal/redact.ts';
 import type { Secret } from '../../internal/secret.ts';
 import { retryAfterOf } from '../../protocol/retry-after.ts';
 import type { HttpResponse } from '../../protocol/transport.ts';
 import type { DnsProviderDefinition, ProviderHttp } from '../definition.ts';
 import type { ProviderEnv } from '../env.ts';
+import { parseJsonObject, sendJson } from '../json-api.ts';
 import { type DnsProvider, type TxtRecord, toFqdn, unFqdn, type ZoneFinder } from '../provider.ts';
 
 const CODE = 'cloudflare';
@@ -307,7 +309,7 @@ class CloudflareProvider implements DnsProvider, ZoneFinder {
     return found;
   }
 
-  async #send(
+  #send(
     op: DnsOperation,
     purpose: Purpose,
     method: string,
@@ -315,31 +317,21 @@ class CloudflareProvider implements DnsProvider, ZoneFinder {
     signal: AbortSignal,
     body?: unknown,
   ): Promise<HttpResponse> {
-    const headers: Record<string, string> = { accept: 'application/json', ...this.#authHeaders(purpose) };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    let res: HttpResponse;
-    try {
-      res = await this.#http.request(method, `${this.#config.baseUrl}${path}`, {
-        headers,
-        signal,
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-    } catch (err) {
-      // Cancellation stays the caller's AbortError; only transport failures become provider errors.
-      if (signal.aborted) throw err;
-      throw new DnsProviderError(
-        CODE,
-        op,
-        `the Cloudflare API did not answer: ${this.#redact((err as Error).message)}; check the network, the ` +
-          'proxy settings and CLOUDFLARE_BASE_URL',
-        { cause: err },
-      );
-    }
-    this.#logger.debug(
-      { provider: CODE, operation: op, method, path, status: res.status },
-      'cloudflare: API call',
-    );
-    return res;
+    return sendJson({
+      http: this.#http,
+      provider: CODE,
+      operation: op,
+      method,
+      baseUrl: this.#config.baseUrl,
+      path,
+      headers: this.#authHeaders(purpose),
+      body,
+      signal,
+      apiName: 'Cloudflare',
+      urlVariable: 'CLOUDFLARE_BASE_URL',
+      redact: (t) => this.#redact(t),
+      logger: this.#logger,
+    });
   }
 
   #authHeaders(purpose: Purpose): Record<string, string> {
@@ -404,19 +396,12 @@ class CloudflareProvider implements DnsProvider, ZoneFinder {
 
   /** Cuts secrets out of server text (a server may echo them); very short ones would mangle ordinary words. */
   #redact(text: string): string {
-    let out = text;
-    for (const s of this.#secrets) if (s.length >= 6) out = out.split(s).join('[redacted]');
-    return out;
+    return redactSecrets(text, this.#secrets);
   }
 }
 
 function parse(res: HttpResponse): CfEnvelope | undefined {
-  try {
-    const v: unknown = JSON.parse(res.body.toString('utf8'));
-    return v !== null && typeof v === 'object' ? (v as CfEnvelope) : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseJsonObject(res.body) as CfEnvelope | undefined;
 }
 
 function ok(res: HttpResponse, env: CfEnvelope | undefined): boolean {

@@ -2,10 +2,12 @@ import { InvalidInputError } from '../../errors/base.ts';
 import { type DnsOperation, DnsProviderError } from '../../errors/dns.ts';
 import type { Clock } from '../../internal/clock.ts';
 import type { Logger } from '../../internal/logger.ts';
+import { redactSecrets } from '../../internal/redact.ts';
 import type { Secret } from '../../internal/secret.ts';
 import { retryAfterOf } from '../../protocol/retry-after.ts';
 import type { HttpResponse } from '../../protocol/transport.ts';
 import type { DnsProviderDefinition, ProviderHttp } from '../definition.ts';
+import { parseJsonObject, sendJson } from '../json-api.ts';
 import { type DnsProvider, type TxtRecord, unFqdn } from '../provider.ts';
 
 const CODE = 'digitalocean';
@@ -164,41 +166,28 @@ class DigitalOceanProvider implements DnsProvider {
     return found;
   }
 
-  async #send(
+  #send(
     op: DnsOperation,
     method: string,
     path: string,
     signal: AbortSignal,
     body?: unknown,
   ): Promise<HttpResponse> {
-    const headers: Record<string, string> = {
-      accept: 'application/json',
-      authorization: `Bearer ${this.#config.token.reveal()}`,
-    };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    let res: HttpResponse;
-    try {
-      res = await this.#http.request(method, `${this.#config.apiUrl}${path}`, {
-        headers,
-        signal,
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-    } catch (err) {
-      // Cancellation stays the caller's AbortError; only transport failures become provider errors.
-      if (signal.aborted) throw err;
-      throw new DnsProviderError(
-        CODE,
-        op,
-        `the DigitalOcean API did not answer: ${this.#redact((err as Error).message)}; check the network, the ` +
-          'proxy settings and DO_API_URL',
-        { cause: err },
-      );
-    }
-    this.#logger.debug(
-      { provider: CODE, operation: op, method, path, status: res.status },
-      'digitalocean: API call',
-    );
-    return res;
+    return sendJson({
+      http: this.#http,
+      provider: CODE,
+      operation: op,
+      method,
+      baseUrl: this.#config.apiUrl,
+      path,
+      headers: { authorization: `Bearer ${this.#config.token.reveal()}` },
+      body,
+      signal,
+      apiName: 'DigitalOcean',
+      urlVariable: 'DO_API_URL',
+      redact: (t) => this.#redact(t),
+      logger: this.#logger,
+    });
   }
 
   #error(op: DnsOperation, res: HttpResponse, domain: string, what: string): DnsProviderError {
@@ -233,8 +222,7 @@ class DigitalOceanProvider implements DnsProvider {
 
   /** Cuts secrets out of server text (a server may echo them); very short ones would mangle ordinary words. */
   #redact(text: string): string {
-    const s = this.#config.token.reveal();
-    return s.length >= 6 ? text.split(s).join('[redacted]') : text;
+    return redactSecrets(text, [this.#config.token]);
   }
 }
 
@@ -243,11 +231,7 @@ function recordsPath(domain: string): string {
 }
 
 function parse(res: HttpResponse): unknown {
-  try {
-    return JSON.parse(res.body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
+  return parseJsonObject(res.body);
 }
 
 /** Retry-After (burst limit) when sent, else RateLimit-Reset (hourly limit, Unix seconds). */

@@ -2,6 +2,7 @@ import { InvalidInputError } from '../../errors/base.ts';
 import { DnsProviderError } from '../../errors/dns.ts';
 import type { Clock } from '../../internal/clock.ts';
 import type { Logger } from '../../internal/logger.ts';
+import { redactSecrets } from '../../internal/redact.ts';
 import { Secret } from '../../internal/secret.ts';
 import { retryAfterOf } from '../../protocol/retry-after.ts';
 import type { HttpResponse } from '../../protocol/transport.ts';
@@ -206,11 +207,6 @@ class HttpReqProvider implements DnsProvider {
 
   /** Cuts secrets out of server text (a server may echo them); very short ones would mangle ordinary words. */
   #redact(text: string): string {
-    let out = text;
-    for (const s of this.#config.secrets) {
-      const v = s.reveal();
-      if (v.length >= 6) out = out.split(v).join('[redacted]');
-    }
-    return out;
+    return redactSecrets(text, this.#config.secrets);
   }
 }

@@ -3,9 +3,11 @@ import { NetworkError } from '../../../errors/base.ts';
 import { throwIfAborted } from '../../../internal/abort.ts';
 import type { Clock } from '../../../internal/clock.ts';
 import type { Logger } from '../../../internal/logger.ts';
+import { redactSecrets } from '../../../internal/redact.ts';
 import type { HttpResponse } from '../../../protocol/transport.ts';
 import { networkErrorCode, RETRYABLE_NETWORK_CODES } from '../../../protocol/transport.ts';
 import type { ProviderHttp } from '../../definition.ts';
+import { parseJsonObject } from '../../json-api.ts';
 import { signAcs3 } from './acs3-signer.ts';
 import type { CredentialSource } from './credentials.ts';
 
@@ -126,7 +128,7 @@ export class AlidnsClient {
         throw err;
       }
 
-      const doc = parseObject(res.body);
+      const doc = parseJsonObject(res.body);
       if (res.status >= 200 && res.status < 300 && doc) return doc;
 
       const code = typeof doc?.Code === 'string' && doc.Code !== '' ? doc.Code : `HTTP ${res.status}`;
@@ -163,18 +165,5 @@ export class AlidnsClient {
 
 /** Removes every secret from a text the API sent back, and caps its length. */
 export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s.length >= 4) out = out.split(s).join('[redacted]');
-  return out.replace(/\s+/g, ' ').trim().slice(0, 300);
-}
-
-function parseObject(body: Buffer): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(body.toString('utf8'));
-    return v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? (v as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
+  return redactSecrets(text, secrets, 4).replace(/\s+/g, ' ').trim().slice(0, 300);
 }

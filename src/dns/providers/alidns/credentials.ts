@@ -3,6 +3,7 @@ import type { Clock } from '../../../internal/clock.ts';
 import type { Logger } from '../../../internal/logger.ts';
 import { Secret } from '../../../internal/secret.ts';
 import type { ProviderHttp } from '../../definition.ts';
+import { parseJsonObject } from '../../json-api.ts';
 import type { Acs3Credentials } from './acs3-signer.ts';
 
 /** Where request-signing credentials come from: an AccessKey pair (maybe STS) or an ECS instance RAM role. */
@@ -153,7 +154,7 @@ export class EcsRamRoleCredentials implements CredentialSource {
       );
     }
     // The body holds the secret: parse it without ever quoting it (JSON.parse errors quote their input).
-    const doc = parseObject(res.body);
+    const doc = parseJsonObject(res.body);
     const id = doc?.AccessKeyId;
     const secret = doc?.AccessKeySecret;
     const token = doc?.SecurityToken;
@@ -195,15 +196,4 @@ function secretsOf(creds: Acs3Credentials): string[] {
 function describeCause(err: NetworkError): string {
   const cause = err.cause as NodeJS.ErrnoException | undefined;
   return cause?.code ?? 'connection failed';
-}
-
-function parseObject(body: Buffer): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(body.toString('utf8'));
-    return v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? (v as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }
