@@ -81,7 +81,7 @@ export async function waitForTxt(
   const recursive = opts.checkThrough !== undefined;
   for (let round = 1; ; round++) {
     const answers = await Promise.all(servers.map((s) => askTxt(s, fqdn, recursive, opts)));
-    const missing = byName(answers).filter(
+    const missing = byName(servers, answers).filter(
       (group) => !group.some((a) => values.every((v) => a.values.includes(v))),
     );
     if (missing.length === 0) {
@@ -135,12 +135,13 @@ async function askTxt(
   }
 }
 
-function byName(answers: NameserverAnswer[]): NameserverAnswer[][] {
+/** Answers grouped by nameserver name (answers[i] came from servers[i]). */
+function byName(servers: readonly NamedServer[], answers: NameserverAnswer[]): NameserverAnswer[][] {
   const groups = new Map<string, NameserverAnswer[]>();
-  for (const a of answers) {
-    const name = a.nameserver.split(' ')[0]!;
+  answers.forEach((a, i) => {
+    const name = servers[i]!.name;
     groups.set(name, [...(groups.get(name) ?? []), a]);
-  }
+  });
   return [...groups.values()];
 }
 

@@ -128,6 +128,7 @@ export class AlidnsClient {
         throw err;
       }
 
+      this.#o.logger.debug({ provider: 'alidns', action, status: res.status, attempt }, 'alidns: API call');
       const doc = parseJsonObject(res.body);
       if (res.status >= 200 && res.status < 300 && doc) return doc;
 
