@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Solver } from '../acme/solver.ts';
+import { parseDurationMs } from '../internal/duration.ts';
 import type { Logger } from '../internal/logger.ts';
 import type { DnsReplay } from '../lifecycle/certificate-record.ts';
 import type { Options } from './context.ts';
@@ -53,13 +54,14 @@ export async function dnsSolversFrom(replay: DnsReplay, logger: Logger): Promise
     import('../dns/registry.ts'),
     import('../solvers/dns01.ts'),
   ]);
-  const caBundle = process.env.ACMEKIT_DNS_CA_BUNDLE;
+  const bundlePath = process.env.ACMEKIT_DNS_CA_BUNDLE;
+  const caBundle = bundlePath ? await readBundle(bundlePath) : undefined;
   const ordered = [...replay.providers].sort((a, b) => specificity(b.domains) - specificity(a.domains));
   const solvers: Solver[] = [];
   for (const entry of ordered) {
     const loaded = await createDnsProvider(entry.provider, {
       logger,
-      ...(caBundle ? { caBundle: await readBundle(caBundle) } : {}),
+      ...(caBundle ? { caBundle } : {}),
     });
     solvers.push(
       new Dns01Solver({
@@ -88,9 +90,8 @@ async function readBundle(path: string): Promise<string> {
   });
 }
 
-/** "30s", "2m", "1h", "500ms", or whole seconds as lego takes them. */
-export function parseDuration(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`${flag} ${text}: expected a duration such as 30s, 2m or 90`);
-  return Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']!);
+function parseDuration(text: string, flag: string): number {
+  const ms = parseDurationMs(text);
+  if (ms === undefined) throw new UsageError(`${flag} ${text}: expected a duration such as 30s, 2m or 90`);
+  return ms;
 }

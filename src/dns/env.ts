@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InvalidInputError } from '../errors/base.ts';
+import { parseDurationMs } from '../internal/duration.ts';
 import { Secret } from '../internal/secret.ts';
 
 /** One environment variable a provider reads, in lego's spelling. */
@@ -64,10 +65,10 @@ export class ProviderEnv {
   durationMs(name: string, fallbackMs: number): number {
     const raw = this.string(name);
     if (raw === undefined) return fallbackMs;
-    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw);
-    if (!m) throw this.#invalid(name, raw, 'a number of seconds or a duration such as 90s or 2m');
-    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']!;
-    return Math.round(Number(m[1]) * unit);
+    const ms = parseDurationMs(raw);
+    if (ms === undefined)
+      throw this.#invalid(name, raw, 'a number of seconds or a duration such as 90s or 2m');
+    return ms;
   }
 
   int(name: string, fallback: number, min = 0): number {
