@@ -48,7 +48,11 @@ export function dnsReplayFrom(o: Options): DnsReplay | undefined {
   };
 }
 
-/** One dns-01 solver per provider, the most specific domains first so they win over a plain default. */
+/**
+ * One dns-01 solver per domain entry, the most specific domain first, so a name goes to the provider
+ * of the longest domain that covers it (a plain `--dns P` entry comes last). Entries of one provider
+ * share one provider instance.
+ */
 export async function dnsSolversFrom(replay: DnsReplay, logger: Logger): Promise<Solver[]> {
   const [{ createDnsProvider }, { Dns01Solver }] = await Promise.all([
     import('../dns/registry.ts'),
@@ -56,17 +60,18 @@ export async function dnsSolversFrom(replay: DnsReplay, logger: Logger): Promise
   ]);
   const bundlePath = process.env.ACMEKIT_DNS_CA_BUNDLE;
   const caBundle = bundlePath ? await readBundle(bundlePath) : undefined;
-  const ordered = [...replay.providers].sort((a, b) => specificity(b.domains) - specificity(a.domains));
+  const loaded = new Map<string, Awaited<ReturnType<typeof createDnsProvider>>>();
+  for (const { provider } of replay.providers) {
+    if (!loaded.has(provider)) {
+      loaded.set(provider, await createDnsProvider(provider, { logger, ...(caBundle ? { caBundle } : {}) }));
+    }
+  }
   const solvers: Solver[] = [];
-  for (const entry of ordered) {
-    const loaded = await createDnsProvider(entry.provider, {
-      logger,
-      ...(caBundle ? { caBundle } : {}),
-    });
+  for (const { provider, domain } of solverOrder(replay.providers)) {
     solvers.push(
       new Dns01Solver({
-        provider: loaded,
-        ...(entry.domains ? { domains: entry.domains } : {}),
+        provider: loaded.get(provider) as NonNullable<ReturnType<typeof loaded.get>>,
+        ...(domain !== undefined ? { domains: [domain] } : {}),
         ...(replay.resolvers ? { resolvers: replay.resolvers } : {}),
         propagation: {
           ...(replay.propagationWaitMs !== undefined ? { waitMs: replay.propagationWaitMs } : {}),
@@ -80,8 +85,15 @@ export async function dnsSolversFrom(replay: DnsReplay, logger: Logger): Promise
   return solvers;
 }
 
-function specificity(domains: string[] | undefined): number {
-  return domains ? Math.max(...domains.map((d) => d.split('.').length)) : 0;
+/** (provider, domain) pairs with the most labels first; an entry without domains (the default) last. */
+export function solverOrder(
+  providers: DnsReplay['providers'],
+): { provider: string; domain: string | undefined }[] {
+  const pairs = providers.flatMap(({ provider, domains }) =>
+    domains ? domains.map((domain) => ({ provider, domain })) : [{ provider, domain: undefined }],
+  );
+  const labels = (d: string | undefined): number => (d === undefined ? 0 : d.split('.').length);
+  return pairs.sort((a, b) => labels(b.domain) - labels(a.domain));
 }
 
 async function readBundle(path: string): Promise<string> {
