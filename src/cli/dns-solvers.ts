@@ -89,8 +89,9 @@ export async function dnsSolversFrom(replay: DnsReplay, logger: Logger): Promise
 export function solverOrder(
   providers: DnsReplay['providers'],
 ): { provider: string; domain: string | undefined }[] {
-  const pairs = providers.flatMap(({ provider, domains }) =>
-    domains ? domains.map((domain) => ({ provider, domain })) : [{ provider, domain: undefined }],
+  const pairs = providers.flatMap(
+    ({ provider, domains }): { provider: string; domain: string | undefined }[] =>
+      domains ? domains.map((domain) => ({ provider, domain })) : [{ provider, domain: undefined }],
   );
   const labels = (d: string | undefined): number => (d === undefined ? 0 : d.split('.').length);
   return pairs.sort((a, b) => labels(b.domain) - labels(a.domain));
