@@ -175,10 +175,13 @@ async function solve(
     }
   } catch (err) {
     // Leave nothing pending at the CA: pending authorizations count against its limits (RFC 8555 §7.5.2).
+    // Look again first: one validated meanwhile stays valid, so the next attempt can reuse it.
     await Promise.allSettled(
-      plans.map((p) =>
-        p.ctx.authorization.status === 'pending' ? p.ctx.authorization.deactivate() : undefined,
-      ),
+      plans.map(async ({ ctx: { authorization } }) => {
+        if (authorization.status !== 'pending') return;
+        await authorization.refresh();
+        if (authorization.status === 'pending') await authorization.deactivate();
+      }),
     );
     throw err;
   } finally {
