@@ -66,6 +66,8 @@ interface Command {
   check?: (stdout: string, i: number) => string | undefined;
   /** Ask the CLI for its phase marks (ACMEKIT_TIMING=1; they cost a few µs each). */
   timing?: boolean;
+  /** More environment for this command only. */
+  env?: NodeJS.ProcessEnv;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -140,7 +142,7 @@ interface Setting {
 /** Runs one command once (i < 0: a warm-up); throws with its output unless it exited 0 and passed its check. */
 async function runOnce(cmd: Command, i: number, s: Setting): Promise<Sample> {
   const args = cmd.args(i);
-  const env = cmd.timing ? { ...s.env, ACMEKIT_TIMING: '1' } : s.env;
+  const env = { ...s.env, ...cmd.env, ...(cmd.timing ? { ACMEKIT_TIMING: '1' } : {}) };
   const r = await measure(cmd.file, args, env, s.scratch, s.rssMethod);
   const problem = r.code !== 0 ? `exit code ${r.code}` : cmd.check ? cmd.check(r.stdout, i) : undefined;
   if (problem) {
@@ -307,6 +309,8 @@ async function main(): Promise<void> {
   if (probe.code !== 0 || !node) throw new Error(`cannot find node in PATH: ${probe.stderr}`);
 
   const scratch = await mkdtemp(join(tmpdir(), 'acmekit-bench-cli-'));
+  // The CLI's compile cache (src/internal/compile-cache.ts) goes to the scratch folder, not the home folder.
+  env.ACMEKIT_COMPILE_CACHE = join(scratch, 'compile-cache');
   const webroot = join(scratch, 'www');
   const store = join(scratch, 'lego');
   const listStore = join(scratch, 'lego-list');
@@ -366,6 +370,7 @@ async function main(): Promise<void> {
     }
 
     const issueName = (i: number) => (i < 0 ? 'warmup.bench.test' : `run-${i}.bench.test`);
+    const coldName = (i: number) => (i < 0 ? 'warmup-cold.bench.test' : `cold-${i}.bench.test`);
     const commands: Command[] = [
       { label: 'node -e 0', file: node, args: () => ['-e', '0'] },
       {
@@ -389,6 +394,14 @@ async function main(): Promise<void> {
         file: bin,
         args: () => ['list', '--path', listStore],
         check: (stdout) => (stdout.includes('setup.bench.test') ? undefined : 'setup.bench.test not listed'),
+      },
+      {
+        // A first run after an install or upgrade, or NODE_DISABLE_COMPILE_CACHE=1: the bundle compiled anew.
+        label: 'acmekit run, no compile cache',
+        file: bin,
+        args: (i) => runArgs(coldName(i)),
+        check: runCheck(coldName),
+        env: { NODE_DISABLE_COMPILE_CACHE: '1' },
       },
       {
         label: 'acmekit run (webroot, new name)',

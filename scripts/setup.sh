@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 if [ "$(id -u)" = 0 ]; then
   apt-get update
-  apt-get install -y --no-install-recommends pebble bind9 bind9-utils bind9-dnsutils postgresql redis-server wrk openssl ca-certificates
+  apt-get install -y --no-install-recommends pebble bind9 bind9-utils bind9-dnsutils postgresql redis-server wrk openssl ca-certificates faketime
 elif ! command -v pebble >/dev/null || ! command -v named >/dev/null; then
   echo "pebble or named is missing: run this script as root, or: sudo apt-get install pebble bind9 bind9-utils bind9-dnsutils" >&2
   exit 1

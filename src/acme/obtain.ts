@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { Identifier } from '../crypto/identifier.ts';
+import { jwkThumbprint } from '../crypto/jwk.ts';
 import { type CertificateKeyType, exportPrivateKeyPem, generateKeyType } from '../crypto/keys.ts';
 import { AuthorizationFailedError } from '../errors/authorization.ts';
 import { BadServerResponseError, InvalidInputError } from '../errors/base.ts';
@@ -88,6 +89,13 @@ async function prepare(account: Account, opts: ObtainOptions) {
   }
   if (!identifiers)
     throw new InvalidInputError('give the names for the certificate, or a CSR that names them');
+  // RFC 8555 §11.1: the CA must refuse it (badCSR); saying so here costs no order.
+  const certKey = csr?.publicKey ?? (typeof opts.key === 'object' ? opts.key : undefined);
+  if (certKey && jwkThumbprint(certKey) === account.thumbprint) {
+    throw new InvalidInputError(
+      `the certificate key ${csr ? 'in the CSR ' : ''}is the account key; use a separate key for the certificate`,
+    );
+  }
   checkChallengeTypes(
     identifiers,
     opts.solvers.map((s) => s.type),

@@ -15,7 +15,7 @@ export interface FlagSpec {
   readonly env?: readonly string[];
   readonly help: string;
   /** Where the flag matters, for help grouping. */
-  readonly group: 'global' | 'obtain' | 'renew' | 'revoke' | 'output' | 'challenge';
+  readonly group: 'global' | 'obtain' | 'renew' | 'revoke' | 'storage' | 'output' | 'challenge';
   readonly default?: string | number | boolean;
   /** Placeholder in help. */
   readonly arg?: string;
@@ -42,6 +42,15 @@ export const flags: readonly FlagSpec[] = [
     arg: 'DIR',
     default: './.lego',
     help: "Folder for accounts and certificates, in lego's layout",
+  },
+  {
+    name: 'storage',
+    type: 'string',
+    spellings: ['storage'],
+    env: ['ACMEKIT_STORAGE'],
+    group: 'storage',
+    arg: 'URL',
+    help: 'Where accounts and certificates live: file:DIR (as --path DIR), postgres://… or redis://… (needs the pg or @redis/client package); prefer the environment variable when the URL holds a password',
   },
   {
     name: 'email',
@@ -365,6 +374,30 @@ export const flags: readonly FlagSpec[] = [
     group: 'revoke',
     help: 'Keep the files of the revoked certificate',
   },
+  // Storage commands
+  {
+    name: 'copyFrom',
+    type: 'string',
+    spellings: ['from'],
+    group: 'storage',
+    arg: 'URL',
+    help: '`storage copy`: the storage to read (file:DIR, postgres://…, redis://…)',
+  },
+  {
+    name: 'copyTo',
+    type: 'string',
+    spellings: ['to'],
+    group: 'storage',
+    arg: 'URL',
+    help: '`storage copy`: the storage to write',
+  },
+  {
+    name: 'overwrite',
+    type: 'boolean',
+    spellings: ['overwrite'],
+    group: 'storage',
+    help: '`storage copy`: replace entries the target holds with other bytes (without it, nothing is written then)',
+  },
   // Output
   {
     name: 'json',
@@ -374,6 +407,21 @@ export const flags: readonly FlagSpec[] = [
     help: 'Print one JSON document instead of text',
   },
   { name: 'quiet', type: 'boolean', spellings: ['quiet', 'q'], group: 'output', help: 'Print only errors' },
+  {
+    name: 'logLevel',
+    type: 'string',
+    spellings: ['log-level'],
+    group: 'output',
+    arg: 'LEVEL',
+    help: 'What to print on stderr besides errors: error, warn, info (progress), debug (also every request: method, URL, status; retries; nonces). Default: warnings, and progress when stderr is a terminal',
+  },
+  {
+    name: 'verbose',
+    type: 'boolean',
+    spellings: ['verbose'],
+    group: 'output',
+    help: 'Same as --log-level debug',
+  },
   { name: 'help', type: 'boolean', spellings: ['help', 'h'], group: 'output', help: 'Show help' },
   {
     name: 'version',

@@ -7,6 +7,7 @@ const GROUPS: readonly [FlagSpec['group'], string][] = [
   ['obtain', 'Obtaining'],
   ['renew', 'Renewing and hooks'],
   ['revoke', 'Revoking'],
+  ['storage', 'Storage (a cluster shares one database)'],
   ['output', 'Output'],
 ];
 
@@ -38,6 +39,8 @@ Commands:
   accounts list|register|keyrollover
   dns list                 DNS providers for --dns
   dns help NAME            The variables a DNS provider reads, and an example
+  storage migrate          Create or upgrade the tables in the --storage database; prints the schema version
+  storage copy             Copy every account and certificate from --from to --to (folder, PostgreSQL, Redis)
 
 ${sections.join('\n\n')}
 
@@ -48,6 +51,10 @@ Examples:
   acmekit run --email me@example.com -d example.com -d www.example.com --tls --renew-days 30 --deploy-hook ./reload.sh
   CLOUDFLARE_DNS_API_TOKEN=... acmekit -a -m me@example.com -d example.com -d '*.example.com' --dns cloudflare run
   acmekit list --json
+  ACMEKIT_STORAGE=postgres://acmekit:PASSWORD@db.internal/acmekit acmekit run -a -m me@example.com -d example.com --http
+  acmekit storage migrate --storage postgres://acmekit:PASSWORD@db.internal/acmekit
+  acmekit storage copy --from file:/etc/acmekit --to postgres://acmekit:PASSWORD@db.internal/acmekit
+  acmekit storage copy --from redis://:PASSWORD@cache.internal:6379 --to file:/var/backups/acmekit --overwrite
 
 Exit codes: 0 ok (also when nothing was due), 1 failure, 2 bad usage, 3 CA refused, 4 some failed,
 5 hook failed (certificate kept), 6 locked by another acmekit. Details: docs/cli.md.

@@ -3,7 +3,8 @@ import { mark } from '../internal/timing.ts';
 import { ACMEKIT_VERSION } from '../internal/version.ts';
 import { exitCodeFor, exitCodes } from './exit-codes.ts';
 import { helpText } from './help.ts';
-import { Output } from './output.ts';
+import { nextStep } from './next-step.ts';
+import { logLevelOption, Output } from './output.ts';
 import { applyConfig, applyDefaults, applyEnvironment, type ParsedArgs, parseArgs } from './parse-args.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -51,7 +52,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     applyEnvironment(parsed, env);
     await loadConfig(parsed);
     applyDefaults(parsed);
-    out = new Output({ json: parsed.options.json === true, quiet: parsed.options.quiet === true });
+    out = new Output({
+      json: parsed.options.json === true,
+      quiet: parsed.options.quiet === true,
+      logLevel: logLevelOption(parsed.options),
+    });
     const { runCommand } = await import('./commands/dispatch.ts');
     return await runCommand(parsed, { out, env });
   } catch (err) {
@@ -59,7 +64,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     const message = err instanceof Error ? err.message : String(err);
     const describe = (err as { describe?: () => string }).describe;
     out.error(typeof describe === 'function' ? describe.call(err) : message);
-    out.document({ ok: false, error: { code: (err as { code?: string }).code ?? 'ERR_UNKNOWN', message } });
+    const next = nextStep(err);
+    if (next) out.log(`  next: ${next}`);
+    out.document({
+      ok: false,
+      error: { code: (err as { code?: string }).code ?? 'ERR_UNKNOWN', message, ...(next ? { next } : {}) },
+    });
     return code;
   }
 }

@@ -10,6 +10,7 @@ export const commandTree: Readonly<Record<string, readonly string[]>> = {
   certificates: ['list', 'revoke'],
   accounts: ['list', 'register', 'keyrollover'],
   dns: ['list', 'help'],
+  storage: ['migrate', 'copy'],
   help: [],
   version: [],
 };

@@ -66,9 +66,16 @@ export class AcmeProblemError extends AcmekitError {
     this.links = details.links ?? {};
   }
 
-  /** The message plus one line per subproblem, as a CLI would print it. */
+  /**
+   * The message plus one line per subproblem, then the page the CA points to (RFC 8555 §7.3.3: the
+   * `instance` of userActionRequired is where the user must go) and its terms of service link.
+   */
   describe(): string {
-    return [this.message, ...this.subproblems.map((s) => `  - ${s.message}`)].join('\n');
+    const lines = [this.message, ...this.subproblems.map((s) => `  - ${s.message}`)];
+    if (this.instance) lines.push(`  see ${sanitizeText(this.instance, 500)}`);
+    const tos = this.links['terms-of-service']?.[0];
+    if (tos) lines.push(`  terms of service: ${sanitizeText(tos, 500)}`);
+    return lines.join('\n');
   }
 }
 

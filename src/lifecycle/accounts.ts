@@ -5,7 +5,7 @@ import { decodeEabKey, type ExternalAccountBinding } from '../crypto/eab.ts';
 import { type AccountKeyAlgorithm, generateAccountKey } from '../crypto/keys.ts';
 import { InvalidInputError } from '../errors/base.ts';
 import { AccountDoesNotExistError } from '../errors/problem.ts';
-import { accountKeys } from '../storage/key-layout.ts';
+import { type AccountKeys, accountKeys } from '../storage/key-layout.ts';
 import {
   decodeAccountKeyPem,
   decodeLegoAccount,
@@ -36,9 +36,9 @@ export async function loadOrRegisterAccount(opts: AccountOptions): Promise<Accou
   const { store, client } = opts;
   if (opts.eab) decodeEabKey(opts.eab); // a bad EAB key is refused before any file or request
   const keys = accountKeys(client.directoryUrl, opts.email ?? '');
-  const [jsonBytes, keyBytes] = await Promise.all([store.get(keys.accountJson), store.get(keys.privateKey)]);
-  if (keyBytes) {
-    const key = decodeAccountKeyPem(text(keyBytes), keys.privateKey);
+  const [jsonBytes, found] = await Promise.all([store.get(keys.accountJson), findAccountKey(store, keys)]);
+  if (found) {
+    const key = decodeAccountKeyPem(text(found.bytes), found.file);
     if (jsonBytes) {
       const saved = decodeLegoAccount(jsonBytes, keys.accountJson);
       if (saved.accountUrl)
@@ -61,6 +61,21 @@ export async function loadOrRegisterAccount(opts: AccountOptions): Promise<Accou
   const key = await generateAccountKey(opts.algorithm ?? 'ES256');
   await store.put(keys.privateKey, encodeAccountKeyPem(key), { private: true });
   return register(opts, keys.accountJson, key);
+}
+
+/**
+ * The account key and the file it is in: lego v4's keys/<id>.key (what acmekit writes), else lego v5's
+ * <id>.key next to account.json (see key-layout.ts), so a folder lego v5 wrote works as it is.
+ */
+export async function findAccountKey(
+  store: Store,
+  keys: AccountKeys,
+): Promise<{ file: string; bytes: Uint8Array } | undefined> {
+  for (const file of [keys.privateKey, keys.privateKeyV5]) {
+    const bytes = await store.get(file);
+    if (bytes) return { file, bytes };
+  }
+  return undefined;
 }
 
 async function register(

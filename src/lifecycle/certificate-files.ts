@@ -5,6 +5,7 @@ import {
   decodeCertificateRecord,
   encodeCertificateRecord,
 } from './certificate-record.ts';
+import type { StoreWrite } from './store-writes.ts';
 
 /** The files of one certificate in lego's layout, plus acmekit's pending key for an unfinished renewal. */
 export function certificateFileKeys(mainDomain: string) {
@@ -24,11 +25,13 @@ export async function writeRecord(
   record: CertificateRecord,
   lease?: Lease,
 ): Promise<void> {
-  await store.put(
-    certificateFileKeys(mainDomain).json,
-    encodeCertificateRecord(record),
-    { private: true, ...(lease ? { lease } : {}) }, // may hold DNS provider settings
-  );
+  const w = recordWrite(mainDomain, record);
+  await store.put(w.key, w.value, { private: true, ...(lease ? { lease } : {}) });
+}
+
+/** The record as one write for putGroups(); private: it may hold DNS provider settings. */
+export function recordWrite(mainDomain: string, record: CertificateRecord): StoreWrite {
+  return { key: certificateFileKeys(mainDomain).json, value: encodeCertificateRecord(record), private: true };
 }
 
 /** Every stored certificate record (lego .json files directly under certificates/). */

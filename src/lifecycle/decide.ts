@@ -39,6 +39,32 @@ export async function decideRenewal(opts: {
   const leaf = new X509Certificate(pem);
   const notBefore = new Date(leaf.validFrom);
   const notAfter = new Date(leaf.validTo);
+  const { ari, decision } = await decideRenewalOf({
+    ...opts,
+    certificate: { pem, notBefore, notAfter, serial: leaf.serialNumber },
+  });
+  const names = (leaf.subjectAltName ?? '')
+    .split(', ')
+    .map((s) => s.replace(/^(DNS|IP Address):/, ''))
+    .filter(Boolean);
+  const issuer = /CN=([^\n]+)/.exec(leaf.issuer)?.[1];
+  return { notBefore, notAfter, issuer, names, pem, ari, decision };
+}
+
+/**
+ * The same decision for a certificate the caller has already read and parsed (the server's cache),
+ * so it is neither read nor parsed again. `serial` is the leaf's serial in hex, either case.
+ */
+export async function decideRenewalOf(opts: {
+  certificate: { pem: string; notBefore: Date; notAfter: Date; serial: string };
+  record: CertificateRecord;
+  client?: AcmeClient | undefined;
+  renewDays?: number | undefined;
+  clock: Clock;
+  random?: () => number;
+  signal?: AbortSignal;
+}): Promise<{ ari: RenewalInfo | undefined; decision: RenewalDecision }> {
+  const { pem, notBefore, notAfter, serial } = opts.certificate;
   let ari: RenewalInfo | undefined;
   if (opts.client) {
     try {
@@ -62,15 +88,11 @@ export async function decideRenewal(opts: {
         }
       : {}),
     ...(opts.renewDays !== undefined ? { renewDays: opts.renewDays } : {}),
-    random: opts.random ?? stableRandom(`${leaf.serialNumber} ${ari?.windowStart.toISOString() ?? ''}`),
+    // Node writes serials in upper-case hex: the seed stays the one every earlier run used.
+    random: opts.random ?? stableRandom(`${serial.toUpperCase()} ${ari?.windowStart.toISOString() ?? ''}`),
     ...(last ? { lastFailure: { at: new Date(last.at), failures: last.failures } } : {}),
   });
-  const names = (leaf.subjectAltName ?? '')
-    .split(', ')
-    .map((s) => s.replace(/^(DNS|IP Address):/, ''))
-    .filter(Boolean);
-  const issuer = /CN=([^\n]+)/.exec(leaf.issuer)?.[1];
-  return { notBefore, notAfter, issuer, names, pem, ari, decision };
+  return { ari, decision };
 }
 
 /**

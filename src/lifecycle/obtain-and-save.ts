@@ -10,8 +10,9 @@ import {
 } from '../crypto/keys.ts';
 import { encodeAccountKeyPem } from '../storage/lego-account-file.ts';
 import type { Store } from '../storage/store.ts';
-import { certificateFileKeys, readRecord, writeRecord } from './certificate-files.ts';
+import { certificateFileKeys, readRecord, recordWrite, writeRecord } from './certificate-files.ts';
 import type { CertificateRecord, ChallengeRecord } from './certificate-record.ts';
+import { putGroups, type StoreWrite } from './store-writes.ts';
 
 export interface ObtainJob {
   /** Normalised names; the first one names the files. */
@@ -77,6 +78,10 @@ export async function obtainAndSave(
   const main = job.names[0]!;
   const files = certificateFileKeys(main);
   const ttlMs = job.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
+  // A new key is made while the lock and the record are read (an RSA key takes up to seconds); it is
+  // dropped unused when an earlier run's pending key is found.
+  const newKey = job.csr || job.reuseKey ? undefined : generateKeyType(job.keyType);
+  newKey?.catch(() => {});
   const lease = await store.lock(`certificate-${files.json.replaceAll('/', '_')}`, {
     ttlMs,
     // Another run working on this certificate finishes within minutes; past that, say who holds it.
@@ -97,15 +102,24 @@ export async function obtainAndSave(
       return { alreadyRenewed: true, record: previous! };
     }
     let key: KeyObject | undefined;
+    // The new key is on disk as <name>.key.pending before any challenge. For a new order it is written
+    // while the order is created (awaited in onOrderCreated, before the order URL is saved); when an
+    // earlier order may be resumed (no onOrderCreated then), before anything else.
+    let keyWrite: Promise<void> = Promise.resolve();
     if (!job.csr) {
-      const pendingBytes = pending ? await store.get(files.pendingKey) : undefined;
-      const currentBytes = job.reuseKey ? await store.get(files.key) : undefined;
+      const [pendingBytes, currentBytes] = await Promise.all([
+        pending ? store.get(files.pendingKey) : undefined,
+        job.reuseKey ? store.get(files.key) : undefined,
+      ]);
       const reuse = pendingBytes ?? currentBytes;
       key = reuse
         ? importPrivateKey(Buffer.from(reuse).toString('utf8'))
-        : await generateKeyType(job.keyType);
-      if (!pendingBytes)
-        await store.put(files.pendingKey, exportPrivateKeyPem(key), { private: true, lease });
+        : await (newKey ?? generateKeyType(job.keyType));
+      if (!pendingBytes) {
+        keyWrite = store.put(files.pendingKey, exportPrivateKeyPem(key), { private: true, lease });
+        keyWrite.catch(() => {}); // awaited below; an early failure must not go unhandled meanwhile
+        if (pending) await keyWrite;
+      }
     }
     let record: CertificateRecord = previous ?? { domain: main, certUrl: '', certStableUrl: '' };
     const result = await account.obtain({
@@ -120,17 +134,22 @@ export async function obtainAndSave(
       ...(pending?.orderUrl ? { resumeOrderUrl: pending.orderUrl } : {}),
       ...(job.signal ? { signal: job.signal } : {}),
       onOrderCreated: async (orderUrl) => {
+        await keyWrite;
         record = withAcmekit(record, job, { pending: { orderUrl, since: new Date().toISOString() } });
         await writeRecord(store, main, record, lease);
       },
     });
+    await keyWrite;
     // lego writes EC PRIVATE KEY / RSA PRIVATE KEY and its --pfx reads only those.
     const keyPem = key ? encodeAccountKeyPem(key) : undefined;
     const certificateText = job.noBundle ? result.certificate : result.chain;
-    await store.put(files.issuer, result.issuer, { lease });
-    await store.put(files.crt, certificateText, { lease });
-    if (keyPem) await store.put(files.key, keyPem, { private: true, lease });
-    if (job.pem && keyPem) await store.put(files.pem, keyPem + result.chain, { private: true, lease });
+    const certificateFiles: StoreWrite[] = [
+      { key: files.issuer, value: result.issuer },
+      { key: files.crt, value: certificateText },
+    ];
+    if (keyPem) certificateFiles.push({ key: files.key, value: keyPem, private: true });
+    if (job.pem && keyPem)
+      certificateFiles.push({ key: files.pem, value: keyPem + result.chain, private: true });
     if (job.pfxPassword !== undefined && keyPem) {
       const { buildPfx } = await import('./pfx.ts');
       const pfx = await buildPfx({
@@ -139,7 +158,7 @@ export async function obtainAndSave(
         issuerPem: result.issuer,
         password: job.pfxPassword,
       });
-      await store.put(files.pfx, pfx, { private: true, lease });
+      certificateFiles.push({ key: files.pfx, value: pfx, private: true });
     }
     record = withAcmekit(
       { ...record, domain: main, certUrl: result.certificateUrl, certStableUrl: result.certificateUrl },
@@ -152,7 +171,9 @@ export async function obtainAndSave(
         lastRenewalAttempt: undefined,
       },
     );
-    await writeRecord(store, main, record, lease);
+    // The files first, then the record without its pending mark: a crash in between leaves the mark,
+    // and the next run finishes this order with the pending key instead of trusting half-written files.
+    await putGroups(store, [certificateFiles, [recordWrite(main, record)]], lease);
     if (key) await store.delete(files.pendingKey);
     return {
       result,

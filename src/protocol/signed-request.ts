@@ -173,6 +173,7 @@ export class AcmeHttp {
     const pooled = this.#nonces.take();
     if (pooled) return pooled;
     const dir = await this.directory(signal);
+    this.logger.debug({ url: dir.newNonce }, 'no nonce left from earlier answers, asking newNonce');
     const res = await this.#withRetries('HEAD', dir.newNonce, signal, () =>
       this.transport.request('HEAD', dir.newNonce, { signal }),
     );
@@ -211,6 +212,7 @@ export class AcmeHttp {
         continue;
       }
       this.#nonces.add(res.headers['replay-nonce']);
+      this.logger.debug({ method, url, status: res.status, attempt }, 'ACME request');
       if (res.status < 400) return toAcmeResponse(res);
       const error = responseToError(res, this.clock.now());
       if (!RETRYABLE_STATUS.has(res.status) || attempt >= this.retry.attempts) throw error;

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Agent as AnyAgent, Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { NetworkError, TimeoutError } from '../errors/base.ts';
+import { BadServerResponseError, NetworkError, TimeoutError } from '../errors/base.ts';
 import { abortError } from '../internal/abort.ts';
 import { mark } from '../internal/timing.ts';
 import { defaultUserAgent } from '../internal/version.ts';
@@ -159,9 +159,9 @@ export class HttpTransport {
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
           if (size > this.#maxBodyBytes) {
-            finish(
-              new NetworkError(`${method} ${url}: response body exceeds ${this.#maxBodyBytes} bytes`, url),
-            );
+            // The server's answer, not the network: asking again only downloads it again (RELIABILITY B11).
+            const why = `${method} ${url}: response body exceeds ${this.#maxBodyBytes} bytes`;
+            finish(new BadServerResponseError(why, { url, status: res.statusCode }));
             return;
           }
           chunks.push(chunk);

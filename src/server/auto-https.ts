@@ -18,8 +18,10 @@ import { AutoHttpsEmitter, type AutoHttpsEventName, type AutoHttpsEvents } from 
 import { HttpChallengeSolver, type Middleware, type RequestHandler } from './http-challenge.ts';
 import { forEachLimited } from './limit.ts';
 import { Maintenance } from './maintenance.ts';
+import type { MetricsOptions } from './metrics.ts';
 import { OnDemand, type OnDemandOptions } from './on-demand.ts';
 import { normalizeServerName, SniCache } from './sni-cache.ts';
+import { StoreSync, type StoreSyncStatus } from './store-sync.ts';
 import { TlsAlpnChallengeSolver } from './tls-alpn-challenge.ts';
 import { tlsCallbacks } from './tls-callbacks.ts';
 
@@ -66,9 +68,22 @@ export interface AutoHttpsOptions {
   retry?: { minMs?: number; maxMs?: number };
   /** Longest time between two checks of one certificate. Default 1 h. */
   checkIntervalMs?: number;
+  /**
+   * How often every served certificate is read from the store again, to pick up renewals made by other
+   * processes (a cluster, a cron job). Stores that notify (PostgreSQL, Redis) deliver those within
+   * seconds and this is only their safety net. Default 5 min, 30 min while store notifications work.
+   */
+  storeCheckIntervalMs?: number;
+  /**
+   * How long a renewal lease lasts without being extended (its holder extends it every third of this):
+   * in a cluster, how soon another process takes over a renewal whose process died. Default 10 min.
+   */
+  lockTtlMs?: number;
   clock?: Clock;
   /** Transport and retry settings for talking to the CA. */
   acme?: Omit<AcmeClientOptions, 'caBundle' | 'logger' | 'clock'>;
+  /** Prometheus series in your prom-client `Registry`; prom-client (an optional peer) is loaded only then. */
+  metrics?: MetricsOptions;
 }
 
 export interface CertificateStatus {
@@ -87,6 +102,8 @@ export interface CertificateStatus {
 
 export interface AutoHttpsStatus {
   certificates: CertificateStatus[];
+  /** How renewals by other processes reach this one: store notifications, reconnecting, or polling. */
+  storeSync: StoreSyncStatus;
   onDemand?: { ordersStarted: number; decisions: number; inflight: number };
 }
 
@@ -145,8 +162,10 @@ export async function autoHttps(options: AutoHttpsOptions): Promise<AutoHttps> {
   if (!certificateKeyTypes.includes(keyType)) {
     throw new InvalidInputError(`unknown key type ${JSON.stringify(keyType)}`, keyType);
   }
-  const http01 = new HttpChallengeSolver();
-  const tlsAlpn = new TlsAlpnChallengeSolver();
+  const store = options.store ?? new FileStore(defaultStoragePath());
+  // Challenge answers go through the store as well, so in a cluster any process answers the CA.
+  const http01 = new HttpChallengeSolver({ store });
+  const tlsAlpn = new TlsAlpnChallengeSolver({ store });
   const solvers = chooseSolvers(options, http01, tlsAlpn);
   for (const names of groups) {
     checkChallengeTypes(
@@ -165,7 +184,6 @@ export async function autoHttps(options: AutoHttpsOptions): Promise<AutoHttps> {
 
   const logger = options.logger ?? silentLogger;
   const clock = options.clock ?? systemClock;
-  const store = options.store ?? new FileStore(defaultStoragePath());
   const client = new AcmeClient(options.directory ?? 'letsencrypt', {
     ...options.acme,
     ...(options.caBundle !== undefined ? { caBundle: options.caBundle } : {}),
@@ -177,19 +195,28 @@ export async function autoHttps(options: AutoHttpsOptions): Promise<AutoHttps> {
     : groups[0]?.[0];
   const cache = new SniCache(defaultId);
   const events = new AutoHttpsEmitter();
+  // The metrics module, and prom-client with it, is imported only when metrics are asked for.
+  const metrics = options.metrics
+    ? await (await import('./metrics.ts')).createServerMetrics(options.metrics, { events, cache, logger })
+    : undefined;
   let account: Promise<Account> | undefined;
+  const closing = new AbortController();
   const maintenance = new Maintenance({
     store,
     client,
     account: () => {
-      account ??= loadOrRegisterAccount({
-        store,
-        client,
-        email: options.email,
-        acceptTos: options.acceptTos === true,
-        eab: options.eab,
-        create: true,
-      });
+      // Under the store's lock: processes of a cluster starting together would otherwise each register
+      // an account and overwrite each other's key and account files (a key that does not fit the URL).
+      account ??= underLock(store, 'account-registration', closing.signal, () =>
+        loadOrRegisterAccount({
+          store,
+          client,
+          email: options.email,
+          acceptTos: options.acceptTos === true,
+          eab: options.eab,
+          create: true,
+        }),
+      );
       account.catch(() => {
         account = undefined;
       });
@@ -206,11 +233,14 @@ export async function autoHttps(options: AutoHttpsOptions): Promise<AutoHttps> {
     clock,
     retry: { minMs: options.retry?.minMs ?? 60_000, maxMs: options.retry?.maxMs ?? 86_400_000 },
     checkIntervalMs: options.checkIntervalMs ?? 3_600_000,
+    lockTtlMs: options.lockTtlMs,
     random: Math.random,
+    instrument: metrics?.instrument,
   });
 
   const onDemand = options.onDemand
     ? new OnDemand(options.onDemand, {
+        onOutcome: metrics?.onDemandOutcome,
         logger,
         clock,
         loadStored: async (name) => {
@@ -259,6 +289,27 @@ export async function autoHttps(options: AutoHttpsOptions): Promise<AutoHttps> {
   events.on('obtained', refreshDefault);
   events.on('renewed', refreshDefault);
 
+  const waiters = new Set<() => void>();
+  const wake = (): void => {
+    for (const w of waiters) w();
+  };
+  events.on('obtained', wake);
+  events.on('renewed', wake);
+
+  // Started before the first read of the store, so a renewal elsewhere from then on is not missed.
+  const sync = new StoreSync({
+    store,
+    maintenance,
+    cache,
+    logger,
+    intervalMs: options.storeCheckIntervalMs,
+    onLoaded: () => {
+      refreshDefault();
+      wake();
+    },
+  });
+  await sync.start();
+
   const managed = groups.map((names) => maintenance.add(names));
   await forEachLimited(managed, STORE_CONCURRENCY, (m) =>
     maintenance.loadFromStore(m).catch((err: unknown) => {
@@ -268,13 +319,6 @@ export async function autoHttps(options: AutoHttpsOptions): Promise<AutoHttps> {
   defaultSerial = cache.defaultCertificate?.serial ?? '';
   // The first checks run in the background, a few at a time; each then schedules its own next check.
   void forEachLimited(managed, STORE_CONCURRENCY, (m) => maintenance.check(m));
-
-  const waiters = new Set<() => void>();
-  const wake = (): void => {
-    for (const w of waiters) w();
-  };
-  events.on('obtained', wake);
-  events.on('renewed', wake);
 
   const tlsOptions = (protocols: readonly string[] = ['http/1.1']): TlsOptions => {
     const def = cache.defaultCertificate;
@@ -333,6 +377,7 @@ export async function autoHttps(options: AutoHttpsOptions): Promise<AutoHttps> {
     },
     status() {
       return {
+        storeSync: sync.status,
         certificates: maintenance.all.map((m) => {
           const cert = cache.get(m.id);
           return {
@@ -372,7 +417,10 @@ export async function autoHttps(options: AutoHttpsOptions): Promise<AutoHttps> {
       return api;
     },
     async close() {
+      closing.abort(new Error('auto-https closed'));
+      sync.close();
       await maintenance.close();
+      metrics?.close();
       wake();
       client.close();
       attached.clear();
@@ -380,6 +428,21 @@ export async function autoHttps(options: AutoHttpsOptions): Promise<AutoHttps> {
     },
   };
   return api;
+}
+
+/** Runs `fn` holding the store's lease `name` (a short job: registration, not an order). */
+async function underLock<T>(
+  store: Store,
+  name: string,
+  signal: AbortSignal,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const lease = await store.lock(name, { ttlMs: 60_000, waitMs: 120_000, signal });
+  try {
+    return await fn();
+  } finally {
+    await lease.release().catch(() => {});
+  }
 }
 
 function configuredGroups(options: AutoHttpsOptions): string[][] {

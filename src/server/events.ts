@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import type { Solver } from '../acme/solver.ts';
+import type { Store } from '../storage/store.ts';
 
 export interface CertificateEvent {
   /** The main name: the first of `names`, which also names its files in the store. */
@@ -35,6 +37,18 @@ export interface AutoHttpsEvents {
 }
 
 export type AutoHttpsEventName = keyof AutoHttpsEvents;
+
+/**
+ * Internal hook for what the public events do not show (challenge outcomes, lock waits): called once
+ * at the start of each attempt to obtain or renew certificate `id`, it returns the store and solvers
+ * that attempt uses instead. The attempt ends with the `obtained`, `renewed` or `failed` event for `id`
+ * (or with `close()`). It MUST keep the solvers' types and order and the store's guarantees.
+ */
+export type AttemptInstrument = (
+  id: string,
+  store: Store,
+  solvers: readonly Solver[],
+) => { store: Store; solvers: Solver[] };
 
 /** A typed EventEmitter: a listener that throws is logged by the caller, never crashes the server. */
 export class AutoHttpsEmitter {

@@ -1,5 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ChallengeContext, Solver } from '../acme/solver.ts';
+import type { Store } from '../storage/store.ts';
+import {
+  httpChallengeKey,
+  isWellFormedToken,
+  SharedLookup,
+  type SharedLookupOptions,
+} from './shared-challenges.ts';
 
 const PREFIX = '/.well-known/acme-challenge/';
 // A Host header we are willing to put into a redirect: a DNS name or IPv4, optional port, or [IPv6].
@@ -9,25 +16,56 @@ const HOST_RE =
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 export type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 
+export interface HttpChallengeOptions {
+  /**
+   * Share key authorizations through this store (a cluster): `present` writes them there, `cleanup`
+   * deletes them, and a token not in memory is looked up in it, so any process behind the load
+   * balancer answers the CA.
+   */
+  store?: Store;
+  /** Bounds on those lookups: miss cache, lookups in flight. */
+  lookup?: SharedLookupOptions;
+}
+
 /**
  * http-01 answered by the application's own HTTP server (RFC 8555 §8.3): `present` puts the key
- * authorization in memory, the handler serves exactly those tokens. A token it did not hand out is
- * never reflected back (§8.3 warns about XSS through the token).
+ * authorization in memory (and in the shared store when given), the handler serves exactly those
+ * tokens. A token it did not hand out is never reflected back (§8.3 warns about XSS through the token):
+ * the answer always comes from memory or the store, and must be `<token>.<thumbprint>`.
  */
 export class HttpChallengeSolver implements Solver {
   readonly type = 'http-01' as const;
   readonly #answers = new Map<string, string>();
+  readonly #store: Store | undefined;
+  readonly #shared: SharedLookup<string> | undefined;
 
-  async present(ctx: ChallengeContext): Promise<void> {
-    this.#answers.set(ctx.challenge.token, ctx.challenge.keyAuthorization);
+  constructor(options: HttpChallengeOptions = {}) {
+    this.#store = options.store;
+    this.#shared = options.store
+      ? new SharedLookup(options.store, decodeKeyAuthorization, options.lookup)
+      : undefined;
   }
 
-  async cleanup(ctx: ChallengeContext): Promise<void> {
-    try {
-      this.#answers.delete(ctx.challenge.token);
-    } catch {
-      // an unusable token was never presented
+  async present(ctx: ChallengeContext, signal?: AbortSignal): Promise<void> {
+    const { token, keyAuthorization } = ctx.challenge;
+    this.#answers.set(token, keyAuthorization);
+    this.#shared?.forget(token);
+    // Before the CA is told to look: another process may be the one it reaches. A token other
+    // processes would never look up stays in memory only.
+    if (this.#store && isWellFormedToken(token)) {
+      await this.#store.put(httpChallengeKey(token), keyAuthorization, signal ? { signal } : {});
     }
+  }
+
+  async cleanup(ctx: ChallengeContext, signal?: AbortSignal): Promise<void> {
+    const token = ctx.challenge.token;
+    this.#answers.delete(token);
+    if (this.#store && isWellFormedToken(token)) await this.#store.delete(httpChallengeKey(token), signal);
+  }
+
+  /** Store lookups made for tokens not in memory (status and tests). */
+  get sharedLookups(): number {
+    return this.#shared?.reads ?? 0;
   }
 
   /** How many tokens are published now (status and tests). */
@@ -35,19 +73,40 @@ export class HttpChallengeSolver implements Solver {
     return this.#answers.size;
   }
 
-  /** Answers the request when it is a pending challenge; returns false when it is not one of ours. */
+  /**
+   * Answers the request when it is a challenge this process presented (memory only, synchronous);
+   * returns false otherwise. `handler()` and `middleware()` also ask the shared store.
+   */
   answer(req: IncomingMessage, res: ServerResponse): boolean {
     const path = (req.url ?? '').split('?')[0] ?? '';
     if (!path.startsWith(PREFIX)) return false;
     const answer = this.#answers.get(path.slice(PREFIX.length));
     if (answer === undefined || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
-    res.writeHead(200, {
-      'content-type': 'application/octet-stream',
-      'content-length': Buffer.byteLength(answer),
-      'cache-control': 'no-store',
-    });
-    res.end(req.method === 'HEAD' ? undefined : answer);
+    send(req, res, answer);
     return true;
+  }
+
+  /**
+   * A challenge another process presented, from the shared store: 'answered', 'missing' (not a
+   * challenge path, not well-formed, not found), or 'busy' (too many lookups in flight).
+   */
+  async #answerShared(req: IncomingMessage, res: ServerResponse): Promise<'answered' | 'missing' | 'busy'> {
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    const token = path.slice(PREFIX.length);
+    if (!this.#shared || !path.startsWith(PREFIX) || !isWellFormedToken(token)) return 'missing';
+    if (req.method !== 'GET' && req.method !== 'HEAD') return 'missing';
+    const result = await this.#shared.lookup(token, httpChallengeKey(token));
+    if ('busy' in result) return 'busy';
+    if ('missing' in result) return 'missing';
+    if (!res.writableEnded && !res.destroyed) send(req, res, result.found);
+    return 'answered';
+  }
+
+  /** Whether a request may have to wait for the shared store (a well-formed token not in memory). */
+  #mayBeShared(req: IncomingMessage): boolean {
+    if (!this.#shared) return false;
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    return path.startsWith(PREFIX) && isWellFormedToken(path.slice(PREFIX.length));
   }
 
   /**
@@ -57,11 +116,23 @@ export class HttpChallengeSolver implements Solver {
    */
   handler(opts: { httpsPort?: number } = {}): RequestHandler {
     const port = opts.httpsPort && opts.httpsPort !== 443 ? `:${opts.httpsPort}` : '';
+    const notFound = (res: ServerResponse): void => {
+      if (!res.headersSent) res.writeHead(404, { 'content-type': 'text/plain' }).end('no such challenge\n');
+    };
     return (req, res) => {
       if (this.answer(req, res)) return;
       const path = (req.url ?? '').split('?')[0] ?? '';
+      if (this.#mayBeShared(req)) {
+        void this.#answerShared(req, res).then((outcome) => {
+          if (outcome === 'missing') notFound(res);
+          else if (outcome === 'busy' && !res.headersSent) {
+            res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' }).end('busy\n');
+          }
+        });
+        return;
+      }
       if (path.startsWith(PREFIX)) {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('no such challenge\n');
+        notFound(res);
         return;
       }
       const host = req.headers.host;
@@ -80,7 +151,30 @@ export class HttpChallengeSolver implements Solver {
   /** For apps that own port 80 (express/connect style): challenge answers, everything else to `next()`. */
   middleware(): Middleware {
     return (req, res, next) => {
-      if (!this.answer(req, res)) next();
+      if (this.answer(req, res)) return;
+      if (!this.#mayBeShared(req)) return next();
+      void this.#answerShared(req, res).then((outcome) => {
+        if (outcome !== 'answered') next();
+      });
     };
   }
+}
+
+function send(req: IncomingMessage, res: ServerResponse, answer: string): void {
+  res.writeHead(200, {
+    'content-type': 'application/octet-stream',
+    'content-length': Buffer.byteLength(answer),
+    'cache-control': 'no-store',
+  });
+  res.end(req.method === 'HEAD' ? undefined : answer);
+}
+
+// RFC 8555 §8.1: keyAuthorization = token || '.' || base64url(JWK thumbprint). Anything else in the
+// store under this token is not served.
+function decodeKeyAuthorization(bytes: Uint8Array, token: string): string | undefined {
+  const text = Buffer.from(bytes).toString('utf8');
+  const prefix = `${token}.`;
+  return text.startsWith(prefix) && /^[A-Za-z0-9_-]{16,128}$/.test(text.slice(prefix.length))
+    ? text
+    : undefined;
 }

@@ -17,6 +17,7 @@ export type {
   FailureEvent,
 } from './events.ts';
 export { HttpChallengeSolver, type Middleware, type RequestHandler } from './http-challenge.ts';
-export { type OnDemandOptions, OnDemandRefusedError } from './on-demand.ts';
-export { type CachedCertificate, describeChain, SniCache } from './sni-cache.ts';
+export type { MetricsOptions, MetricsRegistry } from './metrics.ts';
+export { type OnDemandOptions, type OnDemandOutcome, OnDemandRefusedError } from './on-demand.ts';
+export { type CachedCertificate, describeChain, SniCache, type SniCacheListener } from './sni-cache.ts';
 export { TlsAlpnChallengeSolver } from './tls-alpn-challenge.ts';

@@ -2,16 +2,17 @@ import type { Account } from '../acme/account.ts';
 import type { AcmeClient } from '../acme/client.ts';
 import type { Solver } from '../acme/solver.ts';
 import type { CertificateKeyType } from '../crypto/keys.ts';
+import { FencedWriteError } from '../errors/storage.ts';
 import { backoffDelay } from '../internal/backoff.ts';
 import type { Clock } from '../internal/clock.ts';
 import type { Logger } from '../internal/logger.ts';
 import { certificateFileKeys, readRecord } from '../lifecycle/certificate-files.ts';
 import type { CertificateRecord } from '../lifecycle/certificate-record.ts';
-import { decideRenewal } from '../lifecycle/decide.ts';
+import { decideRenewal, decideRenewalOf } from '../lifecycle/decide.ts';
 import { obtainAndSave, recordFailure } from '../lifecycle/obtain-and-save.ts';
 import type { Store } from '../storage/store.ts';
-import type { AutoHttpsEmitter, AutoHttpsEventName, AutoHttpsEvents } from './events.ts';
-import { type CachedCertificate, describeChain, type SniCache } from './sni-cache.ts';
+import type { AttemptInstrument, AutoHttpsEmitter, AutoHttpsEventName, AutoHttpsEvents } from './events.ts';
+import { type CachedCertificate, describeChain, describeStoredPair, type SniCache } from './sni-cache.ts';
 
 const DAY = 86_400_000;
 
@@ -35,7 +36,11 @@ export interface MaintenanceOptions {
   retry: { minMs: number; maxMs: number };
   /** Longest time between two checks of one certificate; each wait is jittered by ±10 %. */
   checkIntervalMs: number;
+  /** Ttl of the renewal lease (obtainAndSave's default when undefined): how soon another process takes over from one that died. */
+  lockTtlMs?: number | undefined;
   random: () => number;
+  /** Sees each attempt's store and solvers (metrics: challenge outcomes, lock waits). */
+  instrument?: AttemptInstrument | undefined;
 }
 
 /** One certificate the server keeps fresh. */
@@ -122,7 +127,11 @@ export class Maintenance {
     const chain = Buffer.from(crt).toString('utf8');
     const cached = this.#o.cache.get(m.id);
     if (cached?.chainPem === chain) return true; // unchanged: skip parsing it again on every check
-    const described = describeChain(m.id, chain, Buffer.from(key).toString('utf8'));
+    const keyPem = Buffer.from(key).toString('utf8');
+    // A renewal elsewhere writes .crt, then .key: read in between, the pair does not match. Keep what
+    // we serve; the next read (the change notification of the last file, or the next check) gets both.
+    const described = describeStoredPair(m.id, chain, keyPem); // one parse for both (start-up cost)
+    if (!described) return cached !== undefined;
     if (cached?.serial !== described.serial) this.#o.cache.set(described);
     return true;
   }
@@ -167,7 +176,7 @@ export class Maintenance {
     const o = this.#o;
     const signal = this.#abort.signal;
     try {
-      await this.loadFromStore(m);
+      const stored = await this.loadFromStore(m);
       const current = o.cache.get(m.id);
       let replaces: string | undefined;
       if (current && !force && coversAll(current, m.names)) {
@@ -176,15 +185,26 @@ export class Maintenance {
           certUrl: '',
           certStableUrl: '',
         };
-        const state = await decideRenewal({
-          store: o.store,
+        const decide = {
           // While this process backs off on its own, the persisted backoff (meant for restarts) is left out.
           record: m.failures > 0 ? withoutBackoff(record) : record,
           client: o.ari ? o.client : undefined,
           renewDays: o.renewDays,
           clock: o.clock,
           signal,
-        });
+        };
+        // The cache holds what loadFromStore just read: decide from it rather than read and parse it again.
+        const state = stored
+          ? await decideRenewalOf({
+              ...decide,
+              certificate: {
+                pem: current.chainPem,
+                notBefore: current.notBefore,
+                notAfter: current.notAfter,
+                serial: current.serial,
+              },
+            })
+          : await decideRenewal({ ...decide, store: o.store });
         if (state && !state.decision.due) {
           m.reason = state.decision.reason;
           this.#warnIfExpiring(m, current);
@@ -206,20 +226,32 @@ export class Maintenance {
         current ? 'renewing certificate' : 'obtaining certificate',
       );
       const account = await o.account();
-      const solvers = rotate(o.solvers, m.solverOffset);
-      const saved = await obtainAndSave(o.store, account, {
-        names: m.names,
-        solvers,
-        challenge: { type: solvers[0]!.type },
-        keyType: o.keyType,
-        server: o.client.directoryUrl,
-        ...(o.email ? { email: o.email } : {}),
-        ...(replaces ? { replaces } : {}),
-        ...(current && !force ? { expectedSerial: current.serial } : {}),
-        signal,
-      });
+      const rotated = rotate(o.solvers, m.solverOffset);
+      const { store, solvers } = o.instrument?.(m.id, o.store, rotated) ?? {
+        store: o.store,
+        solvers: rotated,
+      };
+      const expectedSerial = await this.#expectedSerial(m, current);
+      const saved =
+        expectedSerial === undefined
+          ? ({ alreadyRenewed: true } as const)
+          : await obtainAndSave(store, account, {
+              names: m.names,
+              solvers,
+              challenge: { type: solvers[0]!.type },
+              keyType: o.keyType,
+              server: o.client.directoryUrl,
+              ...(o.email ? { email: o.email } : {}),
+              ...(replaces ? { replaces } : {}),
+              // Also when forced: "renew the certificate I serve", so a cluster renews it once.
+              expectedSerial,
+              ...(o.lockTtlMs ? { lockTtlMs: o.lockTtlMs } : {}),
+              signal,
+            });
       if (saved.alreadyRenewed) {
-        await this.loadFromStore(m);
+        if (!(await this.loadFromStore(m))) {
+          throw new Error('another process renewed this certificate, but its files are not in the store');
+        }
       } else {
         o.cache.set(describeChain(m.id, saved.result.chain, saved.result.privateKey!));
       }
@@ -243,6 +275,7 @@ export class Maintenance {
     } catch (err) {
       if (this.#closed) return { ok: false };
       const error = err instanceof Error ? err : new Error(String(err));
+      if (error instanceof FencedWriteError) return this.#leaseLost(m, error);
       m.failures++;
       m.lastError = error.message;
       m.solverOffset++;
@@ -265,6 +298,37 @@ export class Maintenance {
       if (retry) this.schedule(m, delay);
       return { ok: false, error };
     }
+  }
+
+  /**
+   * The serial obtainAndSave should find once it holds the lock; when it finds another, a process renewed
+   * meanwhile and nothing is ordered. Undefined: a certificate was stored since this check began.
+   */
+  async #expectedSerial(m: Managed, current: CachedCertificate | undefined): Promise<string | undefined> {
+    // Read before the certificate (again): a certificate stored in between is never mistaken for the
+    // expected one.
+    const recorded = (await readRecord(this.#o.store, m.id))?.acmekit?.serial;
+    // The record spells the serial as its DER bytes ("00" first when the high bit is set), the cache as
+    // node:crypto does (without): the record's spelling when both name the certificate we serve.
+    if (current)
+      return recorded !== undefined && sameSerial(recorded, current.serial) ? recorded : current.serial;
+    if (await this.loadFromStore(m)) return undefined;
+    return recorded ?? ''; // nothing served yet: what the record names, if anything
+  }
+
+  /**
+   * Our lease was taken over while we were stalled (RELIABILITY C10): fencing refused our write and the
+   * taker's certificate stands. Not a failure of the certificate: load what is stored, check again soon.
+   */
+  async #leaseLost(m: Managed, error: FencedWriteError): Promise<CheckResult> {
+    const o = this.#o;
+    o.logger.warn(
+      { names: m.names, err: error.message },
+      'another process took over this renewal; its certificate is kept',
+    );
+    await this.loadFromStore(m).catch(() => false);
+    this.schedule(m, o.retry.minMs);
+    return { ok: false, error };
   }
 
   #warnIfExpiring(m: Managed, cert: CachedCertificate): void {
@@ -303,4 +367,9 @@ function withoutBackoff(record: CertificateRecord): CertificateRecord {
   if (!record.acmekit?.lastRenewalAttempt) return record;
   const { lastRenewalAttempt: _dropped, ...rest } = record.acmekit;
   return { ...record, acmekit: rest };
+}
+
+function sameSerial(a: string, b: string): boolean {
+  const bare = (hex: string) => hex.toLowerCase().replace(/^0+/, '');
+  return bare(a) === bare(b);
 }

@@ -38,9 +38,26 @@ export interface OnDemandDeps {
   loadStored(name: string): Promise<boolean>;
   /** Orders the certificate and puts it into service; rejects on failure. */
   obtain(name: string): Promise<void>;
+  /** Told how each attempt for a name ended (one per attempt, however many handshakes share it). */
+  onOutcome?: (outcome: OnDemandOutcome) => void;
   logger: Logger;
   clock: Clock;
 }
+
+/**
+ * How an on-demand attempt ended: refused before `allow` (`invalid_name`, `backoff`, `denied_cached`),
+ * refused by `allow` (`denied`), or allowed and then served from the store (`stored`), refused by the
+ * order rate limit (`rate_limited`), or ordered (`ordered`; whether the order worked shows in the
+ * obtain events).
+ */
+export type OnDemandOutcome =
+  | 'invalid_name'
+  | 'backoff'
+  | 'denied_cached'
+  | 'denied'
+  | 'stored'
+  | 'rate_limited'
+  | 'ordered';
 
 interface Failure {
   failures: number;
@@ -95,23 +112,39 @@ export class OnDemand {
 
   async #attempt(name: string): Promise<void> {
     const now = this.#deps.clock.now();
-    if (!isPlainDnsName(name))
+    if (!isPlainDnsName(name)) {
+      this.#report('invalid_name');
       throw new OnDemandRefusedError(name, 'not a name a certificate can be ordered for');
+    }
     const failed = this.#failed.get(name);
     if (failed && now < failed.until) {
+      this.#report('backoff');
       throw new OnDemandRefusedError(
         name,
         `an earlier attempt failed; retrying after ${new Date(failed.until).toISOString()}`,
       );
     }
     const deniedUntil = this.#denied.get(name);
-    if (deniedUntil !== undefined && now < deniedUntil) throw new OnDemandRefusedError(name, 'not allowed');
-    if (!(await this.#decide(name))) {
-      remember(this.#denied, name, now + this.#o.denyCacheMs, this.#o.maxTracked);
+    if (deniedUntil !== undefined && now < deniedUntil) {
+      this.#report('denied_cached');
       throw new OnDemandRefusedError(name, 'not allowed');
     }
-    if (await this.#deps.loadStored(name)) return;
-    this.#takeOrderSlot(name);
+    if (!(await this.#decide(name))) {
+      remember(this.#denied, name, now + this.#o.denyCacheMs, this.#o.maxTracked);
+      this.#report('denied');
+      throw new OnDemandRefusedError(name, 'not allowed');
+    }
+    if (await this.#deps.loadStored(name)) {
+      this.#report('stored');
+      return;
+    }
+    try {
+      this.#takeOrderSlot(name);
+    } catch (err) {
+      this.#report('rate_limited');
+      throw err;
+    }
+    this.#report('ordered');
     this.ordersStarted++;
     try {
       await this.#deps.obtain(name);
@@ -122,6 +155,14 @@ export class OnDemand {
       const until = this.#deps.clock.now() + backoffDelay(failures, { baseMs: minMs, maxMs });
       remember(this.#failed, name, { failures, until }, this.#o.maxTracked);
       throw new OnDemandRefusedError(name, `ordering failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  #report(outcome: OnDemandOutcome): void {
+    try {
+      this.#deps.onOutcome?.(outcome);
+    } catch (err) {
+      this.#deps.logger.error({ err: (err as Error)?.message }, 'on-demand outcome listener threw');
     }
   }
 

@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
 
 /** One certificate as the server hands it out: PEM chain and key, plus what handshakes and status need. */
@@ -15,6 +15,9 @@ export interface CachedCertificate {
   readonly keyPem: string;
 }
 
+/** Told after a certificate is put into service (`cert`) or taken out (`undefined`). */
+export type SniCacheListener = (id: string, cert: CachedCertificate | undefined) => void;
+
 interface Entry {
   readonly cert: CachedCertificate;
   context: SecureContext | undefined;
@@ -22,7 +25,35 @@ interface Entry {
 
 /** Reads names, serial and validity from the leaf (the first certificate of the chain). */
 export function describeChain(id: string, chainPem: string, keyPem: string): CachedCertificate {
+  return describeLeaf(id, new X509Certificate(chainPem), chainPem, keyPem);
+}
+
+/**
+ * describeChain for a pair read from the store, parsing the leaf once for both: undefined when the key
+ * is not the leaf's (or no key at all), as when another process's renewal has written the new .crt but
+ * not yet its .key. A chain that holds no certificate still throws.
+ */
+export function describeStoredPair(
+  id: string,
+  chainPem: string,
+  keyPem: string,
+): CachedCertificate | undefined {
   const leaf = new X509Certificate(chainPem);
+  let fits: boolean;
+  try {
+    fits = leaf.checkPrivateKey(createPrivateKey(keyPem));
+  } catch {
+    fits = false;
+  }
+  return fits ? describeLeaf(id, leaf, chainPem, keyPem) : undefined;
+}
+
+function describeLeaf(
+  id: string,
+  leaf: X509Certificate,
+  chainPem: string,
+  keyPem: string,
+): CachedCertificate {
   const names = (leaf.subjectAltName ?? '')
     .split(', ')
     .filter((s) => s.startsWith('DNS:') || s.startsWith('IP Address:'))
@@ -56,6 +87,7 @@ export class SniCache {
   /** "example.com" → the entry holding "*.example.com". */
   readonly #wildcard = new Map<string, Entry>();
   #defaultId: string | undefined;
+  readonly #listeners = new Set<SniCacheListener>();
 
   constructor(defaultId?: string) {
     this.#defaultId = defaultId;
@@ -76,6 +108,7 @@ export class SniCache {
       else this.#exact.set(name, entry);
     }
     this.#defaultId ??= cert.id;
+    this.#tell(cert.id, cert);
   }
 
   delete(id: string): void {
@@ -83,6 +116,16 @@ export class SniCache {
     if (!old) return;
     this.#byId.delete(id);
     this.#unmap(old);
+    this.#tell(id, undefined);
+  }
+
+  /**
+   * Calls `listener` after every `set` and `delete`, once the swap is done; returns the unsubscribe.
+   * A listener runs on the swap's path, so it must be quick; what it throws is dropped.
+   */
+  observe(listener: SniCacheListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   get(id: string): CachedCertificate | undefined {
@@ -112,6 +155,16 @@ export class SniCache {
 
   setDefault(id: string): void {
     this.#defaultId = id;
+  }
+
+  #tell(id: string, cert: CachedCertificate | undefined): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(id, cert);
+      } catch {
+        // An observer (metrics) never stops a certificate from going into service.
+      }
+    }
   }
 
   #find(name: string): Entry | undefined {

@@ -8,7 +8,8 @@ type AlpnCallback = (arg: { servername: string; protocols: string[] }) => string
 
 /** What one handshake has shown so far: ALPN and certificate selection run in either order. */
 interface HandshakeState {
-  alpn?: 'challenge' | 'other';
+  /** 'shared': acme-tls/1 accepted for a name whose challenge another process may have stored. */
+  alpn?: 'challenge' | 'shared' | 'other';
   served?: 'challenge' | 'normal';
 }
 
@@ -22,7 +23,9 @@ export interface TlsCallbackDeps {
 /**
  * The SNI and ALPN callbacks of a server. Certificates come from memory; a name with a pending
  * tls-alpn-01 challenge gets the challenge certificate only in a handshake that offers exactly
- * "acme-tls/1" (RFC 8737 §3), every other client the real one.
+ * "acme-tls/1" (RFC 8737 §3), every other client the real one. In a cluster such a handshake for a
+ * challenge this process did not present is answered from the shared store (SNICallback may wait);
+ * no other handshake ever touches the store.
  *
  * Node runs both callbacks with the handshake's TLSSocket as `this`; with TLS 1.3 OpenSSL asks ALPN
  * first, with TLS 1.2 it picks the certificate first. So the ALPN answer is remembered per socket for the
@@ -47,12 +50,25 @@ export function tlsCallbacks(deps: TlsCallbackDeps): {
   const SNICallback: SniCallback = function (this: unknown, servername, cb) {
     const state = stateOf(this);
     const name = normalizeServerName(servername);
-    const challenge = deps.tlsAlpn?.context(name);
     // Only a handshake that offered exactly acme-tls/1 (ALPN decided first, TLS 1.3) gets the challenge
-    // certificate: a client without ALPN also leaves `alpn` unset, and must never be served it.
-    if (challenge && state?.alpn === 'challenge') {
-      state.served = 'challenge';
-      cb(null, challenge);
+    // certificate: a client without ALPN also leaves `alpn` unset, and must never be served it. Once
+    // acme-tls/1 was chosen only a challenge certificate may follow: from memory, else from the store
+    // (another process presented it). Every other handshake is answered from memory alone.
+    if ((state?.alpn === 'challenge' || state?.alpn === 'shared') && deps.tlsAlpn) {
+      const challenge = deps.tlsAlpn.context(name);
+      if (challenge) {
+        state.served = 'challenge';
+        cb(null, challenge);
+        return;
+      }
+      deps.tlsAlpn.lookup(name).then(
+        (found) => {
+          if (!found) return cb(new Error('no tls-alpn-01 challenge pending for this name'));
+          state.served = 'challenge';
+          cb(null, found);
+        },
+        (err: Error) => cb(err),
+      );
       return;
     }
     if (state) state.served = 'normal';
@@ -76,9 +92,11 @@ export function tlsCallbacks(deps: TlsCallbackDeps): {
     function (this: unknown, { servername, protocols }) {
       const state = stateOf(this);
       if (protocols.length === 1 && protocols[0] === ACME_TLS_ALPN) {
-        const pending = servername ? deps.tlsAlpn?.context(servername) : undefined;
-        if (!pending || !state || state.served === 'normal') return undefined;
-        state.alpn = 'challenge';
+        if (!servername || !state || state.served === 'normal') return undefined;
+        if (deps.tlsAlpn?.context(servername)) state.alpn = 'challenge';
+        // Perhaps another process presented it: SNICallback (asked next, TLS 1.3) looks in the store.
+        else if (deps.tlsAlpn?.canLookup(servername)) state.alpn = 'shared';
+        else return undefined;
         // The CA only needs the handshake; never hand this connection to the application.
         const socket = this as TLSSocket;
         socket.once('secure', () => socket.end());

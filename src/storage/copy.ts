@@ -16,6 +16,8 @@ export function hasPrivateFlag(store: Store): store is Store & PrivateFlagReader
 export interface CopyStoreOptions {
   /** Copy only keys starting with this; default every key. */
   prefix?: string;
+  /** Copy exactly these keys (e.g. what `compareStores` found missing or different) instead of listing `from`. */
+  keys?: readonly string[];
   /** For a source that cannot tell (a MemoryStore): which keys are secret. Default: every key is. */
   isPrivate?: (key: string) => boolean;
   /** Told after each key, e.g. to print progress. */
@@ -33,7 +35,7 @@ export interface CopyStoreOptions {
 export async function copyStore(from: Store, to: Store, opts: CopyStoreOptions = {}): Promise<number> {
   const { signal } = opts;
   let copied = 0;
-  for (const key of await from.list(opts.prefix ?? '', signal)) {
+  for (const key of opts.keys ?? (await from.list(opts.prefix ?? '', signal))) {
     throwIfAborted(signal);
     const value = await from.get(key, signal);
     if (value === undefined) continue; // deleted since list(): nothing to copy
@@ -45,16 +47,61 @@ export async function copyStore(from: Store, to: Store, opts: CopyStoreOptions =
   return copied;
 }
 
-async function privateFlag(from: Store, key: string, opts: CopyStoreOptions): Promise<boolean> {
-  if (hasPrivateFlag(from)) {
-    const known = await from.isPrivate(key, opts.signal);
-    if (known !== undefined) return known;
+/** How `to` stands against `from`, key by key (every key of `from` under the prefix, in order). */
+export interface StoreComparison {
+  /** In `from` only. */
+  missing: string[];
+  /** The same bytes in both, and the same private flag where both stores can tell. */
+  same: string[];
+  /** In both, with other bytes or another private flag: copying would replace them. */
+  different: string[];
+}
+
+/**
+ * Compares every key of `from` (under `prefix`) with `to`, reading one value pair at a time, so that
+ * a copy can be refused before it writes anything. Keys only in `to` are not looked at.
+ */
+export async function compareStores(
+  from: Store,
+  to: Store,
+  opts: Pick<CopyStoreOptions, 'prefix' | 'signal'> = {},
+): Promise<StoreComparison> {
+  const { signal } = opts;
+  const result: StoreComparison = { missing: [], same: [], different: [] };
+  for (const key of await from.list(opts.prefix ?? '', signal)) {
+    throwIfAborted(signal);
+    const [source, target] = await Promise.all([from.get(key, signal), to.get(key, signal)]);
+    if (source === undefined) continue; // deleted since list()
+    if (target === undefined) {
+      result.missing.push(key);
+      continue;
+    }
+    const [a, b] = await Promise.all([
+      knownPrivateFlag(from, key, signal),
+      knownPrivateFlag(to, key, signal),
+    ]);
+    const sameFlag = a === undefined || b === undefined || a === b;
+    (sameFlag && Buffer.from(source).equals(target) ? result.same : result.different).push(key);
   }
-  if (from instanceof FileStore) {
-    const st = await stat(from.pathOf(key)).catch(() => undefined);
+  return result;
+}
+
+async function privateFlag(from: Store, key: string, opts: CopyStoreOptions): Promise<boolean> {
+  // Unknown: secret is the safe guess (a certificate that ends up 0600 still works).
+  return (await knownPrivateFlag(from, key, opts.signal)) ?? opts.isPrivate?.(key) ?? true;
+}
+
+/** Whether `key` is stored as private, when the store can tell; undefined when it cannot or the key is missing. */
+async function knownPrivateFlag(
+  store: Store,
+  key: string,
+  signal?: AbortSignal,
+): Promise<boolean | undefined> {
+  if (hasPrivateFlag(store)) return store.isPrivate(key, signal);
+  if (store instanceof FileStore) {
+    const st = await stat(store.pathOf(key)).catch(() => undefined);
     // Readable by group or others means it was written as public (0644); anything else stays secret.
     if (st) return (st.mode & 0o044) === 0;
   }
-  // Unknown: secret is the safe guess (a certificate that ends up 0600 still works).
-  return opts.isPrivate?.(key) ?? true;
+  return undefined;
 }

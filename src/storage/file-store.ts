@@ -14,7 +14,7 @@ import {
   unlink,
 } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { AcmekitError } from '../errors/base.ts';
 import { CorruptFileError, FencedWriteError, StorageError } from '../errors/storage.ts';
 import { abortError, throwIfAborted } from '../internal/abort.ts';
@@ -30,6 +30,14 @@ import {
   LOCK_FOLDER,
 } from './safe-key.ts';
 import type { Lease, LeaseHolder, LockOptions, PutOptions, Store } from './store.ts';
+
+/** One file of FileStore.putAll. */
+export interface PutEntry {
+  key: string;
+  value: Uint8Array | string;
+  /** As PutOptions.private: 0600, and a warning when the file it replaces was readable by others. */
+  private?: boolean;
+}
 
 export interface FileStoreOptions {
   /** Time for lease expiry and lock waiting; default the system clock. */
@@ -156,6 +164,80 @@ export class FileStore implements Store {
         throw new FencedWriteError(lease.name, lease.fence);
       await write();
     });
+  }
+
+  /**
+   * Writes several files, each as put() writes one (temp file, fsync, rename, folder fsync), group by
+   * group: every file of a group is renamed into place and its folder synced before any file of the next
+   * group is, so after a crash a later group's file is never there without the earlier groups'. The
+   * temp files of all groups are written and synced at once, before the renames; with a lease, one
+   * guard and one fence check cover all renames (what a put() per file would repeat, one after another).
+   * Within a group there is no order: a crash may leave some of its files new and some old.
+   */
+  async putAll(
+    groups: readonly (readonly PutEntry[])[],
+    opts: { lease?: Lease; signal?: AbortSignal } = {},
+  ): Promise<void> {
+    throwIfAborted(opts.signal);
+    const paths = groups.map((group) => group.map((e) => this.pathOf(e.key)));
+    await this.#checkRoot();
+    const stagedGroups: StagedFile[][] = groups.map(() => []);
+    // Settles only when every temp file is written or given up, so the clean-up below misses none.
+    const stage = settleAll(
+      groups.flatMap((group, g) =>
+        group.map(async (entry, i) => {
+          const path = paths[g]![i]!;
+          if (entry.private) await this.#checkPrivate(path);
+          throwIfAborted(opts.signal);
+          const staged = await stageFile(path, entry.value, entry.private ? 0o600 : 0o644).catch((err) => {
+            throw failure(path, 'write', err, opts.signal);
+          });
+          stagedGroups[g]!.push(staged);
+        }),
+      ),
+    );
+    const commit = async (): Promise<void> => {
+      for (const group of stagedGroups) {
+        throwIfAborted(opts.signal);
+        await settleAll(
+          group.map(async (file) => {
+            await rename(file.tmp, file.path).catch((err) => {
+              throw failure(file.path, 'write', err, opts.signal);
+            });
+            file.done = true;
+          }),
+        );
+        await Promise.all([...new Set(group.map((f) => dirname(f.path)))].map(syncFolder));
+      }
+    };
+    try {
+      // The temp files are written while the guard is taken and the fence checked: neither needs the other.
+      const lease = opts.lease;
+      if (!lease) {
+        await stage;
+        await commit();
+      } else {
+        const staging = stage.then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        await this.#guarded(assertSafeLockName(lease.name), opts.signal, async () => {
+          const [fence, record, stageError] = await Promise.all([
+            this.#readFence(lease.name),
+            this.#readLock(lease.name),
+            staging,
+          ]);
+          if (stageError !== undefined) throw stageError;
+          if (fence !== lease.fence || !this.#ours(record, lease.fence))
+            throw new FencedWriteError(lease.name, lease.fence);
+          await commit();
+        });
+      }
+    } finally {
+      await stage.catch(() => {});
+      const left = stagedGroups.flat().filter((f) => !f.done);
+      await Promise.all(left.map((f) => rm(f.tmp, { force: true }).catch(() => {})));
+    }
   }
 
   async delete(key: string, signal?: AbortSignal): Promise<void> {
@@ -391,6 +473,51 @@ function octal(mode: number): string {
 function toHolder(r: LockRecord): LeaseHolder {
   const expiresAt = new Date(Date.parse(r.expiresAt) || 0);
   return r.pid > 0 ? { owner: r.owner, pid: r.pid, expiresAt } : { owner: r.owner, expiresAt };
+}
+
+interface StagedFile {
+  path: string;
+  tmp: string;
+  done?: boolean;
+}
+
+/** Waits for all; then rejects with the first failure, if any. */
+async function settleAll(work: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(work);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/** putAll's first half of an atomic write: the temp file next to `path`, written and synced. */
+async function stageFile(path: string, data: Uint8Array | string, mode: number): Promise<StagedFile> {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const fh = await open(tmp, 'wx', mode).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    return open(tmp, 'wx', mode);
+  });
+  try {
+    // umask must not loosen a private key.
+    await Promise.all([fh.writeFile(data), fh.chmod(mode)]);
+    await fh.sync();
+  } catch (err) {
+    await fh.close().catch(() => {});
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await fh.close();
+  // RELIABILITY C1/C2, as writeFileAtomic: crash tests kill the process between write and rename.
+  if (process.env.ACMEKIT_TEST_CRASH_AT === 'before-rename') process.kill(process.pid, 'SIGKILL');
+  return { path, tmp };
+}
+
+/** The rename is durable once the folder is synced (as writeFileAtomic does after each rename). */
+async function syncFolder(dir: string): Promise<void> {
+  const dh = await open(dir, 'r').catch(() => undefined);
+  if (!dh) return;
+  await dh.sync().catch(() => {});
+  dh.close().catch(() => {});
 }
 
 /** Removes a crash's leftover temp file (C2); a young one may be a write in flight and stays. */

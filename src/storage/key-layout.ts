@@ -9,9 +9,14 @@ import { InvalidInputError } from '../errors/base.ts';
  *   certificates/<name>.crt|.key|.issuer.crt|.json|.pem|.pfx   cmd/certs_storage.go
  *   archives/<unix seconds>.<file name>           cmd/certs_storage.go (MoveToArchive)
  *
- * lego v5 (unreleased, cmd/internal/storage/) keeps the folders but puts the account key next to
- * account.json (`accounts/<server>/<id>/<id>.key`, no `keys/`) and names account folders by an account
- * ID that defaults to the email; see the notes on each function.
+ * lego v5 (cmd/internal/storage/storage_accounts.go; its docs/content/migration/cli.md, "Directory
+ * structure") keeps the folders but puts the account key next to account.json, without `keys/`:
+ *
+ *   accounts/<server>/<id>/<id>.key               v5: read when the v4 key is missing, never written
+ *
+ * and names account folders by an account ID that defaults to the email (`--account-id`, which acmekit
+ * does not have, so its ID is always the email). acmekit writes v4's layout, which lego v4 reads and
+ * `lego migrate` (v5) converts; it reads either. See the notes on each function.
  */
 
 /** The folder name lego uses when no email is given (lego ≥ 4.30: `userIDPlaceholder`, v5: `AccountIDPlaceholder`). */
@@ -24,8 +29,10 @@ export interface AccountKeys {
   dir: string;
   /** accounts/<server>/<accountId>/account.json */
   accountJson: string;
-  /** accounts/<server>/<accountId>/keys/<accountId>.key (PEM, owner-only) */
+  /** accounts/<server>/<accountId>/keys/<accountId>.key (PEM, owner-only): lego v4, and what acmekit writes */
   privateKey: string;
+  /** accounts/<server>/<accountId>/<accountId>.key: where lego v5 keeps the key; read when privateKey is missing */
+  privateKeyV5: string;
 }
 
 export interface CertificateKeys {
@@ -63,6 +70,7 @@ export function accountKeys(serverUrl: string, email: string): AccountKeys {
     dir,
     accountJson: `${dir}/account.json`,
     privateKey: `${dir}/keys/${accountId}.key`,
+    privateKeyV5: `${dir}/${accountId}.key`,
   };
 }
 

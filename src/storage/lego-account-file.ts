@@ -121,7 +121,11 @@ export function decodeAccountKeyPem(text: string | Uint8Array, path: string): Ke
   if (block.label !== 'PRIVATE KEY' && !block.label.endsWith(' PRIVATE KEY')) {
     throw new CorruptFileError(path, `found a "${block.label}" PEM block, not a private key`);
   }
-  for (const type of ['pkcs1', 'pkcs8', 'sec1'] as const) {
+  // The label's own encoding first (each failed attempt costs a thrown error); then the others, as lego.
+  const first: 'pkcs1' | 'pkcs8' | 'sec1' =
+    block.label === 'EC PRIVATE KEY' ? 'sec1' : block.label === 'PRIVATE KEY' ? 'pkcs8' : 'pkcs1';
+  const order = [first, ...(['pkcs1', 'pkcs8', 'sec1'] as const).filter((t) => t !== first)];
+  for (const type of order) {
     try {
       return createPrivateKey({ key: block.der, format: 'der', type });
     } catch {

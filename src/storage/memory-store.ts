@@ -1,9 +1,17 @@
 import { hostname } from 'node:os';
 import { FencedWriteError, LockTimeoutError } from '../errors/storage.ts';
-import { throwIfAborted } from '../internal/abort.ts';
+import { abortError, throwIfAborted } from '../internal/abort.ts';
 import { type Clock, systemClock } from '../internal/clock.ts';
 import { assertSafeKey, assertSafeLockName, assertSafePrefix, assertTtl } from './safe-key.ts';
-import type { Lease, LeaseHolder, LockOptions, PutOptions, Store } from './store.ts';
+import type {
+  Lease,
+  LeaseHolder,
+  LockOptions,
+  PutOptions,
+  Store,
+  StoreWatchHandler,
+  WatchableStore,
+} from './store.ts';
 
 export interface MemoryStoreOptions {
   /** Time for lease expiry and waiting; inject a fake one to test expiry without sleeping. */
@@ -61,10 +69,12 @@ const encoder = new TextEncoder();
 
 /**
  * A Store in one process's memory: for tests and for a single server that keeps nothing across
- * restarts. Values are copied in and out so callers cannot change what is stored.
+ * restarts. Values are copied in and out so callers cannot change what is stored. `watch` reports the
+ * writes of everyone holding this object (several servers in one process share it like a cluster).
  */
-export class MemoryStore implements Store {
+export class MemoryStore implements Store, WatchableStore {
   readonly #data = new Map<string, Uint8Array>();
+  readonly #watchers = new Set<{ prefix: string; handler: StoreWatchHandler }>();
   readonly #grants = new Map<string, Grant>();
   // The highest fence ever granted per name survives release, so fences only grow.
   readonly #fences = new Map<string, number>();
@@ -91,12 +101,36 @@ export class MemoryStore implements Store {
     if (opts.lease && !this.#isCurrent(opts.lease))
       throw new FencedWriteError(opts.lease.name, opts.lease.fence);
     this.#data.set(key, typeof value === 'string' ? encoder.encode(value) : value.slice());
+    this.#announce(key);
   }
 
   async delete(key: string, signal?: AbortSignal): Promise<void> {
     assertSafeKey(key);
     throwIfAborted(signal);
-    this.#data.delete(key);
+    if (this.#data.delete(key)) this.#announce(key);
+  }
+
+  async watch(prefix: string, handler: StoreWatchHandler, signal: AbortSignal): Promise<void> {
+    assertSafePrefix(prefix);
+    if (signal.aborted) throw abortError(signal.reason);
+    const watcher = { prefix, handler };
+    this.#watchers.add(watcher);
+    signal.addEventListener('abort', () => this.#watchers.delete(watcher), { once: true });
+  }
+
+  // Told after the write, from a microtask, like a backend's notification arriving a moment later.
+  #announce(key: string): void {
+    for (const watcher of this.#watchers) {
+      if (!key.startsWith(watcher.prefix)) continue;
+      queueMicrotask(() => {
+        if (!this.#watchers.has(watcher)) return;
+        try {
+          watcher.handler.change(key);
+        } catch {
+          // a handler's failure is its own
+        }
+      });
+    }
   }
 
   async list(prefix: string, signal?: AbortSignal): Promise<string[]> {

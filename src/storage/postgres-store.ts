@@ -3,11 +3,28 @@ import { FencedWriteError } from '../errors/storage.ts';
 import { abortable, throwIfAborted } from '../internal/abort.ts';
 import { systemClock } from '../internal/clock.ts';
 import { backendFailure, urlScrubber } from './backend-error.ts';
+import { type ChannelSubscriber, watchChannel } from './channel-watch.ts';
 import { type LeaseAttempt, pollForLease } from './memory-store.ts';
+import { poolSubscriber, type SqlSessionSource } from './postgres-listen.ts';
 import { migrate, type PostgresTables, postgresTables, type SqlClient } from './postgres-schema.ts';
 import { assertSafeKey, assertSafeLockName, assertSafePrefix } from './safe-key.ts';
-import type { Lease, LeaseHolder, LockOptions, PutOptions, Store } from './store.ts';
+import type {
+  Lease,
+  LeaseHolder,
+  LockOptions,
+  PutOptions,
+  Store,
+  StoreWatchHandler,
+  WatchableStore,
+} from './store.ts';
 
+export type { ChannelEvents, ChannelSubscriber } from './channel-watch.ts';
+export {
+  type PoolSubscriberOptions,
+  poolSubscriber,
+  type SqlSession,
+  type SqlSessionSource,
+} from './postgres-listen.ts';
 export { migrate, SCHEMA_VERSION, type SqlClient } from './postgres-schema.ts';
 
 export interface PostgresStoreOptions {
@@ -21,10 +38,17 @@ export interface PostgresStoreOptions {
   pollMs?: number;
   /** Removes secrets from driver messages; `connect()` sets one for the URL's password. */
   scrub?: (text: string) => string;
+  /**
+   * Where `watch()` gets its LISTEN session: a `pg.Pool` (one connection is then held for as long as
+   * something watches), or any ChannelSubscriber. `connect()` uses its own pool. It must reach the
+   * server directly: PgBouncer in transaction mode does not keep LISTEN. Without it, `watch()` refuses
+   * and servers fall back to periodic checks.
+   */
+  listen?: SqlSessionSource | ChannelSubscriber;
 }
 
 export interface PostgresConnectOptions extends PostgresStoreOptions {
-  /** Connections in the pool `connect()` makes (pg's `max`); default 5. */
+  /** Connections in the pool `connect()` makes (pg's `max`), plus one while watching; default 5. */
   maxConnections?: number;
   /** Give up connecting after this long (ms); default 5000. */
   connectTimeoutMs?: number;
@@ -39,11 +63,15 @@ const likePrefix = (prefix: string): string => `${prefix.replace(/[%_]/g, '\\$&'
 /**
  * A Store in PostgreSQL: one row per key (bytea, with its private flag) and one row per lock name.
  * Every lease change and every fenced write is one statement that checks the fence under a row lock,
- * so it is correct through a pool or PgBouncer in transaction mode: no advisory locks, no LISTEN, no
- * session state. Lease expiry uses the database's clock, so the clients' clocks may disagree.
+ * so it is correct through a pool or PgBouncer in transaction mode: no advisory locks, no session
+ * state. Lease expiry uses the database's clock, so the clients' clocks may disagree.
  * A holder that died keeps its lease until the ttl runs out (a pooled connection cannot tell).
+ *
+ * Every write and delete also sends NOTIFY on the channel `<prefix>changes` with the key as payload,
+ * in the same statement (so only when it happened, and delivered at commit); `watch()` LISTENs to it
+ * on a session of its own (options.listen).
  */
-export class PostgresStore implements Store {
+export class PostgresStore implements Store, WatchableStore {
   readonly #db: SqlClient;
   readonly #t: PostgresTables;
   readonly #prefix: string;
@@ -51,8 +79,12 @@ export class PostgresStore implements Store {
   readonly #pollMs: number;
   readonly #scrub: (text: string) => string;
   readonly #autoMigrate: boolean;
+  readonly #channel: string;
+  readonly #subscriber: ChannelSubscriber | undefined;
   #ready: Promise<void> | undefined;
   #close: (() => Promise<void>) | undefined;
+  // Ends every watch when the store is closed, so no LISTEN/SUBSCRIBE connection outlives it.
+  readonly #closing = new AbortController();
 
   constructor(client: SqlClient, options: PostgresStoreOptions = {}) {
     this.#db = client;
@@ -62,6 +94,9 @@ export class PostgresStore implements Store {
     this.#pollMs = options.pollMs ?? 50;
     this.#scrub = options.scrub ?? ((text) => text);
     this.#autoMigrate = options.migrate ?? true;
+    this.#channel = `${this.#prefix}changes`;
+    const listen = options.listen;
+    this.#subscriber = listen && 'subscribe' in listen ? listen : listen ? poolSubscriber(listen) : undefined;
   }
 
   /**
@@ -78,19 +113,21 @@ export class PostgresStore implements Store {
     }
     const pool = new pg.Pool({
       connectionString: url,
-      max: options.maxConnections ?? 5,
+      // One more than asked for: watch() holds one for LISTEN.
+      max: (options.maxConnections ?? 5) + 1,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
     });
     // An idle connection the server dropped is reported here; the next query gets a fresh one, so
     // there is nothing to do but keep the process alive (an unhandled 'error' event would end it).
     pool.on('error', () => {});
-    const store = new PostgresStore(pool, { ...options, scrub });
+    const store = new PostgresStore(pool, { listen: pool, ...options, scrub });
     store.#close = () => pool.end();
     return store;
   }
 
-  /** Ends the pool that `connect()` made; does nothing for a client you passed in. */
+  /** Ends every watch of this store, and the pool that `connect()` made (a client you passed in stays open). */
   async close(): Promise<void> {
+    this.#closing.abort(new Error('store closed'));
     await this.#close?.();
   }
 
@@ -123,10 +160,13 @@ export class PostgresStore implements Store {
     assertSafeKey(key);
     const upsert = `ON CONFLICT (key) DO UPDATE
       SET value = excluded.value, private = excluded.private, updated_at = now()`;
-    const params: unknown[] = [key, toBuffer(value), opts.private === true];
+    // The NOTIFY runs in the same statement, for the row actually written: $4 is the channel.
+    const params: unknown[] = [key, toBuffer(value), opts.private === true, this.#channel];
+    const notify = `RETURNING key) SELECT pg_notify($4, key) FROM written`;
     const lease = opts.lease;
     if (!lease) {
-      const sql = `INSERT INTO ${this.#t.entries} (key, value, private) VALUES ($1, $2, $3) ${upsert}`;
+      const sql = `WITH written AS (
+        INSERT INTO ${this.#t.entries} (key, value, private) VALUES ($1, $2, $3) ${upsert} ${notify}`;
       await this.#query(`write ${key}`, opts.signal, sql, params);
       return;
     }
@@ -134,15 +174,32 @@ export class PostgresStore implements Store {
     // for us, and one that committed first changed the fence, so the row no longer matches (C10).
     const sql = `WITH current AS (
         SELECT 1 FROM ${this.#t.leases}
-        WHERE name = $4 AND fence = $5 AND expires_at IS NOT NULL FOR SHARE)
-      INSERT INTO ${this.#t.entries} (key, value, private) SELECT $1, $2, $3 FROM current ${upsert}`;
+        WHERE name = $5 AND fence = $6 AND expires_at IS NOT NULL FOR SHARE),
+      written AS (
+        INSERT INTO ${this.#t.entries} (key, value, private) SELECT $1, $2, $3 FROM current ${upsert} ${notify}`;
     const result = await this.#query(`write ${key}`, opts.signal, sql, [...params, lease.name, lease.fence]);
     if (result.rowCount !== 1) throw new FencedWriteError(lease.name, lease.fence);
   }
 
   async delete(key: string, signal?: AbortSignal): Promise<void> {
     assertSafeKey(key);
-    await this.#query(`delete ${key}`, signal, `DELETE FROM ${this.#t.entries} WHERE key = $1`, [key]);
+    const sql = `WITH deleted AS (DELETE FROM ${this.#t.entries} WHERE key = $1 RETURNING key)
+      SELECT pg_notify($2, key) FROM deleted`;
+    await this.#query(`delete ${key}`, signal, sql, [key, this.#channel]);
+  }
+
+  /**
+   * Reports writes of every process on these tables (WatchableStore), through LISTEN on a session from
+   * options.listen, re-established after the database restarts. Rejects without options.listen.
+   */
+  watch(prefix: string, handler: StoreWatchHandler, signal: AbortSignal): Promise<void> {
+    const scrubbed: StoreWatchHandler = {
+      change: (key) => handler.change(key),
+      resync: () => handler.resync(),
+      error: (err) => handler.error?.(backendFailure('postgres', 'listen', err, this.#scrub)),
+    };
+    const until = AbortSignal.any([signal, this.#closing.signal]);
+    return watchChannel(this.#subscriber, 'postgres', this.#channel, prefix, scrubbed, until);
   }
 
   async list(prefix: string, signal?: AbortSignal): Promise<string[]> {

@@ -9,6 +9,8 @@ import { createHash } from 'node:crypto';
  *   p fence:<name> the last fence granted (INCR); bumped on release too, so a released lease is stale
  * A lease is current while `fence:<name>` equals its fence: every grant and every release increments
  * it, so this also holds for a lease that expired when nobody took over (the contract allows its writes).
+ * Writes and deletes PUBLISH the key on the channel `p changes` from inside the script, so a change is
+ * announced exactly when it happened (RedisStore.watch subscribes to it).
  */
 export interface RedisScript {
   readonly source: string;
@@ -44,19 +46,20 @@ return 1
 `);
 
 /**
- * KEYS: entry, index[, fence]. ARGV: value, private "1"|"0", key[, fence]. Returns 1 when written,
- * 0 when the fence given is no longer current (nothing written).
+ * KEYS: entry, index[, fence]. ARGV: value, private "1"|"0", key, channel[, fence]. Returns 1 when
+ * written, 0 when the fence given is no longer current (nothing written, nothing published).
  */
 export const PUT = script(`
-if KEYS[3] and tonumber(redis.call('GET', KEYS[3])) ~= tonumber(ARGV[4]) then return 0 end
+if KEYS[3] and tonumber(redis.call('GET', KEYS[3])) ~= tonumber(ARGV[5]) then return 0 end
 redis.call('HSET', KEYS[1], 'v', ARGV[1], 'p', ARGV[2])
 redis.call('ZADD', KEYS[2], 0, ARGV[3])
+redis.call('PUBLISH', ARGV[4], ARGV[3])
 return 1
 `);
 
-/** KEYS: entry, index. ARGV: key. */
+/** KEYS: entry, index. ARGV: key, channel. Publishes only when something was deleted. */
 export const DELETE = script(`
-redis.call('DEL', KEYS[1])
+if redis.call('DEL', KEYS[1]) == 1 then redis.call('PUBLISH', ARGV[2], ARGV[1]) end
 redis.call('ZREM', KEYS[2], ARGV[1])
 return 1
 `);

@@ -4,10 +4,23 @@ import { FencedWriteError, StorageError } from '../errors/storage.ts';
 import { abortable, throwIfAborted } from '../internal/abort.ts';
 import { systemClock } from '../internal/clock.ts';
 import { backendFailure, urlScrubber } from './backend-error.ts';
+import { type ChannelSubscriber, watchChannel } from './channel-watch.ts';
 import { type LeaseAttempt, pollForLease } from './memory-store.ts';
 import { DELETE, LOCK, PUT, RELEASE, RENEW, type RedisScript } from './redis-scripts.ts';
+import { nodeRedisSubscriber, type RedisPubSubClient } from './redis-subscriber.ts';
 import { assertSafeKey, assertSafeLockName, assertSafePrefix } from './safe-key.ts';
-import type { Lease, LeaseHolder, LockOptions, PutOptions, Store } from './store.ts';
+import type {
+  Lease,
+  LeaseHolder,
+  LockOptions,
+  PutOptions,
+  Store,
+  StoreWatchHandler,
+  WatchableStore,
+} from './store.ts';
+
+export type { ChannelEvents, ChannelSubscriber } from './channel-watch.ts';
+export { nodeRedisSubscriber, type RedisPubSubClient } from './redis-subscriber.ts';
 
 /**
  * The one thing acmekit needs from a Redis client: send a command, get the reply. Bulk-string replies
@@ -39,6 +52,12 @@ export interface RedisStoreOptions {
   pollMs?: number;
   /** Removes secrets from client messages; `connect()` sets one for the URL's password. */
   scrub?: (text: string) => string;
+  /**
+   * How `watch()` subscribes to `<prefix>changes`, on a connection of its own: with node-redis,
+   * `nodeRedisSubscriber(() => client.duplicate())`. `connect()` sets it up. Without it, `watch()`
+   * refuses and servers fall back to periodic checks.
+   */
+  subscriber?: ChannelSubscriber;
 }
 
 export interface RedisConnectOptions extends RedisStoreOptions {
@@ -59,16 +78,21 @@ const LEX_END = Buffer.from([0xff]);
  * `list`, and leases as `SET NX PX` with a per-name INCR counter as the fence. Every change that must
  * be atomic (a grant, renew, release, a put under a lease, a put with its index entry) is one Lua
  * script. Expiry uses Redis's clock. For fences to survive a Redis restart, run it with persistence
- * (appendonly yes); a holder that died keeps its lease until the ttl runs out.
+ * (appendonly yes); a holder that died keeps its lease until the ttl runs out. Every write and delete
+ * publishes its key on `<prefix>changes` from inside its script; `watch()` subscribes to that.
  */
-export class RedisStore implements Store {
+export class RedisStore implements Store, WatchableStore {
   readonly #redis: RedisLike;
   readonly #p: string;
   readonly #owner: string;
   readonly #holder: string;
   readonly #pollMs: number;
   readonly #scrub: (text: string) => string;
+  readonly #channel: string;
+  readonly #subscriber: ChannelSubscriber | undefined;
   #close: (() => Promise<void>) | undefined;
+  // Ends every watch when the store is closed, so no LISTEN/SUBSCRIBE connection outlives it.
+  readonly #closing = new AbortController();
 
   constructor(client: RedisLike, options: RedisStoreOptions = {}) {
     this.#redis = client;
@@ -80,6 +104,8 @@ export class RedisStore implements Store {
     this.#holder = JSON.stringify({ owner: this.#owner, pid: process.pid });
     this.#pollMs = options.pollMs ?? 50;
     this.#scrub = options.scrub ?? ((text) => text);
+    this.#channel = `${this.#p}changes`;
+    this.#subscriber = options.subscriber;
   }
 
   /**
@@ -119,12 +145,13 @@ export class RedisStore implements Store {
       throw backendFailure('redis', 'connect', err, scrub);
     }
     const typeMapping = { [redis.RESP_TYPES.BLOB_STRING]: Buffer };
+    // The subscriber's connection pings, so a link that died silently is noticed and remade.
+    const subscriber = nodeRedisSubscriber(
+      () => client.duplicate({ pingInterval: 15_000 }) as unknown as RedisPubSubClient,
+    );
     const store = new RedisStore(
       { sendCommand: (args) => client.sendCommand(args, { typeMapping }) },
-      {
-        ...options,
-        scrub,
-      },
+      { subscriber, ...options, scrub },
     );
     store.#close = async () => {
       if (client.isOpen) await client.close();
@@ -133,8 +160,9 @@ export class RedisStore implements Store {
     return store;
   }
 
-  /** Closes the client that `connect()` made; does nothing for a client you passed in. */
+  /** Ends every watch of this store, and closes the client that `connect()` made (a client you passed in stays open). */
   async close(): Promise<void> {
+    this.#closing.abort(new Error('store closed'));
     await this.#close?.();
   }
 
@@ -161,7 +189,7 @@ export class RedisStore implements Store {
   async put(key: string, value: Uint8Array | string, opts: PutOptions = {}): Promise<void> {
     assertSafeKey(key);
     const keys = [this.#entry(key), `${this.#p}index`];
-    const args: (string | Buffer)[] = [asBuffer(value), opts.private ? '1' : '0', key];
+    const args: (string | Buffer)[] = [asBuffer(value), opts.private ? '1' : '0', key, this.#channel];
     const lease = opts.lease;
     if (lease) {
       assertSafeLockName(lease.name);
@@ -174,7 +202,22 @@ export class RedisStore implements Store {
 
   async delete(key: string, signal?: AbortSignal): Promise<void> {
     assertSafeKey(key);
-    await this.#eval(`delete ${key}`, signal, DELETE, [this.#entry(key), `${this.#p}index`], [key]);
+    const keys = [this.#entry(key), `${this.#p}index`];
+    await this.#eval(`delete ${key}`, signal, DELETE, keys, [key, this.#channel]);
+  }
+
+  /**
+   * Reports writes of every process on this prefix (WatchableStore), through SUBSCRIBE on a connection
+   * of its own (options.subscriber), subscribed again after Redis restarts.
+   */
+  watch(prefix: string, handler: StoreWatchHandler, signal: AbortSignal): Promise<void> {
+    const scrubbed: StoreWatchHandler = {
+      change: (key) => handler.change(key),
+      resync: () => handler.resync(),
+      error: (err) => handler.error?.(backendFailure('redis', 'subscribe', err, this.#scrub)),
+    };
+    const until = AbortSignal.any([signal, this.#closing.signal]);
+    return watchChannel(this.#subscriber, 'redis', this.#channel, prefix, scrubbed, until);
   }
 
   async list(prefix: string, signal?: AbortSignal): Promise<string[]> {

@@ -1,7 +1,7 @@
 /**
  * Where acmekit keeps accounts, keys and certificates: bytes by key, plus leases so one process at a
- * time renews a certificate. Implementations: file (lego's layout, the default), memory; PostgreSQL and
- * Redis come with the cluster work. Every implementation runs the shared suite in test/contract/.
+ * time renews a certificate. Implementations: file (lego's layout, the default), memory, and for
+ * clusters PostgreSQL and Redis. Every implementation runs the shared suite in test/contract/.
  *
  * Guarantees every Store MUST give:
  * - Keys are relative paths of non-empty segments joined by "/" (e.g. "certificates/example.com.crt");
@@ -15,6 +15,9 @@
  *   renewed within ttlMs may be granted to someone else; a holder that died (process gone) frees it at once
  *   where the backend can tell.
  * - Every method honours its AbortSignal.
+ *
+ * Stores shared by several processes MAY also implement WatchableStore (below), so that a write by one
+ * process reaches the others within moments; callers find it with `isWatchable(store)`.
  */
 export interface Store {
   get(key: string, signal?: AbortSignal): Promise<Uint8Array | undefined>;
@@ -57,4 +60,40 @@ export interface Lease {
   renew(): Promise<void>;
   /** Frees the lease; harmless when already lost or released. */
   release(): Promise<void>;
+}
+
+/**
+ * Optional capability of a shared store: tells this process about writes made by any process on the
+ * same backend (PostgreSQL LISTEN/NOTIFY, Redis pub/sub, in-process for MemoryStore). The server uses
+ * it to load a certificate another process renewed within seconds instead of at its next check.
+ *
+ * Guarantees a WatchableStore MUST give:
+ * - `watch` resolves once the subscription is active; from then on, every successful `put` and `delete`
+ *   of a key starting with `prefix`, by any Store object on the backend (this one included), reaches
+ *   `handler.change(key)` while the subscription holds. A refused write (FencedWriteError) is not reported.
+ * - A lost subscription is re-established by the store itself, with backoff, until `signal` fires;
+ *   `handler.error` hears why it was lost, and `handler.resync()` is called each time it is active again,
+ *   because changes made meanwhile were missed: the caller re-reads what it depends on.
+ * - It rejects only when `signal` fires before the first subscription (or when the store was built
+ *   without a way to subscribe, with InvalidInputError saying what to pass); after that it never throws.
+ * - Delivery is a hint, not a log: a change MAY be reported more than once, and a burst of writes to
+ *   one key MAY arrive as fewer reports. Callers keep a slower periodic check as the safety net.
+ * - Handlers are called outside the store's own work; a handler that throws is ignored.
+ */
+export interface WatchableStore {
+  watch(prefix: string, handler: StoreWatchHandler, signal: AbortSignal): Promise<void>;
+}
+
+export interface StoreWatchHandler {
+  /** `key` (starting with the watched prefix) was put or deleted. */
+  change(key: string): void;
+  /** The subscription is active again after a loss: changes may have been missed, re-read. */
+  resync(): void;
+  /** The subscription was lost or could not be made; the store retries by itself. For logging. */
+  error?(err: Error): void;
+}
+
+/** True when `store` can tell about other processes' writes (see WatchableStore). */
+export function isWatchable(store: Store): store is Store & WatchableStore {
+  return typeof (store as Partial<WatchableStore>).watch === 'function';
 }

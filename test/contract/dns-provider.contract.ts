@@ -79,7 +79,7 @@ export function dnsProviderContract(o: DnsProviderContractOptions): void {
 
   if (o.createWithBadCredentials) {
     const createBad = o.createWithBadCredentials;
-    test(`${o.name}: refused credentials give DnsProviderError with an actionable message, no secret`, async () => {
+    test(`D10: ${o.name}: refused credentials give DnsProviderError with an actionable message, no secret`, async () => {
       const p = await createBad();
       const err = await p.present(record(o.zone, label(), value()), live()).then(
         () => assert.fail('present with bad credentials succeeded'),
@@ -97,7 +97,7 @@ export function dnsProviderContract(o: DnsProviderContractOptions): void {
 
   const { canaries, logs } = o;
   if (canaries?.length && logs) {
-    test(`${o.name}: no canary secret in the logs of a present and cleanup`, async () => {
+    test(`F1: ${o.name}: no canary secret in the logs of a present and cleanup`, async () => {
       const p = await o.create();
       const r = record(o.zone, label(), value());
       await p.present(r, live());

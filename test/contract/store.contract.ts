@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AbortedError, InvalidInputError } from '../../src/errors/base.ts';
 import { FencedWriteError, LockTimeoutError } from '../../src/errors/storage.ts';
-import type { LeaseHolder, Store } from '../../src/storage/store.ts';
+import { isWatchable, type LeaseHolder, type Store } from '../../src/storage/store.ts';
 
 export interface StoreFixture {
   store: Store;
@@ -185,7 +185,7 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
     );
 
     test(
-      'a lease not renewed within ttl goes to the next taker, with a larger fence',
+      'C9: a lease not renewed within ttl goes to the next taker, with a larger fence',
       withStore(async (store) => {
         const a = await store.lock('expiry', { ttlMs: 150 });
         const started = Date.now();
@@ -216,7 +216,7 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
     );
 
     test(
-      'fencing: a holder whose lease was taken over cannot write, renew or release the new lease',
+      'C10: fencing: a holder whose lease was taken over cannot write, renew or release the new lease',
       withStore(async (store) => {
         const a = await store.lock('fenced', { ttlMs: 100 });
         await store.put('certificates/f.crt', 'A1', { lease: a });
@@ -248,7 +248,7 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
     );
 
     test(
-      'concurrent lock() callers: exactly one holds at a time, each grant with a larger fence',
+      'C8: concurrent lock() callers: exactly one holds at a time, each grant with a larger fence',
       withStore(async (store) => {
         let inside = 0;
         let most = 0;
@@ -291,6 +291,49 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
           return true;
         });
         await a.release();
+      }),
+    );
+
+    test(
+      'watch (when the store has it): reports puts and deletes under the prefix, not refused writes, until aborted',
+      withStore(async (store) => {
+        if (!isWatchable(store)) return;
+        const seen: string[] = [];
+        const ac = new AbortController();
+        await store.watch('certificates/', { change: (key) => seen.push(key), resync: () => {} }, ac.signal);
+        const until = async (what: string, done: () => boolean) => {
+          const deadline = Date.now() + 5000;
+          while (!done()) {
+            assert.ok(Date.now() < deadline, `timed out waiting for ${what}; saw ${JSON.stringify(seen)}`);
+            await sleep(10);
+          }
+        };
+        await store.put('accounts/a.json', 'not watched');
+        await store.put('certificates/w.crt', 'one');
+        await until('the put', () => seen.includes('certificates/w.crt'));
+        const a = await store.lock('watched', { ttlMs: 100 });
+        await sleep(200);
+        const b = await store.lock('watched', { ttlMs: 10_000, waitMs: 0 });
+        await assert.rejects(store.put('certificates/refused.crt', 'A', { lease: a }), FencedWriteError);
+        await store.put('certificates/fenced.crt', 'B', { lease: b });
+        await store.delete('certificates/w.crt');
+        await store.delete('certificates/never-was.crt');
+        await until('the delete', () => seen.filter((k) => k === 'certificates/w.crt').length >= 2);
+        assert.ok(seen.includes('certificates/fenced.crt'));
+        assert.ok(!seen.includes('certificates/refused.crt'), 'a refused write is not reported');
+        assert.ok(!seen.includes('certificates/never-was.crt'), 'deleting nothing is not a change');
+        assert.ok(!seen.includes('accounts/a.json'), 'keys outside the prefix are not reported');
+        await b.release();
+        ac.abort();
+        await sleep(50);
+        const before = seen.length;
+        await store.put('certificates/after.crt', 'x');
+        await sleep(300);
+        assert.equal(seen.length, before, 'nothing is reported after the signal fired');
+        await assert.rejects(
+          store.watch('certificates/', { change: () => {}, resync: () => {} }, AbortSignal.abort()),
+          AbortedError,
+        );
       }),
     );
   });

@@ -112,7 +112,7 @@ test('lego v5 spelling gives the same files; a second run is idempotent (G3: not
   );
 });
 
-test('renew: not due without flags; --days beyond the remaining time renews; hooks run pre → deploy → post with data in env only', async () => {
+test('G2: renew: not due without flags; --days beyond the remaining time renews; hooks run pre → deploy → post with data in env only', async () => {
   const dir = await tmp();
   const lego = join(dir, '.lego');
   const common = [...caArgs(pebble), '--email', 'h@example.com', '--path', lego];
@@ -174,7 +174,7 @@ test('renew: not due without flags; --days beyond the remaining time renews; hoo
   );
 });
 
-test('a failing deploy hook exits 5 and keeps the new certificate', async () => {
+test('G2: a failing deploy hook exits 5 and keeps the new certificate', async () => {
   const dir = await tmp();
   const r = await runCli(bin, [
     ...caArgs(pebble),
@@ -375,7 +375,7 @@ test('--tls with --pem and --pfx: tls-alpn-01 listener, and the extra files lego
   assert.ok(!r.stdout.includes('secret-pass') && !r.stderr.includes('secret-pass'));
 });
 
-test('revoke (v4) and certificates revoke (v5): the CA revokes, files move to archives/ as lego names them', async () => {
+test('A16: revoke (v4) and certificates revoke (v5): the CA revokes, files move to archives/ as lego names them', async () => {
   const dir = await tmp();
   const lego = join(dir, '.lego');
   const base = [...caArgs(pebble), '-a', '--email', 'r@example.com', '--path', lego];

@@ -100,7 +100,7 @@ after(async () => {
 
 beforeEach(() => ari.reset());
 
-test('ARI (emulated RFC 9773 server): renewalInfo uses the certificate id from AKI and serial', async () => {
+test('B9: ARI (emulated RFC 9773 server): renewalInfo uses the certificate id from AKI and serial', async () => {
   const info = await client.renewalInfo(issued.certificate);
   assert.ok(info);
   assert.deepEqual(
@@ -179,7 +179,7 @@ const windowReply = (start: string, end: string, headers: Record<string, string>
   body: { suggestedWindow: { start, end } },
 });
 
-test('ARI (emulated RFC 9773 server): a window in the past is returned as it is (renew now)', async () => {
+test('B9(a): ARI (emulated RFC 9773 server): a window in the past is returned as it is (renew now)', async () => {
   const now = Date.now();
   ari.setRenewalInfo(windowReply(iso(now - 2 * 86_400_000), iso(now - 86_400_000)));
   const info = await frontClient(now).renewalInfo(issued.certificate);
@@ -195,7 +195,7 @@ test('ARI (emulated RFC 9773 server): a window starting in the next minute is re
   assert.equal(info?.windowEnd.getTime(), now + 3_600_000);
 });
 
-test('ARI (emulated RFC 9773 server): end before start → BadServerResponseError', async () => {
+test('B9(c): ARI (emulated RFC 9773 server): end before start → BadServerResponseError', async () => {
   const now = Date.now();
   ari.setRenewalInfo(windowReply(iso(now + 7_200_000), iso(now + 3_600_000)));
   await assert.rejects(frontClient(now).renewalInfo(issued.certificate), BadServerResponseError);
@@ -218,7 +218,7 @@ test('ARI (emulated RFC 9773 server): an unparsable or missing suggestedWindow �
   await assert.rejects(c.renewalInfo(issued.certificate), BadServerResponseError);
 });
 
-test('ARI (emulated RFC 9773 server): Retry-After clamped to [60 s, 1 day]; absent → 6 h', async () => {
+test('B9(d): ARI (emulated RFC 9773 server): Retry-After clamped to [60 s, 1 day]; absent → 6 h', async () => {
   // Whole seconds, so an HTTP-date (second precision) maps back exactly.
   const now = Math.floor(Date.now() / 1000) * 1000;
   const c = frontClient(now);
@@ -249,7 +249,7 @@ test('ARI (emulated RFC 9773 server): Retry-After clamped to [60 s, 1 day]; abse
   }
 });
 
-test('ARI (emulated RFC 9773 server): explanationURL with javascript: is dropped, http(s) kept', async () => {
+test('B9: ARI (emulated RFC 9773 server): explanationURL with javascript: is dropped, http(s) kept', async () => {
   const now = Date.now();
   const c = frontClient(now);
   const cases: [string, string | undefined][] = [
@@ -284,7 +284,7 @@ test('ARI: a CA without renewalInfo → undefined (real Pebble 2.4.0, and the em
   );
 });
 
-test('ARI (emulated RFC 9773 server): replaces is sent on newOrder; on 409 alreadyReplaced the order is sent again without it', async () => {
+test('B9: ARI (emulated RFC 9773 server): replaces is sent on newOrder; on 409 alreadyReplaced the order is sent again without it', async () => {
   // First renewal: the front accepts "replaces" and Pebble issues.
   const first = await account.obtain({ names: [NAME], solvers: solvers(), replaces: issuedCertId });
   let orders = ari.newOrders();

@@ -122,6 +122,8 @@ export interface FaultAction {
   setHeaders?: Record<string, HeaderEdit>;
   /** Rewrite the JSON body: return the new value, or undefined to keep the (mutated) argument. */
   mutateJson?(json: unknown, req: ProxyRequest): unknown;
+  /** Replace the body, whatever its type (a PEM chain, HTML); runs before mutateJson. */
+  mutateBody?(body: Buffer, req: ProxyRequest): Buffer | string;
   /** Change the status of the answer. */
   status?: number;
 }
@@ -243,6 +245,11 @@ export function dropHeader(...names: string[]): FaultAction {
 
 export function setHeader(name: string, value: HeaderEdit): FaultAction {
   return { setHeaders: { [name]: value } };
+}
+
+/** Replace the answer's body (e.g. a certificate chain) with what `fn` returns. */
+export function editBody(fn: (body: Buffer, req: ProxyRequest) => Buffer | string): FaultAction {
+  return { mutateBody: fn };
 }
 
 export function mutateJson<T = Record<string, unknown>>(
@@ -524,6 +531,10 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     const type = headerText(answer.headers['content-type']) ?? '';
     if (/json|text|pem/i.test(type) || type === '')
       answer.body = Buffer.from(rewrite(answer.body.toString('utf8')));
+    if (action.mutateBody) {
+      entry.faults.push('edit');
+      answer.body = Buffer.from(action.mutateBody(answer.body, req));
+    }
     if (action.mutateJson) {
       entry.faults.push('edit');
       const json = JSON.parse(answer.body.toString('utf8'));
@@ -706,6 +717,17 @@ export function decodeJws(body: Buffer): JwsInfo | undefined {
       alg: str('alg'),
       hasJwk: header.jwk !== undefined,
     };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The payload of a flattened JWS (e.g. newOrder's identifiers, finalize's csr); undefined for POST-as-GET or junk. */
+export function decodeJwsPayload(body: Buffer): unknown {
+  try {
+    const jws = JSON.parse(body.toString('utf8')) as { payload?: unknown };
+    if (typeof jws.payload !== 'string' || jws.payload === '') return undefined;
+    return JSON.parse(Buffer.from(jws.payload, 'base64url').toString('utf8'));
   } catch {
     return undefined;
   }

@@ -1,8 +1,9 @@
 import { generateAccountKey } from '../../crypto/keys.ts';
 import { accountKeys } from '../../storage/key-layout.ts';
 import { decodeLegoAccount, encodeAccountKeyPem } from '../../storage/lego-account-file.ts';
-import { accountFor, type CommandEnv, makeClient, makeStore, type Options } from '../context.ts';
+import { accountFor, type CommandEnv, makeClient, type Options } from '../context.ts';
 import { exitCodes } from '../exit-codes.ts';
+import { type OpenedStore, openStore } from '../storage-url.ts';
 
 /** `accounts list|register|keyrollover` (lego v5; v4 had `list --accounts`). */
 export async function accountsCommand(
@@ -10,20 +11,32 @@ export async function accountsCommand(
   ctx: CommandEnv,
   sub: 'list' | 'register' | 'keyrollover',
 ): Promise<number> {
-  const { out } = ctx;
-  const store = makeStore(o, out);
+  const opened = await openStore(o, ctx.out);
+  try {
+    return await accounts(o, ctx, sub, opened);
+  } finally {
+    await opened.close();
+  }
+}
+
+async function accounts(
+  o: Options,
+  { out }: CommandEnv,
+  sub: 'list' | 'register' | 'keyrollover',
+  { store, label }: OpenedStore,
+): Promise<number> {
   if (sub === 'list') {
     const keys = (await store.list('accounts/')).filter((k) => k.endsWith('/account.json'));
-    const accounts = [];
+    const found = [];
     for (const key of keys) {
       const bytes = await store.get(key);
       if (!bytes) continue;
       const a = decodeLegoAccount(bytes, key);
-      accounts.push({ email: a.email, url: a.accountUrl, file: key });
+      found.push({ email: a.email, url: a.accountUrl, file: key });
       out.line(`${a.email || '(no email)'}: ${a.accountUrl} (${key})`);
     }
-    if (accounts.length === 0) out.line('no accounts in this --path');
-    out.document({ ok: true, accounts });
+    if (found.length === 0) out.line(`no accounts in ${label}`);
+    out.document({ ok: true, accounts: found });
     return exitCodes.ok;
   }
   const client = await makeClient(o, out);

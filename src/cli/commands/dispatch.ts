@@ -26,6 +26,11 @@ export async function runCommand(parsed: ParsedArgs, ctx: CommandEnv): Promise<n
       throw new UsageError('accounts needs a subcommand: list, register or keyrollover');
     case 'dns':
       return (await import('./dns.ts')).dnsCommand(parsed, ctx, second);
+    case 'storage':
+      if (second === 'migrate' || second === 'copy') {
+        return (await import('./storage.ts')).storageCommand(o, ctx, second);
+      }
+      throw new UsageError('storage needs a subcommand: migrate or copy');
     default:
       throw new UsageError(`unknown command ${String(first)}`);
   }

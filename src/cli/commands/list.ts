@@ -1,19 +1,21 @@
 import { systemClock } from '../../internal/clock.ts';
 import { listRecords } from '../../lifecycle/certificate-files.ts';
 import { decideRenewal } from '../../lifecycle/decide.ts';
-import { type CommandEnv, makeClient, makeStore, type Options } from '../context.ts';
+import { type CommandEnv, makeClient, type Options } from '../context.ts';
 import { exitCodes } from '../exit-codes.ts';
+import { openStore } from '../storage-url.ts';
 
 /** `list` / `certificates list`: each stored certificate, its dates, and when and why it renews next. */
 export async function listCommand(o: Options, ctx: CommandEnv): Promise<number> {
   const { out } = ctx;
-  const store = makeStore(o, out);
-  const records = await listRecords(store);
+  const { store, label, close } = await openStore(o, out);
   const useAri = !o.bool('ariDisable') && o.sources.server !== undefined;
-  const client = useAri ? await makeClient(o, out) : undefined;
+  let client: Awaited<ReturnType<typeof makeClient>> | undefined;
   const renewDays = o.num('renewDays');
   const rows = [];
   try {
+    const records = await listRecords(store);
+    client = useAri ? await makeClient(o, out) : undefined;
     for (const record of records) {
       const state = await decideRenewal({ store, record, client, renewDays, clock: systemClock });
       if (!state) continue;
@@ -38,10 +40,11 @@ export async function listCommand(o: Options, ctx: CommandEnv): Promise<number> 
         `${record.domain}: ${state.names.join(', ')}; valid until ${state.notAfter.toISOString()}; ${d.due ? 'due now' : `renews after ${d.renewAt.toISOString()}`} (${d.reason})`,
       );
     }
-    if (rows.length === 0) out.line('no certificates stored in this --path');
+    if (rows.length === 0) out.line(`no certificates stored in ${label}`);
     out.document({ ok: true, certificates: rows });
     return exitCodes.ok;
   } finally {
     client?.close();
+    await close();
   }
 }

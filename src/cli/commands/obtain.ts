@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { Account } from '../../acme/account.ts';
 import { checkChallengeTypes, normalizeIdentifiers } from '../../acme/identifiers.ts';
 import type { Solver } from '../../acme/solver.ts';
@@ -16,13 +15,14 @@ import {
   type CommandEnv,
   keyTypeOption,
   makeClient,
-  makeStore,
   type Options,
   solversFor,
   solversFromRecord,
 } from '../context.ts';
 import { exitCodeFor, exitCodes } from '../exit-codes.ts';
+import { nextStep } from '../next-step.ts';
 import type { Output } from '../output.ts';
+import { type OpenedStore, openStore } from '../storage-url.ts';
 import { UsageError } from '../usage-error.ts';
 
 interface Target {
@@ -39,7 +39,9 @@ interface Outcome {
   renewAt?: string;
   reason?: string;
   files?: Record<string, string>;
-  error?: { code: string; message: string };
+  error?: { code: string; message: string; next?: string };
+  /** The CA's explanation (RFC 9773 explanationURL) when it asked for this renewal. */
+  explanationUrl?: string;
   hookError?: string;
 }
 
@@ -79,6 +81,20 @@ async function targetsFrom(o: Options, store: Store, mode: 'run' | 'renew'): Pro
 
 /** `run` (lego v5: obtain, or renew when due) and `renew` (renew what is due). */
 export async function obtainCommand(o: Options, ctx: CommandEnv, mode: 'run' | 'renew'): Promise<number> {
+  const opened = await openStore(o, ctx.out);
+  try {
+    return await obtainWith(o, ctx, mode, opened);
+  } finally {
+    await opened.close();
+  }
+}
+
+async function obtainWith(
+  o: Options,
+  ctx: CommandEnv,
+  mode: 'run' | 'renew',
+  opened: OpenedStore,
+): Promise<number> {
   const { out } = ctx;
   const dryRun = o.bool('dryRun');
   const keyType = keyTypeOption(o);
@@ -89,11 +105,9 @@ export async function obtainCommand(o: Options, ctx: CommandEnv, mode: 'run' | '
     );
   }
   const chosen = await solversFor(o, out);
-  const store = dryRun
-    ? new (await import('../../storage/memory-store.ts')).MemoryStore()
-    : makeStore(o, out);
   // A dry run decides from the real files but writes only to memory.
-  const readStore = dryRun ? makeStore(o, out) : store;
+  const readStore = opened.store;
+  const store = dryRun ? new (await import('../../storage/memory-store.ts')).MemoryStore() : readStore;
   const targets = await targetsFrom(o, readStore, mode);
   if (chosen)
     for (const t of targets)
@@ -111,7 +125,7 @@ export async function obtainCommand(o: Options, ctx: CommandEnv, mode: 'run' | '
   const client = await makeClient(o, out);
   const clock = systemClock;
   const outcomes: Outcome[] = [];
-  const due: { target: Target; replaces?: string }[] = [];
+  const due: { target: Target; replaces?: string; explanationUrl?: string }[] = [];
   try {
     for (const target of targets) {
       const domain = target.names[0]!;
@@ -144,7 +158,11 @@ export async function obtainCommand(o: Options, ctx: CommandEnv, mode: 'run' | '
         continue;
       }
       const replaces = state?.ari?.certId;
-      due.push({ target, ...(replaces ? { replaces } : {}) });
+      const explanationUrl = state?.decision.source === 'ari' ? state.decision.explanationUrl : undefined;
+      // RFC 9773 §4.2: the CA may say why it wants an early renewal; show it (B9).
+      if (explanationUrl)
+        out.line(`${domain}: the CA asks for renewal now (${state?.decision.reason}); see ${explanationUrl}`);
+      due.push({ target, ...(replaces ? { replaces } : {}), ...(explanationUrl ? { explanationUrl } : {}) });
     }
     if (due.length === 0) {
       out.document({ ok: true, certificates: outcomes });
@@ -162,13 +180,19 @@ export async function obtainCommand(o: Options, ctx: CommandEnv, mode: 'run' | '
     if (preHook && runHooks) await runCheckedHook(preHook, 'pre-hook', {}, hookTimeoutMs);
 
     // An order follows: fetch the directory now, so the TLS set-up (~30 ms of CPU on Node 20) and the
-    // round trip overlap the account, lock and key files' disk waits. Failures surface at first use.
-    client.directory().catch(() => {});
+    // round trip overlap the account, lock and key files' disk waits, and then a nonce (GET newNonce,
+    // RFC 8555 §7.2; this client is new, so it has none), so newOrder need not wait for a HEAD of its
+    // own. Failures surface at first use.
+    client
+      .directory()
+      .then((dir) => client.http.get(dir.newNonce))
+      .catch(() => {});
     const account: Account = await accountFor(o, client, store, true);
-    const root = resolve(o.str('path') ?? './.lego');
+    // A file for a folder; the key itself in a database, where nothing is on disk.
+    const where = (key: string): string => opened.fileOf(key) ?? key;
     const renewed: string[] = [];
     let firstError: unknown;
-    for (const { target, replaces } of due) {
+    for (const { target, replaces, explanationUrl } of due) {
       const domain = target.names[0]!;
       try {
         if (target.record?.acmekit?.csr && !target.csr) {
@@ -210,16 +234,17 @@ export async function obtainCommand(o: Options, ctx: CommandEnv, mode: 'run' | '
           });
           continue;
         }
-        const files = Object.fromEntries(Object.entries(saved.files).map(([k, v]) => [k, resolve(root, v)]));
+        const files = Object.fromEntries(Object.entries(saved.files).map(([k, v]) => [k, where(v)]));
         const outcome: Outcome = {
           domain,
           names: target.names,
           status: target.record ? 'renewed' : 'obtained',
           notAfter: saved.result.notAfter.toISOString(),
           files: dryRun ? {} : files,
+          ...(explanationUrl ? { explanationUrl } : {}),
         };
         out.line(
-          `${domain}: ${outcome.status}, valid until ${outcome.notAfter}${dryRun ? ' (dry run, not saved)' : ` → ${files.certificate}`}`,
+          `${domain}: ${outcome.status}, valid until ${outcome.notAfter}${dryRun ? ' (dry run, not saved)' : ` → ${files.certificate}${opened.location.kind === 'file' ? '' : ` in ${opened.label}`}`}`,
         );
         renewed.push(domain);
         const deployHook = o.str('deployHook');
@@ -227,17 +252,21 @@ export async function obtainCommand(o: Options, ctx: CommandEnv, mode: 'run' | '
           const paths = certificateFileKeys(domain);
           const env = hookEnvironment({
             domain,
-            certPath: resolve(root, paths.crt),
-            keyPath: resolve(root, paths.key),
-            issuerPath: resolve(root, paths.issuer),
-            fullchainPath: resolve(root, paths.crt),
-            ...(o.bool('pem') ? { pemPath: resolve(root, paths.pem) } : {}),
+            certPath: where(paths.crt),
+            keyPath: where(paths.key),
+            issuerPath: where(paths.issuer),
+            fullchainPath: where(paths.crt),
+            ...(o.bool('pem') ? { pemPath: where(paths.pem) } : {}),
             renewedDomains: target.names,
             ...(o.str('email') ? { accountEmail: o.str('email')! } : {}),
             keyType,
             server: client.directoryUrl,
-            ...(o.bool('pfx') ? { pfxPath: resolve(root, paths.pfx) } : {}),
+            ...(o.bool('pfx') ? { pfxPath: where(paths.pfx) } : {}),
           });
+          // In a database the certificate is no file: a hook gets names, not paths it cannot open.
+          if (opened.location.kind !== 'file') {
+            for (const name of Object.keys(env)) if (name.endsWith('_PATH')) delete env[name];
+          }
           try {
             await runCheckedHook(deployHook, 'deploy hook', env, hookTimeoutMs);
           } catch (err) {
@@ -252,11 +281,17 @@ export async function obtainCommand(o: Options, ctx: CommandEnv, mode: 'run' | '
         if (!dryRun) await recordFailure(store, domain, err).catch(() => {});
         const message = (err as { describe?: () => string }).describe?.call(err) ?? (err as Error).message;
         out.error(`${domain}: failed: ${message}`);
+        const next = nextStep(err);
+        if (next) out.log(`  next: ${next}`);
         outcomes.push({
           domain,
           names: target.names,
           status: 'failed',
-          error: { code: (err as { code?: string }).code ?? 'ERR_UNKNOWN', message: (err as Error).message },
+          error: {
+            code: (err as { code?: string }).code ?? 'ERR_UNKNOWN',
+            message: (err as Error).message,
+            ...(next ? { next } : {}),
+          },
         });
       }
     }

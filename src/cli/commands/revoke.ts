@@ -1,8 +1,10 @@
 import { normalizeIdentifiers } from '../../acme/identifiers.ts';
 import { certificateFileKeys } from '../../lifecycle/certificate-files.ts';
 import { archiveKey } from '../../storage/key-layout.ts';
-import { accountFor, type CommandEnv, makeClient, makeStore, type Options } from '../context.ts';
+import type { Store } from '../../storage/store.ts';
+import { accountFor, type CommandEnv, makeClient, type Options } from '../context.ts';
 import { exitCodes } from '../exit-codes.ts';
+import { openStore } from '../storage-url.ts';
 import { UsageError } from '../usage-error.ts';
 
 /** `revoke` / `certificates revoke`: revokes the stored certificate of each --domains, then archives its files. */
@@ -18,33 +20,34 @@ export async function revokeCommand(o: Options, ctx: CommandEnv): Promise<number
       `--reason ${reason}: use 0 (unspecified), 1 (keyCompromise), 3, 4 (superseded) or 5`,
     );
   }
-  const store = makeStore(o, out);
-  const client = await makeClient(o, out);
+  const { store, label, close } = await openStore(o, out);
   const results = [];
   try {
-    const account = await accountFor(o, client, store, false);
-    for (const domain of names) {
-      const files = certificateFileKeys(domain);
-      const pem = await store.get(files.crt);
-      if (!pem) throw new UsageError(`no certificate for ${domain} in this --path (looked for ${files.crt})`);
-      await account.revoke(Buffer.from(pem).toString('utf8'), reason !== undefined ? { reason } : {});
-      let archived: string[] = [];
-      if (!o.bool('keep')) archived = await archive(store, files);
-      out.line(`${domain}: revoked${archived.length ? `; files moved to archives/` : ''}`);
-      results.push({ domain, revoked: true, archived });
+    const client = await makeClient(o, out);
+    try {
+      const account = await accountFor(o, client, store, false);
+      for (const domain of names) {
+        const files = certificateFileKeys(domain);
+        const pem = await store.get(files.crt);
+        if (!pem) throw new UsageError(`no certificate for ${domain} in ${label} (looked for ${files.crt})`);
+        await account.revoke(Buffer.from(pem).toString('utf8'), reason !== undefined ? { reason } : {});
+        let archived: string[] = [];
+        if (!o.bool('keep')) archived = await archive(store, files);
+        out.line(`${domain}: revoked${archived.length ? `; files moved to archives/` : ''}`);
+        results.push({ domain, revoked: true, archived });
+      }
+    } finally {
+      client.close();
     }
   } finally {
-    client.close();
+    await close();
   }
   out.document({ ok: true, certificates: results });
   return exitCodes.ok;
 }
 
 /** Moves the certificate's files under archives/ with a timestamp, as lego does unless --keep. */
-async function archive(
-  store: ReturnType<typeof makeStore>,
-  files: ReturnType<typeof certificateFileKeys>,
-): Promise<string[]> {
+async function archive(store: Store, files: ReturnType<typeof certificateFileKeys>): Promise<string[]> {
   const at = new Date();
   const moved: string[] = [];
   for (const key of [files.crt, files.issuer, files.key, files.json, files.pem, files.pfx]) {

@@ -238,7 +238,7 @@ test('cloudflare: a zone removed after it was looked up is reported, and looked 
   }
 });
 
-test('cloudflare: 429 says when to retry, from Retry-After', async () => {
+test('D10: cloudflare: 429 says when to retry, from Retry-After', async () => {
   const p = await provider({ CLOUDFLARE_DNS_API_TOKEN: DNS_TOKEN });
   cf.rateLimitNext(42);
   const err = await failure(p.present(record(), live()));

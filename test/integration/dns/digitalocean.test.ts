@@ -159,7 +159,7 @@ test('digitalocean: a domain not in the account is reported by name', async () =
   assert.match(err.message, /domain nothere\.test not found .*not_found.*Networking → Domains/);
 });
 
-test('digitalocean: 429 says when to retry, from Retry-After or else RateLimit-Reset', async () => {
+test('D10: digitalocean: 429 says when to retry, from Retry-After or else RateLimit-Reset', async () => {
   const p = await provider({ DO_AUTH_TOKEN: TOKEN });
   fake.rateLimitNext({ retryAfterSeconds: 17 });
   const err = await failure(p.present(record(), live()));

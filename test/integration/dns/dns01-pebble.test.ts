@@ -82,7 +82,7 @@ const solverOpts = () => ({
   propagation: { intervalMs: 100, timeoutMs: 10_000 },
 });
 
-test('example.test + *.example.test through rfc2136: both values at one name, checked on BIND, removed after', async () => {
+test('D8: example.test + *.example.test through rfc2136: both values at one name, checked on BIND, removed after', async () => {
   const solver = new Dns01Solver({ provider: await rfc2136(), ...solverOpts() });
   const result = await account.obtain({ names: ['example.test', '*.example.test'], solvers: [solver] });
   const text = await opensslText(result.certificate);
@@ -91,7 +91,7 @@ test('example.test + *.example.test through rfc2136: both values at one name, ch
   assert.deepEqual(await bind.txt('_acme-challenge.example.test.'), [], 'records are gone afterwards');
 });
 
-test('the propagation check asks the authoritative nameserver directly (NS lookup, glue, RD=0)', async () => {
+test('D8: the propagation check asks the authoritative nameserver directly (NS lookup, glue, RD=0)', async () => {
   const { authoritativeServers, waitForTxt } = await import('../../../src/dns/propagation.ts');
   const servers = await authoritativeServers('example.test.', {
     resolvers: [bind.server],
@@ -121,7 +121,7 @@ test('the propagation check asks the authoritative nameserver directly (NS looku
   await provider.cleanup(record, new AbortController().signal);
 });
 
-test('alias mode: the CNAME on _acme-challenge is followed; the record goes where it points', async () => {
+test('D9: alias mode: the CNAME on _acme-challenge is followed; the record goes where it points', async () => {
   const log: string[] = [];
   const provider = counting((await rfc2136()).provider, log, 'rfc2136');
   const solver = new Dns01Solver({ provider, ...solverOpts() });

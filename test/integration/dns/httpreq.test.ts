@@ -154,7 +154,7 @@ test('httpreq: without credentials, a service that wants them says to set them',
   assert.match(err.message, /wants authentication .*set HTTPREQ_USERNAME and HTTPREQ_PASSWORD/);
 });
 
-test('httpreq: non-2xx answers are DnsProviderErrors with the status and the (redacted) body', async () => {
+test('F2: httpreq: non-2xx answers are DnsProviderErrors with the status and the (redacted) body', async () => {
   const p = await provider(authed());
   fake.failNext({ status: 500, text: `database down; request had password ${PASSWORD}` });
   const err = await failure(p.present(record(), live()));

@@ -203,7 +203,7 @@ describe('rfc2136 on BIND', () => {
     assert.match(err.message, /acme-key\. \(hmac-sha512\.\)/);
   });
 
-  test('a wrong secret: BADSIG, "wrong TSIG secret", no secret in the error', async () => {
+  test('D8: a wrong secret: BADSIG, "wrong TSIG secret", no secret in the error', async () => {
     const err = await failure(
       (await create(envFor('acme-key.', { RFC2136_TSIG_SECRET: badSecret }))).cleanup(record(), live()),
     );

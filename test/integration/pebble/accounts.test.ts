@@ -30,7 +30,7 @@ test('directory meta exposes the terms of service', async () => {
   assert.notEqual(dir.meta?.externalAccountRequired, true);
 });
 
-test('creating an account without accepting the terms is refused before any request', async () => {
+test('A14: creating an account without accepting the terms is refused before any request', async () => {
   await assert.rejects(client.createAccount({ contact: 'a@example.com' }), (err: unknown) => {
     assert.ok(err instanceof InvalidInputError);
     assert.match(err.message, /terms of service/);
@@ -49,7 +49,7 @@ test('bad contacts are refused with the value named', async () => {
   }
 });
 
-test('creates an account, finds it again by key, and creating again returns the same account', async () => {
+test('A15: creates an account, finds it again by key, and creating again returns the same account', async () => {
   const key = await generateAccountKey('ES256');
   await assert.rejects(client.findAccount(key), AccountDoesNotExistError);
   const created = await client.createAccount({ key, contact: ['mailto:one@example.com'], acceptTos: true });
@@ -61,7 +61,7 @@ test('creates an account, finds it again by key, and creating again returns the 
   assert.equal(again.url, created.url);
 });
 
-test('updates contacts and reads them back', async () => {
+test('A15: updates contacts and reads them back', async () => {
   const account = await client.createAccount({ contact: 'first@example.com', acceptTos: true });
   await account.update({ contact: ['second@example.com', 'third@example.com'] });
   await account.refresh();
@@ -82,7 +82,7 @@ for (const alg of ['ES256', 'ES384', 'RS256'] as const) {
   });
 }
 
-test('key rollover moves the account to a new key type; the old key is then refused', async () => {
+test('A15: key rollover moves the account to a new key type; the old key is then refused', async () => {
   const oldKey = await generateAccountKey('ES256');
   const account = await client.createAccount({ key: oldKey, acceptTos: true });
   const newKey = await generateAccountKey('RS256');
@@ -105,7 +105,7 @@ test('credentials round-trip through JSON and act as the same account; inspect n
   assert.throws(() => other.account(json), InvalidInputError);
 });
 
-test('a deactivated account is refused afterwards', async () => {
+test('A15: a deactivated account is refused afterwards', async () => {
   const account = await client.createAccount({ acceptTos: true });
   await account.deactivate();
   assert.equal(account.status, 'deactivated');

@@ -15,7 +15,7 @@ after(async () => {
   await pebble?.stop();
 });
 
-test('EAB: a CA that requires it is refused without EAB before any account request', async () => {
+test('A13: EAB: a CA that requires it is refused without EAB before any account request', async () => {
   assert.equal((await client.directory()).meta?.externalAccountRequired, true);
   await assert.rejects(client.createAccount({ acceptTos: true }), (err: unknown) => {
     assert.ok(err instanceof InvalidInputError);
@@ -24,13 +24,13 @@ test('EAB: a CA that requires it is refused without EAB before any account reque
   });
 });
 
-test('EAB: an account binds with the HS256 key the CA issued', async () => {
+test('A13: EAB: an account binds with the HS256 key the CA issued', async () => {
   const [kid, hmacKey] = Object.entries(pebble.eabKeys)[0]!;
   const account = await client.createAccount({ acceptTos: true, externalAccountBinding: { kid, hmacKey } });
   assert.equal(account.status, 'valid');
 });
 
-test('EAB: a wrong HMAC key is rejected by the CA, and the error never contains the key', async () => {
+test('A13: EAB: a wrong HMAC key is rejected by the CA, and the error never contains the key', async () => {
   const [kid] = Object.keys(pebble.eabKeys);
   const wrong = Buffer.alloc(32, 7).toString('base64url');
   const err = await client

@@ -114,7 +114,7 @@ test('finalize with a user CSR made by openssl (PEM and DER); no private key is 
   }
 });
 
-test('alternate chains are downloaded; the preferred chain is chosen by its top issuer name', async () => {
+test('A8: alternate chains are downloaded; the preferred chain is chosen by its top issuer name', async () => {
   const first = await account.obtain({ names: ['chains.example.com'], solvers: [http01] });
   assert.equal(first.alternates.length, 1, 'Pebble with one alternate root offers two chains');
   const topIssuer = (pem: string) => {
@@ -145,13 +145,13 @@ test('alternate chains are downloaded; the preferred chain is chosen by its top 
   assert.equal(unknown.alternates.length, 1, 'an unknown preferred chain falls back to the default');
 });
 
-test('revoke with the account key, then again is AlreadyRevokedError', async () => {
+test('A16: revoke with the account key, then again is AlreadyRevokedError', async () => {
   const result = await account.obtain({ names: ['revoke1.example.com'], solvers: [http01] });
   await account.revoke(result.chain, { reason: 'superseded' });
   await assert.rejects(account.revoke(result.chain), AlreadyRevokedError);
 });
 
-test("revoke with the certificate's own key, no account involved", async () => {
+test("A16: revoke with the certificate's own key, no account involved", async () => {
   const result = await account.obtain({ names: ['revoke2.example.com'], solvers: [http01] });
   await client.revokeWithCertificateKey(result.chain, importPrivateKey(result.privateKey!), {
     reason: 'keyCompromise',

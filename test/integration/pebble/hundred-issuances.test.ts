@@ -9,7 +9,7 @@ before(async () => {
 });
 after(() => pebble?.stop());
 
-test('100 issuances in a row with Pebble rejecting nonces: all 100 succeed', async () => {
+test('A1, A2: 100 issuances in a row with Pebble rejecting nonces: all 100 succeed', async () => {
   let badNonces = 0;
   const noop = () => {};
   const logger = {

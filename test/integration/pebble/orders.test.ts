@@ -42,7 +42,7 @@ async function verifyWithPebble(chain: { certificate: string; issuer: string }) 
   assert.match(out, /OK/);
 }
 
-test('one order for several names, each validated by http-01; openssl verifies the chain', async () => {
+test('A1: one order for several names, each validated by http-01; openssl verifies the chain', async () => {
   const result = await account.obtain({
     names: ['a.example.com', 'B.Example.com', 'a.example.com'],
     solvers: [http01],
@@ -63,7 +63,7 @@ test('an IDN is ordered as punycode', async () => {
   assert.match(await opensslText(result.certificate), /DNS:xn--bcher-kva\.example/);
 });
 
-test('a wildcard with the base name: dns-01 through challtestsrv for both, TXT records cleaned up', async () => {
+test('A17: a wildcard with the base name: dns-01 through challtestsrv for both, TXT records cleaned up', async () => {
   const dns = challtestsrvDnsSolver(pebble.challtestsrv!);
   const result = await account.obtain({ names: ['*.wild.example', 'wild.example'], solvers: [dns] });
   const text = await opensslText(result.certificate);
@@ -72,7 +72,7 @@ test('a wildcard with the base name: dns-01 through challtestsrv for both, TXT r
   await verifyWithPebble(result);
 });
 
-test('a wildcard with only http-01 is refused before any order', async () => {
+test('A17: a wildcard with only http-01 is refused before any order', async () => {
   await assert.rejects(account.obtain({ names: ['*.example.com'], solvers: [http01] }), (err: unknown) => {
     assert.ok(err instanceof InvalidInputError);
     assert.match(err.message, /dns-01/);
@@ -80,13 +80,13 @@ test('a wildcard with only http-01 is refused before any order', async () => {
   });
 });
 
-test('an IP address identifier (RFC 8738) validated by http-01 gets an IP SAN', async () => {
+test('A17: an IP address identifier (RFC 8738) validated by http-01 gets an IP SAN', async () => {
   const result = await account.obtain({ names: ['127.0.0.1'], solvers: [http01] });
   assert.deepEqual(result.identifiers, [{ type: 'ip', value: '127.0.0.1' }]);
   assert.match(await opensslText(result.certificate), /IP Address:127\.0\.0\.1/);
 });
 
-test('tls-alpn-01 answered by our own TLS listener on the validation port', async () => {
+test('D7: tls-alpn-01 answered by our own TLS listener on the validation port', async () => {
   const tls = new TlsAlpn01ListenerSolver({ port: pebble.tlsPort, host: '127.0.0.1' });
   const result = await account.obtain({ names: ['alpn.example.com'], solvers: [tls] });
   assert.match(await opensslText(result.certificate), /DNS:alpn\.example\.com/);
@@ -99,7 +99,7 @@ test('tls-alpn-01 for an IP address uses the reverse-DNS SNI (RFC 8738 §6)', as
   assert.match(await opensslText(result.certificate), /IP Address:127\.0\.0\.1/);
 });
 
-test('a failing http-01 validation surfaces the CA problem detail and the identifier', async () => {
+test('A11: a failing http-01 validation surfaces the CA problem detail and the identifier', async () => {
   // The solver publishes a wrong answer, so Pebble's VA fetches it and rejects it.
   const liar: Solver = {
     type: 'http-01',
@@ -148,7 +148,7 @@ test('D1: http-01 port in use gives a clear error before any challenge is answer
   }
 });
 
-test('orders with notBefore/notAfter are accepted and the order reflects them', async () => {
+test('A19: orders with notBefore/notAfter are accepted and the order reflects them', async () => {
   const notAfter = new Date(Date.now() + 3 * 86_400_000);
   const order = await account.newOrder({ identifiers: ['dates.example.com'], notAfter });
   assert.equal(order.status, 'pending');

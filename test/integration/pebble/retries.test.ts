@@ -426,7 +426,7 @@ test('A2/B1-B4: no nonce is ever sent twice across an issuance with injected fau
   }
 });
 
-test('B5: polling honours Retry-After on order/authz polls', async (t) => {
+test('A4, B5: polling honours Retry-After on order/authz polls', async (t) => {
   const { proxy, client } = await setup(t, { retry: FAST_RETRY });
   const account = await client.createAccount({ acceptTos: true });
   const order = await account.newOrder({ identifiers: [uniqueName('b5')] });

@@ -45,7 +45,7 @@ function forward(port: number, target: URL): Promise<() => Promise<void>> {
   });
 }
 
-test('an expired stored certificate with the CA down: served meanwhile, failures logged and backed off, recovered once the CA is back', async () => {
+test('C11: an expired stored certificate with the CA down: served meanwhile, failures logged and backed off, recovered once the CA is back', async () => {
   const pebble: PebbleServer = await startPebble({ authzReuse: 0 });
   cleanups.push(() => pebble.stop());
   const roots = await pebble.roots();

@@ -66,7 +66,7 @@ function stopLoader(child: ChildProcess): Promise<LoadSummary> {
   });
 }
 
-test(`${RENEWALS} forced renewals under continuous new-connection load: no failure, each new serial served at once`, async () => {
+test(`E1, A18: ${RENEWALS} forced renewals under continuous new-connection load: no failure, each new serial served at once`, async () => {
   const tls = await autoHttps({
     domains: [NAME],
     challenges: ['http-01'],

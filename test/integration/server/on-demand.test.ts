@@ -48,7 +48,7 @@ function ordersInPebbleLog(): number {
     .filter((l) => l.includes('Added order "')).length;
 }
 
-test('an allowed name gets its certificate during its first handshake; 25 concurrent first handshakes share one order', async () => {
+test('E4: an allowed name gets its certificate during its first handshake; 25 concurrent first handshakes share one order', async () => {
   const before = ordersInPebbleLog();
   const handshakes = await Promise.all(
     Array.from({ length: 25 }, () => peek(pebble.tlsPort, { servername: 'burst.ok.example', ca: roots })),
@@ -70,7 +70,7 @@ test('an allowed name gets its certificate during its first handshake; 25 concur
   assert.equal(ordersInPebbleLog() - before, 1);
 });
 
-test('a refused name fails its handshake fast, asks allow() once per cache period, and orders nothing', async () => {
+test('E3: a refused name fails its handshake fast, asks allow() once per cache period, and orders nothing', async () => {
   const before = ordersInPebbleLog();
   const started = Date.now();
   for (let i = 0; i < 30; i++) {
@@ -84,7 +84,7 @@ test('a refused name fails its handshake fast, asks allow() once per cache perio
   assert.equal(ordersInPebbleLog(), before);
 });
 
-test('on-demand without allow() refuses to start, explaining why', async () => {
+test('E2: on-demand without allow() refuses to start, explaining why', async () => {
   await assert.rejects(
     autoHttps({
       directory: pebble.directoryUrl,

@@ -62,14 +62,14 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test('ALPN exactly acme-tls/1 with a pending name gets the challenge certificate, and the connection is closed by the server', async () => {
+test('D7: ALPN exactly acme-tls/1 with a pending name gets the challenge certificate, and the connection is closed by the server', async () => {
   const h = await peek(port, { servername: 'real.example', ALPNProtocols: ['acme-tls/1'] });
   assert.equal(h.alpn, 'acme-tls/1');
   assert.equal(h.cert.subject.CN, CHALLENGE_CN);
   assert.match(h.cert.subjectaltname ?? '', /DNS:real\.example/);
 });
 
-test('every other client of a pending name gets the real certificate: h2 + acme-tls/1, http/1.1, no ALPN', async () => {
+test('D7: every other client of a pending name gets the real certificate: h2 + acme-tls/1, http/1.1, no ALPN', async () => {
   const both = await peek(port, { servername: 'real.example', ALPNProtocols: ['h2', 'acme-tls/1'] });
   assert.equal(both.cert.subject.CN, 'real.example');
   assert.equal(both.alpn, 'h2');

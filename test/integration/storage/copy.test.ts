@@ -4,7 +4,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { copyStore } from '../../../src/storage/copy.ts';
+import { compareStores, copyStore } from '../../../src/storage/copy.ts';
 import { FileStore } from '../../../src/storage/file-store.ts';
 import { MemoryStore } from '../../../src/storage/memory-store.ts';
 import { PostgresStore } from '../../../src/storage/postgres-store.ts';
@@ -83,4 +83,33 @@ test('copyStore: from a store that cannot tell, keys are private unless isPrivat
   assert.equal(await mode(told, 'certificates/a.crt'), 0o644);
   assert.equal(await mode(told, 'certificates/a.key'), 0o600);
   await assert.rejects(copyStore(memory, told, { signal: AbortSignal.abort() }), { name: 'AbortedError' });
+});
+
+test('compareStores sorts keys into missing, same and different (bytes or private flag); copyStore copies only the keys given', async () => {
+  const from = new FileStore(join(dir, 'compare-from'));
+  const to = new FileStore(join(dir, 'compare-to'));
+  await from.put('certificates/new.crt', 'new');
+  await from.put('certificates/same.crt', 'same');
+  await from.put('certificates/bytes.json', 'v2', { private: true });
+  await from.put('certificates/flag.key', 'k', { private: true });
+  await to.put('certificates/same.crt', 'same');
+  await to.put('certificates/bytes.json', 'v1', { private: true });
+  await to.put('certificates/flag.key', 'k');
+  await to.put('certificates/only-in-to.crt', 'x');
+  const plan = await compareStores(from, to);
+  assert.deepEqual(plan, {
+    missing: ['certificates/new.crt'],
+    same: ['certificates/same.crt'],
+    different: ['certificates/bytes.json', 'certificates/flag.key'],
+  });
+  assert.equal(await copyStore(from, to, { keys: plan.missing }), 1);
+  assert.deepEqual(await compareStores(from, to), {
+    ...plan,
+    missing: [],
+    same: ['certificates/new.crt', 'certificates/same.crt'],
+  });
+  assert.equal(await copyStore(from, to, { keys: plan.different }), 2);
+  assert.equal(await mode(to, 'certificates/flag.key'), 0o600);
+  assert.equal((await compareStores(from, to)).same.length, 4);
+  assert.deepEqual(await to.get('certificates/only-in-to.crt'), new TextEncoder().encode('x'));
 });

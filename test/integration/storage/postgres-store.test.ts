@@ -127,7 +127,7 @@ test('postgres store: the database restarting fails calls with StorageError, the
   }
 });
 
-test('postgres store: 20 lockers on two pools never overlap, and no write under a lease is lost', async () => {
+test('C8: postgres store: 20 lockers on two pools never overlap, and no write under a lease is lost', async () => {
   const prefix = freshPrefix();
   // Two stores on two pools: as two processes would be, only the database is shared.
   const stores: PostgresStore[] = [
@@ -162,4 +162,56 @@ test('postgres store: 20 lockers on two pools never overlap, and no write under 
   } finally {
     await Promise.all(stores.map((s) => s.close()));
   }
+});
+
+async function until(what: string, done: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+test('postgres store: watch on a pool you run hears another store’s writes, and resyncs after the database restarts', async () => {
+  const prefix = freshPrefix();
+  // Your own pg.Pool, as the query client and as where LISTEN takes its session.
+  const yours = new pg.Pool({ connectionString: server.url, max: 3 });
+  yours.on('error', () => {});
+  const watcher = new PostgresStore(yours, { prefix, listen: yours });
+  const writer = await PostgresStore.connect(server.url, { prefix, connectTimeoutMs: 1000 });
+  const seen: string[] = [];
+  const errors: Error[] = [];
+  let resyncs = 0;
+  const ac = new AbortController();
+  try {
+    await watcher.watch(
+      'certificates/',
+      { change: (key) => seen.push(key), resync: () => resyncs++, error: (err) => errors.push(err) },
+      ac.signal,
+    );
+    await writer.put('certificates/one.crt', 'one');
+    await until('the first notification', () => seen.includes('certificates/one.crt'));
+    assert.equal(yours.totalCount, 1, 'one session held for LISTEN');
+
+    await server.down();
+    await until('the loss to be reported', () => errors.length > 0);
+    await server.up();
+    await until('the LISTEN to be made again', () => resyncs === 1, 15_000);
+    for (const err of errors) assertNoPassword(err);
+    await writer.put('certificates/two.crt', 'two');
+    await until('a notification after the restart', () => seen.includes('certificates/two.crt'));
+  } finally {
+    ac.abort();
+    await writer.close();
+    await until('the LISTEN session to be closed', () => yours.totalCount === yours.idleCount);
+    await yours.end();
+  }
+});
+
+test('postgres store: a store without a LISTEN source refuses watch() and says what to pass', async () => {
+  const store = new PostgresStore(pool, { prefix: freshPrefix() });
+  await assert.rejects(
+    store.watch('certificates/', { change: () => {}, resync: () => {} }, new AbortController().signal),
+    (err: unknown) => err instanceof InvalidInputError && /cannot watch/.test(err.message),
+  );
 });

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { inspect } from 'node:util';
 import { createClient, RESP_TYPES } from '@redis/client';
 import { StorageError } from '../../../src/errors/storage.ts';
-import { RedisStore } from '../../../src/storage/redis-store.ts';
+import { nodeRedisSubscriber, RedisStore } from '../../../src/storage/redis-store.ts';
 import type { Store } from '../../../src/storage/store.ts';
 import { storeContract } from '../../contract/store.contract.ts';
 import { type RedisServer, startRedis } from '../../support/redis.ts';
@@ -129,7 +129,7 @@ test('redis store: Redis restarting fails calls with StorageError, then they wor
   }
 });
 
-test('redis store: 20 lockers on two clients never overlap, and no write under a lease is lost', async () => {
+test('C8: redis store: 20 lockers on two clients never overlap, and no write under a lease is lost', async () => {
   const prefix = freshPrefix();
   // Two stores on two connections: as two processes would be, only Redis is shared.
   const stores = await Promise.all([
@@ -163,5 +163,61 @@ test('redis store: 20 lockers on two clients never overlap, and no write under a
     assert.equal(new Set(fences).size, 20);
   } finally {
     await Promise.all(stores.map((s) => s.close()));
+  }
+});
+
+async function until(what: string, done: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+test('redis store: watch through a node-redis client you run hears another store’s writes, and resyncs after Redis restarts', async () => {
+  const prefix = freshPrefix();
+  const client = createClient({ url: server.url, disableOfflineQueue: true });
+  client.on('error', () => {});
+  await client.connect();
+  const typeMapping = { [RESP_TYPES.BLOB_STRING]: Buffer };
+  const watcher = new RedisStore(
+    { sendCommand: (args) => client.sendCommand(args, { typeMapping }) },
+    { prefix, subscriber: nodeRedisSubscriber(() => client.duplicate()) },
+  );
+  const writer = await RedisStore.connect(server.url, { prefix });
+  const seen: string[] = [];
+  const errors: Error[] = [];
+  let resyncs = 0;
+  const ac = new AbortController();
+  try {
+    await watcher.watch(
+      'certificates/',
+      { change: (key) => seen.push(key), resync: () => resyncs++, error: (err) => errors.push(err) },
+      ac.signal,
+    );
+    await writer.put('certificates/one.crt', 'one');
+    await until('the first notification', () => seen.includes('certificates/one.crt'));
+
+    await server.down();
+    await until('the loss to be reported', () => errors.length > 0);
+    await server.up();
+    await until('the subscription to be made again', () => resyncs >= 1, 15_000);
+    for (const err of errors) assertNoPassword(err);
+    // The writer's own client reconnects with backoff: retry its first write.
+    const deadline = Date.now() + 5000;
+    while (
+      !(await writer.put('certificates/two.crt', 'two').then(
+        () => true,
+        () => false,
+      ))
+    ) {
+      assert.ok(Date.now() < deadline, 'the writer reconnects');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await until('a notification after the restart', () => seen.includes('certificates/two.crt'));
+  } finally {
+    ac.abort();
+    await writer.close();
+    await client.close();
   }
 });

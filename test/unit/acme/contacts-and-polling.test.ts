@@ -38,7 +38,7 @@ test('contacts: bare addresses gain mailto:, duplicates drop, bad ones name the 
   }
 });
 
-test('polling: the first poll is quick, later ones back off, none is a fixed 5 s', async () => {
+test('A4: polling: the first poll is quick, later ones back off, none is a fixed 5 s', async () => {
   const clock = fakeClock();
   let calls = 0;
   await pollUntil(
@@ -76,7 +76,7 @@ test('polling: Retry-After wins, clamped to the policy bounds', async () => {
   ]);
 });
 
-test('polling: gives up with TimeoutError at the deadline', async () => {
+test('A4: polling: gives up with TimeoutError at the deadline', async () => {
   const clock = fakeClock();
   await assert.rejects(
     pollUntil(

@@ -133,7 +133,7 @@ describe('parseCertificateChain', () => {
     );
   });
 
-  test('parseCertificateChain: a PRIVATE KEY block inside a chain is rejected (RFC 8555 §9.1)', async () => {
+  test('B11: parseCertificateChain: a PRIVATE KEY block inside a chain is rejected (RFC 8555 §9.1)', async () => {
     const keyPem = leafKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     await assert.rejects(parseCertificateChain(leafPem + keyPem + intPem), mismatch(/PRIVATE KEY block/));
   });
@@ -153,7 +153,7 @@ describe('parseCertificateChain', () => {
     );
   });
 
-  test('parseCertificateChain: input over 1 MiB is rejected by size, even when every block is valid', async () => {
+  test('B11: parseCertificateChain: input over 1 MiB is rejected by size, even when every block is valid', async () => {
     const big = leafPem.repeat(Math.ceil((1024 * 1024) / leafPem.length) + 1);
     await assert.rejects(parseCertificateChain(big), mismatch(/larger than 1048576 bytes/));
   });
@@ -182,12 +182,12 @@ describe('verifyChainMatches', () => {
     verifyChainMatches({ ...ok(), publicKey: leafKey }); // a private key passed as publicKey still works
   });
 
-  test('verifyChainMatches: a leaf for another key is rejected', () => {
+  test('B11: verifyChainMatches: a leaf for another key is rejected', () => {
     const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
     assert.throws(() => verifyChainMatches({ ...ok(), privateKey: other }), mismatch(/different public key/));
   });
 
-  test('verifyChainMatches: names missing from or added to the certificate are listed', () => {
+  test('B11: verifyChainMatches: names missing from or added to the certificate are listed', () => {
     const fewer = names.filter((n) => n.value !== 'www.example.com');
     assert.throws(
       () => verifyChainMatches({ ...ok(), identifiers: fewer }),
@@ -210,7 +210,7 @@ describe('verifyChainMatches', () => {
     verifyChainMatches({ ...ok(), chain: full });
   });
 
-  test('verifyChainMatches: a leaf not valid yet (beyond 5 minutes of skew) or expired is rejected', () => {
+  test('B11: verifyChainMatches: a leaf not valid yet (beyond 5 minutes of skew) or expired is rejected', () => {
     const start = chain[0]!.notBefore.getTime();
     verifyChainMatches({ ...ok(), now: start - 4 * 60_000 });
     assert.throws(

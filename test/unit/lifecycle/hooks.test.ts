@@ -207,7 +207,7 @@ describe('runHook: timeouts, failures and output', () => {
     assert.doesNotMatch(withEnv.message, /LEGO_/);
   });
 
-  it('secret-looking environment values are redacted from the error', async (t) => {
+  it('F2: secret-looking environment values are redacted from the error', async (t) => {
     process.env.ACMEKIT_TEST_API_TOKEN = 'very-secret-token-value';
     t.after(() => delete process.env.ACMEKIT_TEST_API_TOKEN);
     const command = 'echo "token is $ACMEKIT_TEST_API_TOKEN" >&2; exit 1';

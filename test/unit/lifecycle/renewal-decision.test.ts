@@ -92,7 +92,7 @@ describe('renewalDecision: ARI window', () => {
   const end = T0 + 62 * DAY;
   const ari = { windowStart: at(start), windowEnd: at(end), explanationUrl: 'https://ca.example/why' };
 
-  it('picks a time uniformly inside the window (20 000 samples, 20 buckets)', () => {
+  it('B9(b): picks a time uniformly inside the window (20 000 samples, 20 buckets)', () => {
     const random = seeded(9773);
     const buckets = new Array<number>(20).fill(0);
     const n = 20_000;

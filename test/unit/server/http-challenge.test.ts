@@ -27,7 +27,7 @@ function call(
   return out;
 }
 
-test('serves exactly the presented tokens, 404 for others, and forgets them on cleanup', async () => {
+test('D6: serves exactly the presented tokens, 404 for others, and forgets them on cleanup', async () => {
   const solver = new HttpChallengeSolver();
   const ctx = {
     challenge: { token: TOKEN, keyAuthorization: `${TOKEN}.thumb` },

@@ -24,11 +24,11 @@ function setup(opts: Partial<OnDemandOptions>, obtain: (name: string) => Promise
   return { od, obtained, advance: (ms: number) => (now += ms) };
 }
 
-test('without allow() on-demand refuses to exist', () => {
+test('E2: without allow() on-demand refuses to exist', () => {
   assert.throws(() => setup({ allow: undefined as never }), InvalidInputError);
 });
 
-test('concurrent requests for one name share one attempt', async () => {
+test('E4: concurrent requests for one name share one attempt', async () => {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   const { od, obtained } = setup({}, () => gate);
@@ -40,7 +40,7 @@ test('concurrent requests for one name share one attempt', async () => {
   assert.equal(od.ordersStarted, 1);
 });
 
-test('a "no" is cached; throwing or slow decisions count as "no"', async () => {
+test('E5: a "no" is cached; throwing or slow decisions count as "no"', async () => {
   let asked = 0;
   const { od, advance } = setup({
     allow: () => {
@@ -80,7 +80,7 @@ test('names that cannot be ordered are refused before allow(): IPs, wildcards, s
   assert.equal(asked, 0);
 });
 
-test('global rate limit and per-name failure backoff fail fast', async () => {
+test('E6: global rate limit and per-name failure backoff fail fast', async () => {
   const { od, obtained, advance } = setup({ rateLimit: { orders: 2, intervalMs: 10_000 } });
   await od.certificateFor('a.example.com');
   await od.certificateFor('b.example.com');

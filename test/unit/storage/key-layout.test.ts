@@ -45,12 +45,13 @@ describe('serverFolderName (lego cmd/accounts_storage.go: URL host with ":" → 
 });
 
 describe('accountKeys', () => {
-  it('builds lego v4 keys: accounts/<server>/<email>/{account.json,keys/<email>.key}', () => {
+  it('builds lego v4 keys: accounts/<server>/<email>/{account.json,keys/<email>.key}, and v5 key beside account.json', () => {
     assert.deepEqual(accountKeys(PEBBLE, 'admin@example.com'), {
       accountId: 'admin@example.com',
       dir: 'accounts/127.0.0.1_14000/admin@example.com',
       accountJson: 'accounts/127.0.0.1_14000/admin@example.com/account.json',
       privateKey: 'accounts/127.0.0.1_14000/admin@example.com/keys/admin@example.com.key',
+      privateKeyV5: 'accounts/127.0.0.1_14000/admin@example.com/admin@example.com.key',
     });
   });
 
@@ -68,6 +69,7 @@ describe('accountKeys', () => {
       dir: 'accounts/acme-v02.api.letsencrypt.org/noemail@example.com',
       accountJson: 'accounts/acme-v02.api.letsencrypt.org/noemail@example.com/account.json',
       privateKey: 'accounts/acme-v02.api.letsencrypt.org/noemail@example.com/keys/noemail@example.com.key',
+      privateKeyV5: 'accounts/acme-v02.api.letsencrypt.org/noemail@example.com/noemail@example.com.key',
     });
   });
 

@@ -1,0 +1,58 @@
+import { AuthorizationFailedError } from '../errors/authorization.ts';
+import {
+  BadServerResponseError,
+  CertificateMismatchError,
+  NetworkError,
+  SolverError,
+  TimeoutError,
+} from '../errors/base.ts';
+import { AcmeProblemError } from '../errors/problem.ts';
+
+const ACME = 'urn:ietf:params:acme:error:';
+
+/**
+ * What the user can do about a failure, as one line (RELIABILITY G6: every message says what to do
+ * next). Undefined when the error's own message already says it: usage errors name the input,
+ * storage and lock errors carry their hint, hook errors show how to run the hook by hand.
+ */
+export function nextStep(err: unknown): string | undefined {
+  if (err instanceof AuthorizationFailedError) {
+    return `make sure the CA can reach the proof for ${err.identifier} (DNS pointing at this machine, port open, or the TXT record visible), then run again`;
+  }
+  if (err instanceof AcmeProblemError) return problemStep(err);
+  if (err instanceof SolverError) return 'fix what the challenge solver reports above, then run again';
+  if (err instanceof TimeoutError) {
+    return 'the CA did not answer in time: check the network and the CA status page, then run again';
+  }
+  if (err instanceof NetworkError) {
+    return 'check the network, the --server URL, --ca-bundle and any HTTPS_PROXY setting, then run again';
+  }
+  if (err instanceof CertificateMismatchError || err instanceof BadServerResponseError) {
+    return 'the CA sent an answer acmekit cannot use, so nothing was saved; run again later, and report it to the CA if it persists';
+  }
+  return undefined;
+}
+
+function problemStep(err: AcmeProblemError): string {
+  const type = err.type.startsWith(ACME) ? err.type.slice(ACME.length) : err.type;
+  switch (type) {
+    case 'rateLimited':
+      return err.retryAfter
+        ? `the CA accepts the next attempt after ${err.retryAfter.toISOString()}; run again then`
+        : 'the CA is rate limiting these names or this account: wait (the message above may say until when or link to details), then run again';
+    case 'userActionRequired':
+    case 'agreementRequired':
+      return 'open the page named above and do what the CA asks (acmekit never agrees on your behalf), then run again';
+    case 'externalAccountRequired':
+      return 'this CA needs external account binding: pass --eab.kid and ACMEKIT_EAB_HMAC from your CA account';
+    case 'unauthorized':
+    case 'rejectedIdentifier':
+    case 'caa':
+      return 'the CA will not issue for these names to this account: check the names, their CAA records and the account, then run again';
+    case 'badNonce':
+    case 'serverInternal':
+      return 'the CA had a problem of its own: run again later';
+    default:
+      return 'the CA refused for the reason above: fix what it names, then run again';
+  }
+}
