@@ -285,3 +285,12 @@ export function chainIssuerNames(
   const certs = scope === 'top' ? chain.slice(-1) : chain;
   return certs.flatMap((c) => (c.issuerCommonName === undefined ? [] : [c.issuerCommonName]));
 }
+
+/**
+ * Whether two hex serials name the same number: certificate records spell a serial as its DER bytes
+ * ("00" first when the high bit is set), node:crypto without the leading zeros, either case.
+ */
+export function sameSerial(a: string, b: string): boolean {
+  const bare = (hex: string) => hex.toLowerCase().replace(/^0+/, '');
+  return bare(a) === bare(b);
+}

@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Account } from '../acme/account.ts';
 import type { ObtainResult } from '../acme/obtain.ts';
 import type { Solver } from '../acme/solver.ts';
+import { sameSerial } from '../crypto/certificate.ts';
 import {
   type CertificateKeyType,
   exportPrivateKeyPem,
@@ -96,7 +97,7 @@ export async function obtainAndSave(
     if (
       job.expectedSerial !== undefined &&
       serialNow !== undefined &&
-      serialNow !== job.expectedSerial &&
+      !sameSerial(serialNow, job.expectedSerial) &&
       !pending
     ) {
       return { alreadyRenewed: true, record: previous! };

@@ -305,13 +305,10 @@ export class Maintenance {
    * meanwhile and nothing is ordered. Undefined: a certificate was stored since this check began.
    */
   async #expectedSerial(m: Managed, current: CachedCertificate | undefined): Promise<string | undefined> {
+    if (current) return current.serial; // obtainAndSave compares it with the record's spelling by sameSerial()
     // Read before the certificate (again): a certificate stored in between is never mistaken for the
     // expected one.
     const recorded = (await readRecord(this.#o.store, m.id))?.acmekit?.serial;
-    // The record spells the serial as its DER bytes ("00" first when the high bit is set), the cache as
-    // node:crypto does (without): the record's spelling when both name the certificate we serve.
-    if (current)
-      return recorded !== undefined && sameSerial(recorded, current.serial) ? recorded : current.serial;
     if (await this.loadFromStore(m)) return undefined;
     return recorded ?? ''; // nothing served yet: what the record names, if anything
   }
@@ -367,9 +364,4 @@ function withoutBackoff(record: CertificateRecord): CertificateRecord {
   if (!record.acmekit?.lastRenewalAttempt) return record;
   const { lastRenewalAttempt: _dropped, ...rest } = record.acmekit;
   return { ...record, acmekit: rest };
-}
-
-function sameSerial(a: string, b: string): boolean {
-  const bare = (hex: string) => hex.toLowerCase().replace(/^0+/, '');
-  return bare(a) === bare(b);
 }
