@@ -23,6 +23,8 @@ export interface AccountOptions {
   algorithm?: AccountKeyAlgorithm;
   /** false: only load an existing account (list, revoke); true: register when missing. */
   create: boolean;
+  /** Stops waiting for another process's registration. */
+  signal?: AbortSignal;
 }
 
 const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');
@@ -33,17 +35,41 @@ const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');
  * again by key (onlyReturnExisting) instead of registering a second one.
  */
 export async function loadOrRegisterAccount(opts: AccountOptions): Promise<Account> {
-  const { store, client } = opts;
   if (opts.eab) decodeEabKey(opts.eab); // a bad EAB key is refused before any file or request
+  const saved = await loadSaved(opts);
+  if (saved.account || !opts.create) return saved.account ?? findOrRegister(opts);
+  // Processes starting together (a cluster, two cron jobs) would each register an account and overwrite
+  // each other's key file; under the lease the second finds the first one's account.
+  const lease = await opts.store.lock('account-registration', {
+    ttlMs: 60_000,
+    waitMs: 120_000,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  try {
+    return (await loadSaved(opts)).account ?? (await findOrRegister(opts));
+  } finally {
+    await lease.release().catch(() => {});
+  }
+}
+
+/** The account from its saved files alone (no request), when both its key and its URL are stored. */
+async function loadSaved(opts: AccountOptions): Promise<{ account?: Account }> {
+  const { store, client } = opts;
   const keys = accountKeys(client.directoryUrl, opts.email ?? '');
   const [jsonBytes, found] = await Promise.all([store.get(keys.accountJson), findAccountKey(store, keys)]);
+  if (!found || !jsonBytes) return {};
+  const saved = decodeLegoAccount(jsonBytes, keys.accountJson);
+  if (!saved.accountUrl) return {};
+  const key = decodeAccountKeyPem(text(found.bytes), found.file);
+  return { account: client.account(new AccountCredentials(client.directoryUrl, saved.accountUrl, key)) };
+}
+
+async function findOrRegister(opts: AccountOptions): Promise<Account> {
+  const { store, client } = opts;
+  const keys = accountKeys(client.directoryUrl, opts.email ?? '');
+  const found = await findAccountKey(store, keys);
   if (found) {
     const key = decodeAccountKeyPem(text(found.bytes), found.file);
-    if (jsonBytes) {
-      const saved = decodeLegoAccount(jsonBytes, keys.accountJson);
-      if (saved.accountUrl)
-        return client.account(new AccountCredentials(client.directoryUrl, saved.accountUrl, key));
-    }
     try {
       const found = await client.findAccount(key);
       await saveAccount(store, keys.accountJson, opts.email, found);

@@ -205,18 +205,16 @@ export async function autoHttps(options: AutoHttpsOptions): Promise<AutoHttps> {
     store,
     client,
     account: () => {
-      // Under the store's lock: processes of a cluster starting together would otherwise each register
-      // an account and overwrite each other's key and account files (a key that does not fit the URL).
-      account ??= underLock(store, 'account-registration', closing.signal, () =>
-        loadOrRegisterAccount({
-          store,
-          client,
-          email: options.email,
-          acceptTos: options.acceptTos === true,
-          eab: options.eab,
-          create: true,
-        }),
-      );
+      // loadOrRegisterAccount registers under the store's lease, so a cluster starting together shares one.
+      account ??= loadOrRegisterAccount({
+        store,
+        client,
+        email: options.email,
+        acceptTos: options.acceptTos === true,
+        eab: options.eab,
+        create: true,
+        signal: closing.signal,
+      });
       account.catch(() => {
         account = undefined;
       });
@@ -431,20 +429,6 @@ export async function autoHttps(options: AutoHttpsOptions): Promise<AutoHttps> {
 }
 
 /** Runs `fn` holding the store's lease `name` (a short job: registration, not an order). */
-async function underLock<T>(
-  store: Store,
-  name: string,
-  signal: AbortSignal,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const lease = await store.lock(name, { ttlMs: 60_000, waitMs: 120_000, signal });
-  try {
-    return await fn();
-  } finally {
-    await lease.release().catch(() => {});
-  }
-}
-
 function configuredGroups(options: AutoHttpsOptions): string[][] {
   const raw = [...(options.domains?.length ? [options.domains] : []), ...(options.certificates ?? [])];
   const groups = raw.map((names) => normalizeIdentifiers(names).map((i) => i.value));
