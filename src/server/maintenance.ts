@@ -3,7 +3,6 @@ import type { AcmeClient } from '../acme/client.ts';
 import type { Solver } from '../acme/solver.ts';
 import type { CertificateKeyType } from '../crypto/keys.ts';
 import { FencedWriteError } from '../errors/storage.ts';
-import { backoffDelay } from '../internal/backoff.ts';
 import type { Clock } from '../internal/clock.ts';
 import type { Logger } from '../internal/logger.ts';
 import { certificateFileKeys, readRecord } from '../lifecycle/certificate-files.ts';
@@ -12,6 +11,7 @@ import { decideRenewal, decideRenewalOf } from '../lifecycle/decide.ts';
 import { obtainAndSave, recordFailure } from '../lifecycle/obtain-and-save.ts';
 import type { Store } from '../storage/store.ts';
 import type { AttemptInstrument, AutoHttpsEmitter, AutoHttpsEventName, AutoHttpsEvents } from './events.ts';
+import { retryDelay } from './retry-delay.ts';
 import { type CachedCertificate, describeChain, describeStoredPair, type SniCache } from './sni-cache.ts';
 
 const DAY = 86_400_000;
@@ -280,16 +280,15 @@ export class Maintenance {
       m.lastError = error.message;
       m.solverOffset++;
       await recordFailure(o.store, m.id, error).catch(() => {});
-      const delay = backoffDelay(m.failures, {
-        baseMs: o.retry.minMs,
-        maxMs: o.retry.maxMs,
+      const { delayMs: delay, why } = retryDelay(error, m.failures, o.clock.now(), {
+        ...o.retry,
         random: o.random,
       });
       // An on-demand name that never got a certificate waits for its next handshake instead.
       const retry = !(m.onDemand && !o.cache.get(m.id));
       const retryAt = retry ? new Date(o.clock.now() + delay) : undefined;
       o.logger.warn(
-        { names: m.names, failures: m.failures, retryAt: retryAt?.toISOString(), err: error.message },
+        { names: m.names, failures: m.failures, retryAt: retryAt?.toISOString(), err: error.message, why },
         'certificate attempt failed; still serving what we have',
       );
       this.#emit('failed', { id: m.id, names: [...m.names], error, failures: m.failures, retryAt });
