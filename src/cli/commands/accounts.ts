@@ -1,4 +1,5 @@
 import { generateAccountKey } from '../../crypto/keys.ts';
+import { findAccountKey } from '../../lifecycle/accounts.ts';
 import { accountKeys } from '../../storage/key-layout.ts';
 import { decodeLegoAccount, encodeAccountKeyPem } from '../../storage/lego-account-file.ts';
 import { accountFor, type CommandEnv, makeClient, type Options } from '../context.ts';
@@ -51,7 +52,9 @@ async function accounts(
       return exitCodes.ok;
     }
     const newKey = await generateAccountKey('ES256');
-    const keyFile = accountKeys(client.directoryUrl, o.str('email') ?? '').privateKey;
+    const keys = accountKeys(client.directoryUrl, o.str('email') ?? '');
+    // Where the key is now: lego v5 keeps it next to account.json, v4 (and acmekit) under keys/.
+    const keyFile = (await findAccountKey(store, keys))?.file ?? keys.privateKey;
     // Save the new key before the CA switches to it, so a crash in between cannot lose the account.
     await store.put(`${keyFile}.next`, encodeAccountKeyPem(newKey), { private: true });
     await account.rolloverKey(newKey);
