@@ -14,11 +14,11 @@ import {
   unlink,
 } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { AcmekitError } from '../errors/base.ts';
 import { CorruptFileError, FencedWriteError, StorageError } from '../errors/storage.ts';
 import { abortError, throwIfAborted } from '../internal/abort.ts';
-import { writeFileAtomic } from '../internal/atomic-write.ts';
+import { type StagedFile, stageFile, syncFolder, writeFileAtomic } from '../internal/atomic-write.ts';
 import { type Clock, systemClock } from '../internal/clock.ts';
 import { type LeaseAttempt, pollForLease } from './memory-store.ts';
 import {
@@ -475,49 +475,11 @@ function toHolder(r: LockRecord): LeaseHolder {
   return r.pid > 0 ? { owner: r.owner, pid: r.pid, expiresAt } : { owner: r.owner, expiresAt };
 }
 
-interface StagedFile {
-  path: string;
-  tmp: string;
-  done?: boolean;
-}
-
 /** Waits for all; then rejects with the first failure, if any. */
 async function settleAll(work: Promise<unknown>[]): Promise<void> {
   const results = await Promise.allSettled(work);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
-}
-
-/** putAll's first half of an atomic write: the temp file next to `path`, written and synced. */
-async function stageFile(path: string, data: Uint8Array | string, mode: number): Promise<StagedFile> {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'wx', mode).catch(async (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    return open(tmp, 'wx', mode);
-  });
-  try {
-    // umask must not loosen a private key.
-    await Promise.all([fh.writeFile(data), fh.chmod(mode)]);
-    await fh.sync();
-  } catch (err) {
-    await fh.close().catch(() => {});
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await fh.close();
-  // RELIABILITY C1/C2, as writeFileAtomic: crash tests kill the process between write and rename.
-  if (process.env.ACMEKIT_TEST_CRASH_AT === 'before-rename') process.kill(process.pid, 'SIGKILL');
-  return { path, tmp };
-}
-
-/** The rename is durable once the folder is synced (as writeFileAtomic does after each rename). */
-async function syncFolder(dir: string): Promise<void> {
-  const dh = await open(dir, 'r').catch(() => undefined);
-  if (!dh) return;
-  await dh.sync().catch(() => {});
-  dh.close().catch(() => {});
 }
 
 /** Removes a crash's leftover temp file (C2); a young one may be a write in flight and stays. */
