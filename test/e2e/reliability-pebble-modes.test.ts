@@ -140,7 +140,12 @@ test('A7, A9, A20: Pebble -strict without reuse and with a 3-intermediate chain:
   assert.equal(again.code, 0, again.all);
   assert.equal(challengeAnswers(proxy, mark).length, 2, 'A7: both names solved again');
   for (const e of proxy.log.filter((x) => x.resource === 'chall' && x.method === 'POST')) {
-    assert.ok(e.status < 400, 'A20: -strict accepts every challenge response');
+    // Pebble rejects a share of nonces at random (retried with a fresh one); nothing else may fail.
+    const randomBadNonce = e.problemType === 'urn:ietf:params:acme:error:badNonce';
+    assert.ok(
+      e.status < 400 || randomBadNonce,
+      `A20: -strict accepts every challenge response (${e.problemType})`,
+    );
   }
 
   const crt = await readFile(join(lego, 'certificates', 'x.strict.example.crt'), 'utf8');
