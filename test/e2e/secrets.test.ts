@@ -98,7 +98,7 @@ test('F1: at debug level, the EAB HMAC key and private keys never appear in outp
   const wrongKey = `${canary.slice(0, -4)}AAAA`;
   const bad = await runCli(bin, [
     ...[...caArgs(pebble), '-a', '--email', 'w@example.com', '--path', lego, '--verbose'],
-    ...['--eab.kid', kid, '--eab.hmac', wrongKey, '-d', 'f1b.example.com', ...web, 'run', '--json'],
+    ...['--eab.kid', kid, `--eab.hmac=${wrongKey}`, '-d', 'f1b.example.com', ...web, 'run', '--json'],
   ]);
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /^debug: ACME request method=POST .*status=4\d\d/m, '--verbose turns debug on');
