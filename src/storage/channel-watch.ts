@@ -23,6 +23,7 @@ export interface ChannelSubscriber {
 /**
  * Store.watch on top of a channel whose messages are store keys: filters by prefix, resolves on the
  * first subscription, and turns every later one into `resync()` (messages sent while it was down are gone).
+ * `describeError` turns a connection error into the store's own (credentials scrubbed) before the handler sees it.
  */
 export function watchChannel(
   subscriber: ChannelSubscriber | undefined,
@@ -31,6 +32,7 @@ export function watchChannel(
   prefix: string,
   handler: StoreWatchHandler,
   signal: AbortSignal,
+  describeError: (err: Error) => Error,
 ): Promise<void> {
   assertSafePrefix(prefix);
   if (!subscriber) {
@@ -64,7 +66,7 @@ export function watchChannel(
           resolve();
         },
         error: (err) => {
-          if (!signal.aborted) quietly(() => handler.error?.(err));
+          if (!signal.aborted) quietly(() => handler.error?.(describeError(err)));
         },
       },
       signal,

@@ -193,13 +193,10 @@ export class PostgresStore implements Store, WatchableStore {
    * options.listen, re-established after the database restarts. Rejects without options.listen.
    */
   watch(prefix: string, handler: StoreWatchHandler, signal: AbortSignal): Promise<void> {
-    const scrubbed: StoreWatchHandler = {
-      change: (key) => handler.change(key),
-      resync: () => handler.resync(),
-      error: (err) => handler.error?.(backendFailure('postgres', 'listen', err, this.#scrub)),
-    };
     const until = AbortSignal.any([signal, this.#closing.signal]);
-    return watchChannel(this.#subscriber, 'postgres', this.#channel, prefix, scrubbed, until);
+    return watchChannel(this.#subscriber, 'postgres', this.#channel, prefix, handler, until, (err) =>
+      backendFailure('postgres', 'listen', err, this.#scrub),
+    );
   }
 
   async list(prefix: string, signal?: AbortSignal): Promise<string[]> {

@@ -211,13 +211,10 @@ export class RedisStore implements Store, WatchableStore {
    * of its own (options.subscriber), subscribed again after Redis restarts.
    */
   watch(prefix: string, handler: StoreWatchHandler, signal: AbortSignal): Promise<void> {
-    const scrubbed: StoreWatchHandler = {
-      change: (key) => handler.change(key),
-      resync: () => handler.resync(),
-      error: (err) => handler.error?.(backendFailure('redis', 'subscribe', err, this.#scrub)),
-    };
     const until = AbortSignal.any([signal, this.#closing.signal]);
-    return watchChannel(this.#subscriber, 'redis', this.#channel, prefix, scrubbed, until);
+    return watchChannel(this.#subscriber, 'redis', this.#channel, prefix, handler, until, (err) =>
+      backendFailure('redis', 'subscribe', err, this.#scrub),
+    );
   }
 
   async list(prefix: string, signal?: AbortSignal): Promise<string[]> {
