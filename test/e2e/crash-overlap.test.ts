@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { caArgs, installedCli, runCli } from '../support/cli.ts';
+import { checkWhole, runAndKill } from '../support/crash.ts';
 import { type PebbleServer, startPebble } from '../support/pebble.ts';
 
 // crash.test.ts kills at random moments of 0.9 s; a whole `run` now takes a fraction of that. This one
@@ -21,27 +21,6 @@ after(() => pebble?.stop());
 
 const RUNS = Number(process.env.ACMEKIT_CRASH_RUNS ?? 30);
 
-function runAndKill(args: string[], afterMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const child = spawn(bin, args, { stdio: 'ignore' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), afterMs);
-    child.on('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-/** Every certificate file parses; a key file (pending or not) parses; the record parses. */
-async function checkWhole(certs: string): Promise<void> {
-  for (const name of await readdir(certs).catch(() => [] as string[])) {
-    const text = await readFile(join(certs, name), 'utf8');
-    if (name.endsWith('.crt')) new X509Certificate(text);
-    else if (name.endsWith('.key') || name.endsWith('.key.pending')) createPrivateKey(text);
-    else if (name.endsWith('.json')) JSON.parse(text);
-  }
-}
-
 test(`C1 (overlapped writes): SIGKILL at ${RUNS} moments of the issuance leaves whole files, and the next run pairs certificate and key`, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'acmekit-crash-overlap-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
@@ -55,10 +34,11 @@ test(`C1 (overlapped writes): SIGKILL at ${RUNS} moments of the issuance leaves 
     // From just after start-up to past the end of a quick run, evenly spread.
     const at = 40 + Math.floor(((i + Math.random()) / RUNS) * 400);
     await runAndKill(
+      bin,
       [...base, '-d', 'overlap.example.com', ...http, 'renew', '--force', '--no-random-sleep'],
       at,
     );
-    await checkWhole(certs);
+    await checkWhole(lego);
   }
   const final = await runCli(bin, [
     ...base,
@@ -70,7 +50,7 @@ test(`C1 (overlapped writes): SIGKILL at ${RUNS} moments of the issuance leaves 
     '--no-random-sleep',
   ]);
   assert.equal(final.code, 0, final.stderr);
-  await checkWhole(certs);
+  await checkWhole(lego);
   const crt = new X509Certificate(await readFile(join(certs, 'overlap.example.com.crt')));
   const key = createPrivateKey(await readFile(join(certs, 'overlap.example.com.key')));
   assert.ok(crt.checkPrivateKey(key), 'the certificate on disk is paired with its key');

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { caArgs, installedCli, runCli } from '../support/cli.ts';
+import { checkWhole, runAndKill } from '../support/crash.ts';
 import { type PebbleServer, startPebble } from '../support/pebble.ts';
 
 let pebble: PebbleServer;
@@ -16,37 +16,6 @@ before(async () => {
 after(() => pebble?.stop());
 
 const RUNS = Number(process.env.ACMEKIT_CRASH_RUNS ?? 20);
-
-function runAndKill(args: string[], afterMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const child = spawn(bin, args, { stdio: 'ignore' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), afterMs);
-    child.on('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-/** Every file on disk is whole: certificates parse, keys parse, JSON parses. */
-async function checkWhole(lego: string): Promise<void> {
-  const certs = join(lego, 'certificates');
-  for (const name of await readdir(certs).catch(() => [] as string[])) {
-    const text = await readFile(join(certs, name), 'utf8');
-    if (name.endsWith('.crt')) new X509Certificate(text);
-    else if (name.endsWith('.key') || name.endsWith('.key.pending')) createPrivateKey(text);
-    else if (name.endsWith('.json')) JSON.parse(text);
-  }
-  const accounts = join(lego, 'accounts');
-  for (const server of await readdir(accounts).catch(() => [] as string[])) {
-    for (const email of await readdir(join(accounts, server))) {
-      const json = await readFile(join(accounts, server, email, 'account.json'), 'utf8').catch(
-        () => undefined,
-      );
-      if (json !== undefined) JSON.parse(json);
-    }
-  }
-}
 
 test(`C1: SIGKILL at ${RUNS} random moments of run/renew never leaves a broken file, and the next run completes`, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'acmekit-crash-'));
@@ -66,7 +35,7 @@ test(`C1: SIGKILL at ${RUNS} random moments of run/renew never leaves a broken f
   ];
   for (let i = 0; i < RUNS; i++) {
     const command = i % 2 === 0 ? ['run'] : ['renew', '--force', '--no-random-sleep'];
-    await runAndKill([...args, ...command], Math.floor(Math.random() * 900));
+    await runAndKill(bin, [...args, ...command], Math.floor(Math.random() * 900));
     await checkWhole(lego);
   }
   const final = await runCli(bin, [...args, 'renew', '--force', '--no-random-sleep']);
