@@ -78,35 +78,30 @@ export class HttpChallengeSolver implements Solver {
    * returns false otherwise. `handler()` and `middleware()` also ask the shared store.
    */
   answer(req: IncomingMessage, res: ServerResponse): boolean {
-    const path = (req.url ?? '').split('?')[0] ?? '';
-    if (!path.startsWith(PREFIX)) return false;
-    const answer = this.#answers.get(path.slice(PREFIX.length));
-    if (answer === undefined || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
+    const token = challengeToken(req);
+    const answer = token === undefined ? undefined : this.#answers.get(token);
+    if (answer === undefined) return false;
     send(req, res, answer);
     return true;
   }
 
-  /**
-   * A challenge another process presented, from the shared store: 'answered', 'missing' (not a
-   * challenge path, not well-formed, not found), or 'busy' (too many lookups in flight).
-   */
-  async #answerShared(req: IncomingMessage, res: ServerResponse): Promise<'answered' | 'missing' | 'busy'> {
-    const path = (req.url ?? '').split('?')[0] ?? '';
-    const token = path.slice(PREFIX.length);
-    if (!this.#shared || !path.startsWith(PREFIX) || !isWellFormedToken(token)) return 'missing';
-    if (req.method !== 'GET' && req.method !== 'HEAD') return 'missing';
-    const result = await this.#shared.lookup(token, httpChallengeKey(token));
+  /** The token to look up in the shared store: a well-formed one, when the store is shared at all. */
+  #sharedToken(req: IncomingMessage): string | undefined {
+    const token = this.#shared ? challengeToken(req) : undefined;
+    return token !== undefined && isWellFormedToken(token) ? token : undefined;
+  }
+
+  /** A challenge another process presented, from the shared store; 'busy' when too many lookups are in flight. */
+  async #answerShared(
+    token: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<'answered' | 'missing' | 'busy'> {
+    const result = await this.#shared!.lookup(token, httpChallengeKey(token));
     if ('busy' in result) return 'busy';
     if ('missing' in result) return 'missing';
     if (!res.writableEnded && !res.destroyed) send(req, res, result.found);
     return 'answered';
-  }
-
-  /** Whether a request may have to wait for the shared store (a well-formed token not in memory). */
-  #mayBeShared(req: IncomingMessage): boolean {
-    if (!this.#shared) return false;
-    const path = (req.url ?? '').split('?')[0] ?? '';
-    return path.startsWith(PREFIX) && isWellFormedToken(path.slice(PREFIX.length));
   }
 
   /**
@@ -121,9 +116,9 @@ export class HttpChallengeSolver implements Solver {
     };
     return (req, res) => {
       if (this.answer(req, res)) return;
-      const path = (req.url ?? '').split('?')[0] ?? '';
-      if (this.#mayBeShared(req)) {
-        void this.#answerShared(req, res).then((outcome) => {
+      const shared = this.#sharedToken(req);
+      if (shared !== undefined) {
+        void this.#answerShared(shared, req, res).then((outcome) => {
           if (outcome === 'missing') notFound(res);
           else if (outcome === 'busy' && !res.headersSent) {
             res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' }).end('busy\n');
@@ -131,7 +126,7 @@ export class HttpChallengeSolver implements Solver {
         });
         return;
       }
-      if (path.startsWith(PREFIX)) {
+      if ((req.url ?? '').startsWith(PREFIX)) {
         notFound(res);
         return;
       }
@@ -152,12 +147,20 @@ export class HttpChallengeSolver implements Solver {
   middleware(): Middleware {
     return (req, res, next) => {
       if (this.answer(req, res)) return;
-      if (!this.#mayBeShared(req)) return next();
-      void this.#answerShared(req, res).then((outcome) => {
+      const shared = this.#sharedToken(req);
+      if (shared === undefined) return next();
+      void this.#answerShared(shared, req, res).then((outcome) => {
         if (outcome !== 'answered') next();
       });
     };
   }
+}
+
+/** The token of a GET or HEAD for /.well-known/acme-challenge/<token> (query ignored); undefined otherwise. */
+function challengeToken(req: IncomingMessage): string | undefined {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return undefined;
+  const path = (req.url ?? '').split('?')[0] ?? '';
+  return path.startsWith(PREFIX) ? path.slice(PREFIX.length) : undefined;
 }
 
 function send(req: IncomingMessage, res: ServerResponse, answer: string): void {
