@@ -416,6 +416,7 @@ export async function autoHttps(options: AutoHttpsOptions): Promise<AutoHttps> {
     },
     async close() {
       closing.abort(new Error('auto-https closed'));
+      onDemand?.close(); // handshakes waiting for an order slot fail now
       sync.close();
       await maintenance.close();
       metrics?.close();

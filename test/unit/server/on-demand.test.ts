@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidInputError } from '../../../src/errors/base.ts';
 import type { Clock } from '../../../src/internal/clock.ts';
+import { systemClock } from '../../../src/internal/clock.ts';
 import { silentLogger } from '../../../src/internal/logger.ts';
 import { OnDemand, type OnDemandOptions, OnDemandRefusedError } from '../../../src/server/on-demand.ts';
 
@@ -81,7 +82,8 @@ test('names that cannot be ordered are refused before allow(): IPs, wildcards, s
 });
 
 test('E6: global rate limit and per-name failure backoff fail fast', async () => {
-  const { od, obtained, advance } = setup({ rateLimit: { orders: 2, intervalMs: 10_000 } });
+  // maxWaitMs 0: no waiting for a slot (the default waits; see the next test).
+  const { od, obtained, advance } = setup({ rateLimit: { orders: 2, intervalMs: 10_000, maxWaitMs: 0 } });
   await od.certificateFor('a.example.com');
   await od.certificateFor('b.example.com');
   await assert.rejects(od.certificateFor('c.example.com'), /rate limited/);
@@ -98,4 +100,58 @@ test('E6: global rate limit and per-name failure backoff fail fast', async () =>
   failing.advance(1_001);
   await assert.rejects(failing.od.certificateFor('f.example.com'), /ordering failed/);
   assert.equal(failing.obtained.length, 2);
+});
+
+test('E6: beyond the rate limit an order waits for a slot, freed intervalMs after an earlier order ended; hopeless waits fail fast', async (t) => {
+  // The limiter's timers are unref'd (in a server, the waiting handshakes' sockets keep the process up).
+  const keepAlive = setInterval(() => {}, 1_000);
+  t.after(() => clearInterval(keepAlive));
+  const runs: { name: string; start: number; end: number }[] = [];
+  let hold: Promise<void> = Promise.resolve();
+  const od = new OnDemand(
+    { allow: () => true, rateLimit: { orders: 1, intervalMs: 100, maxWaitMs: 250 } },
+    {
+      logger: silentLogger,
+      clock: systemClock,
+      loadStored: async () => false,
+      obtain: async (name) => {
+        const start = Date.now();
+        await hold;
+        await new Promise((r) => setTimeout(r, 20));
+        runs.push({ name, start, end: Date.now() });
+      },
+    },
+  );
+  await Promise.all([od.certificateFor('a.example.com'), od.certificateFor('b.example.com')]);
+  assert.deepEqual(
+    runs.map((r) => r.name),
+    ['a.example.com', 'b.example.com'],
+  );
+  assert.ok(runs[1]!.start - runs[0]!.end >= 100, 'b started 100 ms after a ended');
+
+  // One order running for good: its slot frees 100 ms after it ends at the soonest, and 100 ms per
+  // order after that, so 2 may wait (turns at ≥ 100 and ≥ 200 ms of 250); the 3rd is refused at once,
+  // and the waiting ones give up after maxWaitMs.
+  let release!: () => void;
+  hold = new Promise((r) => (release = r));
+  await new Promise((r) => setTimeout(r, 110)); // b's slot is free again
+  const running = od.certificateFor('c.example.com');
+  const waiting = ['d', 'e'].map((n) => od.certificateFor(`${n}.example.com`));
+  const started = Date.now();
+  await assert.rejects(
+    od.certificateFor('f.example.com'),
+    /rate limited: .*2 names waiting already, no slot within 250 ms/,
+  );
+  assert.ok(Date.now() - started < 50);
+  for (const w of waiting) await assert.rejects(w, /no order slot within 250 ms/);
+  release();
+  await running;
+
+  // close() refuses whoever waits, at once.
+  hold = new Promise(() => {});
+  void od.certificateFor('h.example.com').catch(() => {});
+  await new Promise((r) => setTimeout(r, 10));
+  const queued = od.certificateFor('i.example.com');
+  od.close();
+  await assert.rejects(queued, /closed/);
 });
