@@ -2,7 +2,7 @@
  * CLI start-up benchmark (a figure, not a test): the installed `acmekit` binary, run as whole
  * processes against a local Pebble, as a user or cron would run it.
  *
- *   node --import tsx bench/cli.ts [--runs 10] [--keep-extra-ca-certs]
+ *   node --import tsx bench/cli.ts [--runs 10] [--keep-extra-ca-certs] [--cpu-prof DIR]
  *
  * Installs acmekit from a packed tarball (test/support/cli.ts), starts Pebble 2.4.0 on loopback and a
  * tiny static web server on Pebble's http-01 port that serves the webroot, registers one account with
@@ -261,8 +261,10 @@ async function main(): Promise<void> {
     options: {
       runs: { type: 'string', default: '10' },
       'keep-extra-ca-certs': { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
     },
   });
+  const cpuProfDir = values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']);
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1)
     throw new Error(`--runs must be a positive integer, got ${values.runs}`);
@@ -405,8 +407,20 @@ async function main(): Promise<void> {
       },
       {
         label: 'acmekit run (webroot, new name)',
-        file: bin,
-        args: (i) => runArgs(issueName(i)),
+        // --cpu-prof DIR: the same run with V8's sampling profiler on (slower; for finding where time goes).
+        file: cpuProfDir === undefined ? bin : node,
+        args: (i) =>
+          cpuProfDir === undefined
+            ? runArgs(issueName(i))
+            : [
+                '--cpu-prof',
+                '--cpu-prof-dir',
+                cpuProfDir,
+                '--cpu-prof-interval',
+                '100',
+                binJs,
+                ...runArgs(issueName(i)),
+              ],
         check: runCheck(issueName),
         timing: true,
       },

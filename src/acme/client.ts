@@ -53,7 +53,8 @@ export class AcmeClient {
     this.logger = opts.logger ?? silentLogger;
     this.pollPolicy = { ...defaultPollPolicy, ...opts.polling };
     this.http = new AcmeHttp(this.directoryUrl, {
-      transport: new HttpTransport(opts),
+      // A CA reached over https never gets a request out of TLS, whatever URL it hands out (docs/transport.md).
+      transport: new HttpTransport(opts, { httpsOnly: this.directoryUrl.startsWith('https:') }),
       clock: this.clock,
       logger: this.logger,
       retry: opts.retry ?? {},

@@ -22,9 +22,14 @@ import type { DirectoryWire } from './wire-types.ts';
 /** How hard to try before giving up. Every retry is signed again with a fresh nonce. */
 export interface RetryPolicy {
   /**
-   * badNonce answers retried at once with the next nonce (RFC 8555 §6.5). Default 20: a retry costs one
-   * round trip and no extra newNonce (the answer carries a nonce); with Pebble rejecting half of all
-   * nonces, 5 lost about a third of 20 issuances (bench/long-run.ts), 20 loses none.
+   * badNonce answers retried at once with the next nonce (RFC 8555 §6.5); a retry costs one round trip
+   * and no extra newNonce (the answer carries a nonce). Default 130, sized for a CA rejecting 90 % of
+   * good nonces (Pebble's PEBBLE_WFE_NONCEREJECT=90, RELIABILITY A2): a request then fails only when all
+   * 131 attempts are rejected, 0.9^131 ≈ 1.0e-6, and an issuance makes about 10 signed requests
+   * (account, order, authorization, challenge, polls, finalize, certificate), so one fails with
+   * probability ≈ 1e-5. The old default 20 gave 0.9^21 ≈ 0.11 per request: about 2 in 3 such
+   * issuances failed. Still a bound: a CA rejecting every nonce gets 131 requests, then BadNonceError
+   * (A3).
    */
   badNonceRetries: number;
   /** Attempts for 429, 503, other 5xx and broken connections, the first included. Default 4. */
@@ -37,7 +42,7 @@ export interface RetryPolicy {
 }
 
 export const defaultRetryPolicy: RetryPolicy = {
-  badNonceRetries: 20,
+  badNonceRetries: 130,
   attempts: 4,
   maxRetryAfterMs: 60_000,
   backoffBaseMs: 1_000,

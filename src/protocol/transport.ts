@@ -17,7 +17,11 @@ export interface HttpResponse {
 export interface TransportOptions {
   /** Trusted roots (PEM) for a private or test CA, used instead of Node's bundled roots. TLS is never unverified. */
   caBundle?: string | Buffer | readonly (string | Buffer)[];
-  /** Per-request deadline covering connect, headers and body. Default 30 s. */
+  /**
+   * Per-request deadline covering connect, headers and the whole body. One deadline, not an idle timeout:
+   * bytes arriving do not extend it, so a server trickling its answer cannot hold a request open
+   * (RELIABILITY B13, docs/transport.md). Default 30 s.
+   */
   timeoutMs?: number;
   /** Bodies larger than this are refused while streaming. Default 4 MiB (a 100-name RSA-4096 chain is ~24 kB). */
   maxBodyBytes?: number;
@@ -28,6 +32,15 @@ export interface TransportOptions {
    * HTTP_PROXY / ALL_PROXY with NO_PROXY honoured.
    */
   proxy?: string | false;
+}
+
+/** Settings only acmekit itself passes (not user options). */
+export interface TransportPolicy {
+  /**
+   * Refuse every URL that is not https, before any connection: set by AcmeClient for a CA reached over
+   * https, so no URL the CA hands out (Location, Link, a resource) can take a signed request out of TLS.
+   */
+  httpsOnly?: boolean;
 }
 
 export interface RequestOptions {
@@ -62,8 +75,10 @@ export class HttpTransport {
   readonly #ca: string[] | undefined;
   readonly #proxy: string | false | undefined;
   readonly #proxyAgents = new Map<string, Promise<AnyAgent>>();
+  readonly #httpsOnly: boolean;
 
-  constructor(opts: TransportOptions = {}) {
+  constructor(opts: TransportOptions = {}, policy: TransportPolicy = {}) {
+    this.#httpsOnly = policy.httpsOnly ?? false;
     this.userAgent = defaultUserAgent(opts.userAgent);
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
     this.#maxBodyBytes = opts.maxBodyBytes ?? 4 * 1024 * 1024;
@@ -81,6 +96,12 @@ export class HttpTransport {
   async request(method: string, url: string, opts: RequestOptions = {}): Promise<HttpResponse> {
     const target = new URL(url);
     const isHttps = target.protocol === 'https:';
+    if (this.#httpsOnly && !isHttps) {
+      throw new BadServerResponseError(
+        `refusing ${method} ${url.slice(0, 200)}: the CA is reached over https and named a URL outside TLS (ACME needs TLS, RFC 8555 §6.1)`,
+        { url },
+      );
+    }
     const proxy = await proxyFor(target, this.#proxy);
     let agent: AnyAgent = isHttps ? this.#httpsAgent : this.#httpAgent;
     if (proxy) {

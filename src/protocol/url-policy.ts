@@ -37,3 +37,20 @@ export function checkAcmeUrl(raw: string, what: string): URL {
   }
   throw new InvalidInputError(`${what} must be an https URL, not ${url.protocol}`, raw);
 }
+
+/**
+ * Why a URL the CA named in a document fetched from `base` (a directory, order, authorization) must not
+ * be used, or undefined when it may. Any host is fine: RFC 8555 §7.1.1 does not tie resources to the
+ * directory's host, and TLS to that host is verified like TLS to the directory. The scheme is not: https
+ * always; plain http only when the document itself came over plain http and the URL stays on loopback
+ * (a local test CA). A CA reached over TLS can never send a signed request out of TLS (RFC 8555 §6.1).
+ */
+export function serverUrlProblem(url: URL, base: string): string | undefined {
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol !== 'http:') return `${url.protocol} is not https`;
+  if (new URL(base).protocol !== 'http:') {
+    return 'plain http named by a server reached over https (ACME needs TLS, RFC 8555 §6.1)';
+  }
+  if (!isLoopbackHost(url.hostname)) return 'plain http is only allowed on loopback';
+  return undefined;
+}

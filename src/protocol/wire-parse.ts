@@ -1,5 +1,6 @@
 import { BadServerResponseError } from '../errors/base.ts';
 import { parseProblemDocument } from './problem-document.ts';
+import { serverUrlProblem } from './url-policy.ts';
 import type {
   AccountStatus,
   AccountWire,
@@ -68,12 +69,17 @@ function identifier(value: unknown, what: string, url?: string): IdentifierWire 
   return { type: r.str('type'), value: r.str('value') };
 }
 
+/** A URL the CA named, resolved against the document it came in; see serverUrlProblem for what is refused. */
 function absolute(url: string, base: string, r: Reader, key: string): string {
+  let resolved: URL;
   try {
-    return new URL(url, base).href;
+    resolved = new URL(url, base);
   } catch {
     throw r.fail(`has an unusable URL in "${key}"`);
   }
+  const problem = serverUrlProblem(resolved, base);
+  if (problem) throw r.fail(`names "${key}" at ${resolved.href.slice(0, 200)}: refused, ${problem}`);
+  return resolved.href;
 }
 
 export function parseDirectory(json: unknown, url: string): DirectoryWire {

@@ -270,7 +270,10 @@ export class Maintenance {
         notAfter: fresh.notAfter,
         onDemand: m.onDemand,
       });
-      this.schedule(m, this.#jittered(o.checkIntervalMs));
+      // Look again when half of the fresh certificate's remaining life has passed, if that comes before
+      // the usual interval: a short-lived one (minutes) is then checked, and renewed, before it expires.
+      const halfLeft = (fresh.notAfter.getTime() - o.clock.now()) / 2;
+      this.schedule(m, Math.min(this.#jittered(o.checkIntervalMs), Math.max(1000, halfLeft)));
       return { ok: true };
     } catch (err) {
       if (this.#closed) return { ok: false };

@@ -70,8 +70,8 @@ test('A3: every nonce rejected: the CLI gives up after its bounded badNonce retr
   assert.equal(doc.error?.code ?? doc.certificates?.[0]?.error?.code, 'ERR_ACME_BAD_NONCE', r.stdout);
   assert.ok(Date.now() - started < 20_000, 'no unbounded loop');
   const posts = proxy.log.filter((e) => e.method === 'POST');
-  assert.equal(posts.length, 21, 'the first attempt and 20 badNonce retries, no more');
-  // The CLI may fetch one nonce ahead (GET newNonce) besides the HEAD of its first request; the 20
+  assert.equal(posts.length, 131, 'the first attempt and 130 badNonce retries (the default), no more');
+  // The CLI may fetch one nonce ahead (GET newNonce) besides the HEAD of its first request; the 130
   // retries fetch none: each signs with a nonce an earlier answer handed out (the rejections do).
   assert.ok(proxy.requests('newNonce').length <= 2, 'the badNonce retries ask newNonce for nothing');
   for (const p of posts) {

@@ -12,12 +12,19 @@ import type { PebbleServer } from './pebble.ts';
  *   proxy.rule({ resource: 'newOrder', times: 1, action: reply(429, { 'retry-after': '2' }, problem('rateLimited', 'slow down')) });
  *   // client: directoryUrl = proxy.directoryUrl, trusted CA = pebble.caBundle
  *   // afterwards: proxy.log.filter((e) => e.resource === 'newOrder')
+ *   // or, counting what the client meant to send: effective(proxy.requests('newOrder')).length
  *
  * It serves Pebble's own HTTPS certificate, so a client that trusts Pebble trusts the proxy. Each
  * request is forwarded with its method, path, headers (Host included) and body. Pebble builds its
  * URLs from Host and checks the JWS "url" against it, so keeping Host is what makes signed requests
  * through the proxy valid; URLs naming Pebble's own origin that still appear in bodies or headers
  * (Location, Link, the directory) are rewritten to the proxy's origin so the client never leaves it.
+ *
+ * Pebble rejects a share of good nonces at random (PEBBLE_WFE_NONCEREJECT, 5 % by default) and the
+ * client rightly sends such a request again, so a count over the raw log ("exactly one newOrder") is off
+ * by one now and then. Each entry says whether its answer was such a rejection (`pebbleBadNonce`), and
+ * `effective(log)` / `countRequests(log, predicate)` leave those out: what the client meant to send.
+ * A badNonce a rule injects is always counted; tests of the badNonce retries themselves read the raw log.
  */
 
 /** What a request is for, from Pebble's directory and URL layout. */
@@ -71,6 +78,8 @@ export interface ProxyLogEntry {
   readonly jwsUrl: string | undefined;
   readonly kid: string | undefined;
   readonly userAgent: string | undefined;
+  /** Host header of the request: which of the proxy's names (127.0.0.1:port, localhost:port) the client used. */
+  readonly host?: string | undefined;
   /** Date.now() when the request head arrived (before its body was read). */
   readonly at: number;
   /** Status sent to the client; 0 when none was (connection reset, stalled until the client left). */
@@ -79,14 +88,24 @@ export interface ProxyLogEntry {
   replayNonce: string | undefined;
   /** Problem type of the answer, when it was a problem document. */
   problemType: string | undefined;
+  /**
+   * The answer was Pebble's own badNonce to a nonce that was good as far as the proxy can tell (handed
+   * out by an earlier answer through this proxy, never sent before): one of Pebble's random rejections,
+   * which the client answers by sending the request again. False for a badNonce a rule produced (a reply,
+   * or an edit that made the answer one), for a reused or unknown nonce, and for every other answer.
+   * effective() and countRequests() leave these entries out.
+   */
+  pebbleBadNonce: boolean;
   /** Name of the rule that applied, if any. */
   rule: string | undefined;
-  /** The kinds of fault applied: 'reply', 'reset', 'stall', 'edit'. */
+  /** The kinds of fault applied: 'reply', 'reset', 'stall', 'edit', 'trickle'. */
   faults: string[];
   /** Date.now() when the answer was sent or the connection ended. */
   doneAt: number | undefined;
   /** The client closed the connection before an answer was sent (it timed out or aborted). */
   clientClosed: boolean;
+  /** Body bytes written so far, for an answer sent with `trickle` (undefined for the others). */
+  bodyBytesSent?: number;
 }
 
 export interface ReplySpec {
@@ -126,6 +145,13 @@ export interface FaultAction {
   mutateBody?(body: Buffer, req: ProxyRequest): Buffer | string;
   /** Change the status of the answer. */
   status?: number;
+  /**
+   * Send the status and headers (with the full Content-Length) at once, then the body at this many
+   * bytes per second; 0 sends no body at all ("headers, then silence"). The connection stays open until
+   * the body is out, the client leaves or the proxy stops. Alone, it is an edit-only action: Pebble's
+   * own answer is what trickles.
+   */
+  trickleBytesPerSecond?: number;
 }
 
 export interface FaultRule {
@@ -171,10 +197,18 @@ export interface FaultProxy {
   clearRules(): void;
   /** Empties the log. */
   clearLog(): void;
-  /** Log entries for one resource (and method, when given). */
+  /**
+   * Log entries for one resource (and method, when given), Pebble's random badNonce rejections included;
+   * wrap in effective() to count what the client meant to send.
+   */
   requests(resource: Resource, method?: string): ProxyLogEntry[];
   /** Resolves once every request that has arrived is answered or ended. */
   idle(): Promise<void>;
+  /**
+   * Open connections: `downstream` from clients to the proxy, `upstream` from the proxy to Pebble
+   * (its keep-alive agent, idle ones included). For leak checks against process.getActiveResourcesInfo().
+   */
+  connections(): { downstream: number; upstream: number };
   /** Closes the server and every connection; safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -187,6 +221,11 @@ export interface FaultProxyOptions {
   key?: string;
   /** Classify a path the built-in table does not know. */
   classify?: (path: string) => Resource | undefined;
+  /**
+   * How long the proxy keeps an idle client connection open (Node's server.keepAliveTimeout; default
+   * Node's 5 s). Raise it to make sure idle sockets still open afterwards are the client's doing.
+   */
+  keepAliveTimeoutMs?: number;
 }
 
 // ---------- action helpers ----------
@@ -247,6 +286,20 @@ export function setHeader(name: string, value: HeaderEdit): FaultAction {
   return { setHeaders: { [name]: value } };
 }
 
+/**
+ * Forward the answer slowly: status and headers at once, then the body at `bytesPerSecond`
+ * (RELIABILITY B13: a body that keeps an idle timeout from ever firing).
+ */
+export function trickle(bytesPerSecond: number): FaultAction {
+  if (!(bytesPerSecond >= 0)) throw new Error('trickle: bytesPerSecond must be >= 0');
+  return { trickleBytesPerSecond: bytesPerSecond };
+}
+
+/** Status and headers, then no body at all, until the client gives up (RELIABILITY B13). */
+export function silentBody(): FaultAction {
+  return trickle(0);
+}
+
 /** Replace the answer's body (e.g. a certificate chain) with what `fn` returns. */
 export function editBody(fn: (body: Buffer, req: ProxyRequest) => Buffer | string): FaultAction {
   return { mutateBody: fn };
@@ -268,6 +321,29 @@ export function combine(...actions: FaultAction[]): FaultAction {
     if (setHeaders) out.setHeaders = { ...out.setHeaders, ...setHeaders };
   }
   return out;
+}
+
+// ---------- counting the log ----------
+
+const BAD_NONCE = 'urn:ietf:params:acme:error:badNonce';
+
+/**
+ * The log without the requests Pebble refused with its own random badNonce (`pebbleBadNonce`), each of
+ * which the client sent again at once: the requests the client meant to send. Use it for counts such
+ * as "exactly one newOrder", "finalize is not retried" or "each challenge answered once" in front of a
+ * Pebble that rejects nonces at random. Everything else stays in, a badNonce injected by a rule too;
+ * tests of the badNonce retries themselves (nonce hygiene, A2, A3, B4) read the whole log.
+ */
+export function effective(log: readonly ProxyLogEntry[]): ProxyLogEntry[] {
+  return log.filter((e) => !e.pebbleBadNonce);
+}
+
+/** How many requests of `log` match `predicate` (default: all), Pebble's random badNonce rejections left out. */
+export function countRequests(
+  log: readonly ProxyLogEntry[],
+  predicate: (e: ProxyLogEntry) => boolean = () => true,
+): number {
+  return effective(log).filter(predicate).length;
 }
 
 // ---------- the proxy ----------
@@ -325,6 +401,8 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   const pending = new Set<Promise<void>>();
   const stopping = new AbortController();
   const directoryPaths = new Map<string, Resource>([[target.pathname, 'directory']]);
+  /** Replay-Nonces handed to clients and not yet sent back in a request (kept across clearLog()). */
+  const unspentNonces = new Set<string>();
   let seq = 0;
   let ruleCount = 0;
   let origin = '';
@@ -443,6 +521,10 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       body,
       jws: method === 'POST' ? decodeJws(body) : undefined,
     };
+    // A good nonce: one an earlier answer handed out, sent for the first time (Pebble then has no reason
+    // of its own to refuse it). Only a badNonce to such a nonce is one of Pebble's random rejections.
+    const nonceGood = req.jws?.nonce !== undefined && unspentNonces.delete(req.jws.nonce);
+    let pebbleSaidBadNonce = false;
     const entry: ProxyLogEntry = {
       seq: req.seq,
       method,
@@ -452,10 +534,12 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       jwsUrl: req.jws?.url,
       kid: req.jws?.kid,
       userAgent: headerText(inc.headers['user-agent']),
+      host: inc.headers.host,
       at,
       status: 0,
       replayNonce: undefined,
       problemType: undefined,
+      pebbleBadNonce: false,
       rule: undefined,
       faults: [],
       doneAt: undefined,
@@ -516,6 +600,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
         };
       }
       if (req.resource === 'directory' && answer.status === 200) learnDirectory(answer.body);
+      pebbleSaidBadNonce = answer.status === 400 && problemTypeOf(answer.headers, answer.body) === BAD_NONCE;
       if (!active) {
         active = pickRule(req, answer.status);
         action = actionOf(active);
@@ -566,19 +651,32 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     if (gone.signal.aborted) return;
     entry.status = answer.status;
     entry.replayNonce = headerText(answer.headers['replay-nonce']);
-    if (/problem\+json/i.test(headerText(answer.headers['content-type']) ?? '')) {
-      try {
-        const t = (JSON.parse(answer.body.toString('utf8')) as { type?: unknown }).type;
-        entry.problemType = typeof t === 'string' ? t : undefined;
-      } catch {
-        entry.problemType = undefined;
-      }
-    }
+    if (entry.replayNonce !== undefined) unspentNonces.add(entry.replayNonce);
+    entry.problemType = problemTypeOf(answer.headers, answer.body);
+    // Pebble's own rejection, passed on as a badNonce (a rule's edit may have kept it one, never made it one).
+    entry.pebbleBadNonce =
+      pebbleSaidBadNonce && nonceGood && entry.status === 400 && entry.problemType === BAD_NONCE;
     for (const [name, value] of Object.entries(answer.headers)) {
       if (!HOP_BY_HOP.has(name) && value !== undefined) out.setHeader(name, value);
     }
     out.setHeader('content-length', String(answer.body.length));
     out.statusCode = answer.status;
+    if (action.trickleBytesPerSecond !== undefined && method !== 'HEAD' && answer.body.length > 0) {
+      entry.faults.push('trickle');
+      entry.bodyBytesSent = 0;
+      out.flushHeaders();
+      await trickleBody(
+        out,
+        answer.body,
+        action.trickleBytesPerSecond,
+        AbortSignal.any([gone.signal, stopping.signal]),
+        (n) => {
+          entry.bodyBytesSent = n;
+        },
+      );
+      if (!gone.signal.aborted && !stopping.signal.aborted) entry.doneAt = Date.now();
+      return;
+    }
     entry.doneAt = Date.now();
     out.end(method === 'HEAD' ? undefined : answer.body);
   };
@@ -597,6 +695,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
+  if (opts.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = opts.keepAliveTimeoutMs;
   // TLS errors from clients that hang up mid-handshake are expected in fault tests.
   server.on('tlsClientError', () => {});
   await new Promise<void>((resolve, reject) => {
@@ -667,6 +766,11 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     async idle() {
       while (pending.size > 0) await Promise.allSettled([...pending]);
     },
+    connections() {
+      const count = (pool: NodeJS.ReadOnlyDict<unknown[]>) =>
+        Object.values(pool).reduce((n, list) => n + (list?.length ?? 0), 0);
+      return { downstream: sockets.size, upstream: count(agent.sockets) + count(agent.freeSockets) };
+    },
     stop() {
       stopped ??= (async () => {
         stopping.abort();
@@ -700,6 +804,17 @@ function headerText(h: string | string[] | undefined): string | undefined {
   return Array.isArray(h) ? h[0] : h;
 }
 
+/** The "type" of a problem document answer (application/problem+json); undefined for anything else. */
+function problemTypeOf(headers: IncomingHttpHeaders, body: Buffer): string | undefined {
+  if (!/problem\+json/i.test(headerText(headers['content-type']) ?? '')) return undefined;
+  try {
+    const t = (JSON.parse(body.toString('utf8')) as { type?: unknown }).type;
+    return typeof t === 'string' ? t : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The protected header of a flattened JWS, or undefined when the body is not one. */
 export function decodeJws(body: Buffer): JwsInfo | undefined {
   try {
@@ -730,6 +845,36 @@ export function decodeJwsPayload(body: Buffer): unknown {
     return JSON.parse(Buffer.from(jws.payload, 'base64url').toString('utf8'));
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Writes `body` at `bytesPerSecond` (0: never), then ends the answer; stops when `signal` fires (the
+ * client left or the proxy stops). `sent` is told the running total after each write.
+ */
+async function trickleBody(
+  out: ServerResponse,
+  body: Buffer,
+  bytesPerSecond: number,
+  signal: AbortSignal,
+  sent: (bytes: number) => void,
+): Promise<void> {
+  if (bytesPerSecond === 0) {
+    await sleepUntil(Number.POSITIVE_INFINITY, signal);
+    return;
+  }
+  // At most ~20 writes a second: one byte each at low rates, bigger pieces at high ones.
+  const intervalMs = Math.max(50, 1000 / bytesPerSecond);
+  const chunk = Math.max(1, Math.round((bytesPerSecond * intervalMs) / 1000));
+  let offset = 0;
+  while (offset < body.length) {
+    await sleepUntil(intervalMs, signal);
+    if (signal.aborted || out.destroyed) return;
+    const piece = body.subarray(offset, offset + chunk);
+    offset += piece.length;
+    if (offset < body.length) out.write(piece);
+    else out.end(piece);
+    sent(offset);
   }
 }
 

@@ -37,6 +37,12 @@ export interface PebbleOptions {
   /** Ports Pebble's VA connects to for http-01 and tls-alpn-01 (default: free ports). */
   httpPort?: number;
   tlsPort?: number;
+  /**
+   * Lifetime of the certificates Pebble issues, in seconds (config key `certificateValidityPeriod`,
+   * which Pebble 2.4.0 reads); unset keeps Pebble's default. A newOrder notBefore/notAfter
+   * still wins over it.
+   */
+  certificateValidityPeriod?: number;
   /** Extra environment for Pebble; wins over the options above. */
   env?: Record<string, string>;
   /** How long to wait for the directory to answer (default 30 s: RSA key generation is slow on a busy machine). */
@@ -110,6 +116,9 @@ export async function startPebble(opts: PebbleOptions = {}): Promise<PebbleServe
         ocspResponderURL: '',
         externalAccountBindingRequired: Object.keys(eabKeys).length > 0,
         externalAccountMACKeys: eabKeys,
+        ...(opts.certificateValidityPeriod === undefined
+          ? {}
+          : { certificateValidityPeriod: opts.certificateValidityPeriod }),
       };
       await writeFile(configPath, JSON.stringify({ pebble: config }, null, 2));
       const child = spawn('pebble', ['-config', configPath, ...args], {

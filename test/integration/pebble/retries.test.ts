@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, type TestContext, test } from 'node:test';
 import {
@@ -30,9 +29,9 @@ import {
   reset,
   setHeader,
   stall,
-  startFaultProxy,
 } from '../../support/fault-proxy.ts';
 import { type PebbleServer, startPebble } from '../../support/pebble.ts';
+import { eventually, proxiedClient, rejection, uniqueName } from './proxied.ts';
 
 // RELIABILITY.md series B (and A2/A21): server misbehaviour injected by a fault proxy in front of a
 // real Pebble that keeps its default 5 % nonce rejection. Each test asserts on the proxy's request log.
@@ -56,23 +55,8 @@ before(async () => {
 });
 after(() => pebble?.stop());
 
-interface Setup {
-  proxy: FaultProxy;
-  client: AcmeClient;
-}
-
 /** A fresh proxy and a client talking through it, both closed when the test ends. */
-async function setup(t: TestContext, opts: AcmeClientOptions = {}): Promise<Setup> {
-  const proxy = await startFaultProxy({ target: pebble });
-  const client = new AcmeClient(proxy.directoryUrl, { caBundle: pebble.caBundle, ...opts });
-  t.after(async () => {
-    client.close();
-    await proxy.stop();
-  });
-  return { proxy, client };
-}
-
-const uniqueName = (label: string) => `${label}-${randomBytes(4).toString('hex')}.example.com`;
+const setup = (t: TestContext, opts: AcmeClientOptions = {}) => proxiedClient(t, pebble, opts);
 
 const solver = () => new Http01ListenerSolver({ port: pebble.httpPort, host: '127.0.0.1' });
 
@@ -98,26 +82,11 @@ function assertNonceHygiene(log: readonly ProxyLogEntry[]): void {
   }
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  assert.fail('expected a rejection');
-}
-
 /** A signal the caller aborts after `ms` (an abort, not a deadline: AbortSignal.timeout gives TimeoutError). */
 function abortAfter(ms: number): AbortSignal {
   const controller = new AbortController();
   setTimeout(() => controller.abort(new Error('cancelled by the caller')), ms);
   return controller.signal;
-}
-
-/** Waits (bounded) until `check` holds; for effects that reach the proxy a moment after the client moved on. */
-async function eventually(check: () => boolean, ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
 }
 
 const rateLimited = (retryAfter: string) =>
