@@ -43,10 +43,20 @@ export async function downloadChains(
     '../crypto/certificate.ts'
   );
   const main = await fetchChain(account, url, opts.signal);
-  const chains = [main.pem];
-  for (const alt of main.alternates) chains.push((await fetchChain(account, alt, opts.signal)).pem);
-
-  const parsed = await Promise.all(chains.map((pem) => parseCertificateChain(pem)));
+  const parsed = [await parseCertificateChain(main.pem)];
+  // The certificate is issued and the main chain is enough: an alternate that cannot be fetched or
+  // parsed (a URL outside TLS, a broken body) is left out with a warning, not a failed issuance.
+  for (const alt of main.alternates) {
+    try {
+      parsed.push(await parseCertificateChain((await fetchChain(account, alt, opts.signal)).pem));
+    } catch (err) {
+      if (opts.signal?.aborted) throw err;
+      account.client.logger.warn(
+        { url: alt, error: (err as Error).message },
+        'alternate chain left out: it could not be downloaded or parsed',
+      );
+    }
+  }
   let chosen = 0;
   if (opts.preferredChain) {
     const want = opts.preferredChain.toLowerCase();

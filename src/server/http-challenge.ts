@@ -58,7 +58,12 @@ export class HttpChallengeSolver implements Solver {
   }
 
   async cleanup(ctx: ChallengeContext, signal?: AbortSignal): Promise<void> {
-    const token = ctx.challenge.token;
+    let token: string;
+    try {
+      token = ctx.challenge.token;
+    } catch {
+      return; // an unusable token was refused by present(): nothing was published
+    }
     this.#answers.delete(token);
     if (this.#store && isWellFormedToken(token)) await this.#store.delete(httpChallengeKey(token), signal);
   }

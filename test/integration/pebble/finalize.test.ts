@@ -14,8 +14,10 @@ import {
   InvalidInputError,
   importPrivateKey,
 } from '../../../src/index.ts';
+import { setHeader } from '../../support/fault-proxy.ts';
 import { opensslText, opensslVerify } from '../../support/openssl.ts';
 import { type PebbleServer, startPebble } from '../../support/pebble.ts';
+import { proxiedClient, tripwire, uniqueName } from './proxied.ts';
 
 const run = promisify(execFile);
 
@@ -143,6 +145,45 @@ test('A8: alternate chains are downloaded; the preferred chain is chosen by its 
     preferredChain: 'No Such CA',
   });
   assert.equal(unknown.alternates.length, 1, 'an unknown preferred chain falls back to the default');
+});
+
+test('A8: an alternate chain that cannot be fetched is left out with a warning; the issuance keeps its main chain', async (t) => {
+  const warnings: string[] = [];
+  const logger = {
+    debug() {},
+    info() {},
+    warn(obj: object, msg?: string) {
+      warnings.push(`${msg} ${JSON.stringify(obj)}`);
+    },
+    error() {},
+  };
+  const { proxy, client: proxied } = await proxiedClient(t, pebble, { logger });
+  const trap = await tripwire(t);
+  // The CA names its alternate outside TLS: the transport refuses it, so it is never requested.
+  proxy.rule({
+    resource: 'cert',
+    times: 1,
+    action: setHeader('link', (value) =>
+      [value ?? []]
+        .flat()
+        .map((links) =>
+          links.replace(
+            /<https:\/\/[^/>]+(\/[^>]*>\s*;\s*rel="?alternate)/g,
+            `<http://127.0.0.1:${trap.port}$1`,
+          ),
+        ),
+    ),
+  });
+  const viaProxy = await proxied.createAccount({ acceptTos: true });
+  const result = await viaProxy.obtain({ names: [uniqueName('a8-alternate')], solvers: [http01] });
+  assert.equal(result.alternates.length, 0, 'the unusable alternate is left out');
+  const roots = await pebble.roots();
+  assert.match(await opensslVerify({ leaf: result.certificate, intermediates: result.issuer, roots }), /OK/);
+  assert.equal(trap.connections, 0, 'nothing went to the plain-http alternate');
+  assert.ok(
+    warnings.some((w) => w.startsWith('alternate chain left out') && w.includes(`127.0.0.1:${trap.port}`)),
+    warnings.join('\n'),
+  );
 });
 
 test('A16: revoke with the account key, then again is AlreadyRevokedError', async () => {

@@ -46,6 +46,20 @@ test('D6: serves exactly the presented tokens, 404 for others, and forgets them 
   assert.equal(solver.pending, 0);
 });
 
+test('D3: cleanup after a challenge with an unusable token does nothing and does not throw (present refused it)', async () => {
+  const solver = new HttpChallengeSolver();
+  const ctx = {
+    challenge: {
+      get token(): string {
+        throw new Error('the CA sent http-01 challenge with an unusable token');
+      },
+    },
+  } as unknown as ChallengeContext;
+  await assert.rejects(solver.present(ctx), /unusable token/);
+  await solver.cleanup(ctx);
+  assert.equal(solver.pending, 0);
+});
+
 test('everything else is redirected to https on the same host; a bad Host header is refused', () => {
   const handler = new HttpChallengeSolver().handler({ httpsPort: 8443 });
   const get = call(handler, 'GET', '/p?q=1', 'a.example:80');
