@@ -29,6 +29,8 @@ export interface ObtainOptions {
   /** Issuer common name of the preferred chain's top certificate. */
   preferredChain?: string;
   mustStaple?: boolean;
+  /** false: the CSR acmekit builds has no common name, only the SAN (lego's --disable-cn). Default true. */
+  commonName?: boolean;
   signal?: AbortSignal;
   /** Deadline for the whole flow; when it passes, the flow is aborted (cleanup still runs). */
   timeoutMs?: number;
@@ -269,7 +271,12 @@ async function obtainWithin(
   const csrDerPromise = csr
     ? Promise.resolve(csr.der)
     : Promise.all([keyPromise, csrModule]).then(([key, { buildCsr }]) =>
-        buildCsr({ key: key!, identifiers, mustStaple: opts.mustStaple === true }),
+        buildCsr({
+          key: key!,
+          identifiers,
+          mustStaple: opts.mustStaple === true,
+          ...(opts.commonName === false ? { commonName: false } : {}),
+        }),
       );
   csrDerPromise.catch(() => {});
 

@@ -1,6 +1,8 @@
 import { flags } from './flags.ts';
 
 const NOT_IN_CONFIG = new Set(['config', 'help', 'version']);
+/** A duration as a string: seconds ("90") or Go's form ("30s", "2m0s", "1h30m", "500ms"); `pattern` checks strings only. */
+const DURATION_PATTERN = '^(\\d+(\\.\\d+)?|(\\d+(\\.\\d+)?(ns|us|µs|ms|s|m|h))+)$';
 
 /** JSON Schema of the --config YAML file, generated from the flag table (docs/config.schema.json). */
 export function configSchema(): object {
@@ -10,7 +12,9 @@ export function configSchema(): object {
     const type =
       f.type === 'list'
         ? { type: 'array', items: { type: 'string' } }
-        : { type: f.type === 'number' ? 'number' : f.type };
+        : f.type === 'duration'
+          ? { type: ['number', 'string'], pattern: DURATION_PATTERN }
+          : { type: f.type };
     properties[f.name] = {
       ...type,
       description: f.help,

@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Account } from '../acme/account.ts';
 import type { AcmeClient } from '../acme/client.ts';
-import type { Solver } from '../acme/solver.ts';
+import type { ChallengeContext, Solver } from '../acme/solver.ts';
+import type { Identifier } from '../crypto/identifier.ts';
 import { type CertificateKeyType, certificateKeyTypes } from '../crypto/keys.ts';
 import type { Logger } from '../internal/logger.ts';
 import { Secret } from '../internal/secret.ts';
@@ -64,9 +66,23 @@ export async function makeClient(o: Options, out: Output): Promise<AcmeClient> {
     out.line('dry run: using the Let’s Encrypt staging CA; nothing will be saved');
   }
   const logger = progressLogger(out);
+  const httpTimeout = secondsOption(o, 'httpTimeout', '--http-timeout');
+  const certTimeout = secondsOption(o, 'certTimeout', '--cert.timeout');
+  const userAgent = o.str('userAgent');
+  if (userAgent !== undefined && !/^[\x20-\x7e]+$/.test(userAgent)) {
+    throw new UsageError('--user-agent takes printable ASCII only (it is sent as an HTTP header)');
+  }
   // Loaded here, not at start-up: list and --help never talk to a CA.
   const { AcmeClient } = await import('../acme/client.ts');
-  const client = new AcmeClient(server, { ...(caBundle ? { caBundle } : {}), logger });
+  const client = new AcmeClient(server, {
+    ...(caBundle ? { caBundle } : {}),
+    logger,
+    // lego's --http-timeout: the deadline of each request; --cert.timeout: of each wait for the CA.
+    ...(httpTimeout !== undefined ? { timeoutMs: Math.round(httpTimeout * 1000) } : {}),
+    ...(certTimeout !== undefined ? { polling: { timeoutMs: Math.round(certTimeout * 1000) } } : {}),
+    // lego's --user-agent: put in front of acmekit's own (RFC 8555 §6.1 wants the client named).
+    ...(userAgent ? { userAgent } : {}),
+  });
   mark('client');
   return client;
 }
@@ -132,6 +148,14 @@ function progressDetail(obj: object): string {
   return parts.join(' ');
 }
 
+/** A number of seconds > 0 from the option `name`, or undefined when not given. */
+export function secondsOption(o: Options, name: string, flag: string): number | undefined {
+  const v = o.num(name);
+  if (v === undefined) return undefined;
+  if (!(v > 0) || !Number.isFinite(v)) throw new UsageError(`${flag} ${v}: give a number of seconds > 0`);
+  return v;
+}
+
 export function keyTypeOption(o: Options): CertificateKeyType {
   const t = (o.str('keyType') ?? 'ec256').toLowerCase();
   // lego spells them EC256/RSA2048 too.
@@ -177,6 +201,44 @@ export function parseAddress(value: string, flag: string): { host: string | unde
   return { host: host ? host : undefined, port };
 }
 
+/**
+ * lego's --http.delay / --tls.delay: the CA is asked to check only this long after the answer is in
+ * place (a web server or load balancer that needs time to pick up the file or listener).
+ */
+class DelayedSolver implements Solver {
+  readonly type: Solver['type'];
+  readonly #inner: Solver;
+  readonly #delayMs: number;
+  constructor(inner: Solver, delayMs: number) {
+    this.type = inner.type;
+    this.#inner = inner;
+    this.#delayMs = delayMs;
+  }
+  present(ctx: ChallengeContext, signal: AbortSignal): Promise<void> {
+    return this.#inner.present(ctx, signal);
+  }
+  async wait(ctx: ChallengeContext, signal: AbortSignal): Promise<void> {
+    await this.#inner.wait?.(ctx, signal);
+    await sleep(this.#delayMs, undefined, { signal });
+  }
+  cleanup(ctx: ChallengeContext, signal: AbortSignal): Promise<void> {
+    return this.#inner.cleanup(ctx, signal);
+  }
+  handles(identifier: Identifier): boolean {
+    return this.#inner.handles ? this.#inner.handles(identifier) : true;
+  }
+}
+
+function delayed(solvers: Solver[], delayMs: number | undefined): Solver[] {
+  return delayMs ? solvers.map((s) => new DelayedSolver(s, delayMs)) : solvers;
+}
+
+/** --http.delay / --tls.delay in ms for the challenge type, when given. */
+export function challengeDelayMs(o: Options, type: 'http-01' | 'tls-alpn-01'): number | undefined {
+  const seconds = o.num(type === 'http-01' ? 'httpDelay' : 'tlsDelay');
+  return seconds === undefined ? undefined : Math.round(seconds * 1000);
+}
+
 /** The solvers the flags ask for, and how to remember the choice in the certificate record. */
 export async function solversFor(
   o: Options,
@@ -193,11 +255,13 @@ export async function solversFor(
     }
     return { solvers: await dnsSolversFrom(dns, progressLogger(out)), challenge: { type: 'dns-01', dns } };
   }
+  const httpDelayMs = challengeDelayMs(o, 'http-01');
+  const httpDelay = httpDelayMs ? { delayMs: httpDelayMs } : {};
   if (webroot) {
     const { Http01WebrootSolver } = await import('../solvers/http01-webroot.ts');
     return {
-      solvers: [new Http01WebrootSolver({ root: resolve(webroot) })],
-      challenge: { type: 'http-01', webroot: resolve(webroot) },
+      solvers: delayed([new Http01WebrootSolver({ root: resolve(webroot) })], httpDelayMs),
+      challenge: { type: 'http-01', webroot: resolve(webroot), ...httpDelay },
     };
   }
   if (o.bool('http')) {
@@ -205,17 +269,18 @@ export async function solversFor(
     const { host, port } = parseAddress(address, '--http.address');
     const { Http01ListenerSolver } = await import('../solvers/http01-listener.ts');
     return {
-      solvers: [new Http01ListenerSolver({ port, ...(host ? { host } : {}) })],
-      challenge: { type: 'http-01', httpAddress: address },
+      solvers: delayed([new Http01ListenerSolver({ port, ...(host ? { host } : {}) })], httpDelayMs),
+      challenge: { type: 'http-01', httpAddress: address, ...httpDelay },
     };
   }
   if (o.bool('tls')) {
     const address = o.str('tlsAddress') ?? ':443';
     const { host, port } = parseAddress(address, '--tls.address');
     const { TlsAlpn01ListenerSolver } = await import('../solvers/tls-alpn01.ts');
+    const tlsDelayMs = challengeDelayMs(o, 'tls-alpn-01');
     return {
-      solvers: [new TlsAlpn01ListenerSolver({ port, ...(host ? { host } : {}) })],
-      challenge: { type: 'tls-alpn-01', tlsAddress: address },
+      solvers: delayed([new TlsAlpn01ListenerSolver({ port, ...(host ? { host } : {}) })], tlsDelayMs),
+      challenge: { type: 'tls-alpn-01', tlsAddress: address, ...(tlsDelayMs ? { delayMs: tlsDelayMs } : {}) },
     };
   }
   return undefined;
@@ -225,17 +290,17 @@ export async function solversFor(
 export async function solversFromRecord(challenge: ChallengeRecord, out: Output): Promise<Solver[]> {
   if (challenge.webroot) {
     const { Http01WebrootSolver } = await import('../solvers/http01-webroot.ts');
-    return [new Http01WebrootSolver({ root: challenge.webroot })];
+    return delayed([new Http01WebrootSolver({ root: challenge.webroot })], challenge.delayMs);
   }
   if (challenge.type === 'http-01') {
     const { host, port } = parseAddress(challenge.httpAddress ?? ':80', 'stored http address');
     const { Http01ListenerSolver } = await import('../solvers/http01-listener.ts');
-    return [new Http01ListenerSolver({ port, ...(host ? { host } : {}) })];
+    return delayed([new Http01ListenerSolver({ port, ...(host ? { host } : {}) })], challenge.delayMs);
   }
   if (challenge.type === 'tls-alpn-01') {
     const { host, port } = parseAddress(challenge.tlsAddress ?? ':443', 'stored tls address');
     const { TlsAlpn01ListenerSolver } = await import('../solvers/tls-alpn01.ts');
-    return [new TlsAlpn01ListenerSolver({ port, ...(host ? { host } : {}) })];
+    return delayed([new TlsAlpn01ListenerSolver({ port, ...(host ? { host } : {}) })], challenge.delayMs);
   }
   if (challenge.type === 'dns-01' && challenge.dns) {
     const { dnsSolversFrom } = await import('./dns-solvers.ts');

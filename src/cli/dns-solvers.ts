@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import type { Solver } from '../acme/solver.ts';
-import { parseDurationMs } from '../internal/duration.ts';
 import type { Logger } from '../internal/logger.ts';
 import type { DnsReplay } from '../lifecycle/certificate-record.ts';
 import type { Options } from './context.ts';
@@ -35,15 +34,18 @@ export function dnsReplayFrom(o: Options): DnsReplay | undefined {
     else providers.push({ provider, domains: [domain] });
   }
   if (fallback) providers.push({ provider: fallback });
-  const wait = o.str('dnsPropagationWait');
+  const wait = o.num('dnsPropagationWait');
   const timeout = o.num('dnsTimeout');
   if (timeout !== undefined && !(timeout > 0))
     throw new UsageError(`--dns.timeout ${timeout}: give seconds > 0`);
+  const resolvers = o.list('dnsResolvers');
   return {
     providers,
-    ...(o.list('dnsResolvers').length > 0 ? { resolvers: o.list('dnsResolvers') } : {}),
-    ...(wait !== undefined ? { propagationWaitMs: parseDuration(wait, '--dns.propagation.wait') } : {}),
+    ...(resolvers.length > 0 ? { resolvers } : {}),
+    ...(wait !== undefined ? { propagationWaitMs: Math.round(wait * 1000) } : {}),
     ...(o.bool('dnsPropagationDisable') ? { propagationDisabled: true } : {}),
+    // lego v5 --dns.propagation.disable-rns: only the authoritative check, also when resolvers are named.
+    ...(resolvers.length > 0 && o.bool('dnsPropagationDisableRns') ? { propagationAuthoritative: true } : {}),
     ...(timeout !== undefined ? { queryTimeoutMs: timeout * 1000 } : {}),
   };
 }
@@ -76,6 +78,7 @@ export async function dnsSolversFrom(replay: DnsReplay, logger: Logger): Promise
         propagation: {
           ...(replay.propagationWaitMs !== undefined ? { waitMs: replay.propagationWaitMs } : {}),
           ...(replay.propagationDisabled ? { disabled: true } : {}),
+          ...(replay.propagationAuthoritative ? { authoritative: true } : {}),
         },
         ...(replay.queryTimeoutMs !== undefined ? { queryTimeoutMs: replay.queryTimeoutMs } : {}),
         logger,
@@ -101,10 +104,4 @@ async function readBundle(path: string): Promise<string> {
   return readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw new UsageError(`ACMEKIT_DNS_CA_BUNDLE ${path} cannot be read: ${err.code ?? err.message}`);
   });
-}
-
-function parseDuration(text: string, flag: string): number {
-  const ms = parseDurationMs(text);
-  if (ms === undefined) throw new UsageError(`${flag} ${text}: expected a duration such as 30s, 2m or 90`);
-  return ms;
 }

@@ -9,6 +9,7 @@ const GROUPS: readonly [FlagSpec['group'], string][] = [
   ['revoke', 'Revoking'],
   ['storage', 'Storage (a cluster shares one database)'],
   ['output', 'Output'],
+  ['compat', 'lego options acmekit refuses (exit 2, saying what to use instead) or accepts without applying'],
 ];
 
 function flagLine(f: FlagSpec): string {

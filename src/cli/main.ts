@@ -5,7 +5,15 @@ import { exitCodeFor, exitCodes } from './exit-codes.ts';
 import { helpText } from './help.ts';
 import { nextStep } from './next-step.ts';
 import { logLevelOption, Output } from './output.ts';
-import { applyConfig, applyDefaults, applyEnvironment, type ParsedArgs, parseArgs } from './parse-args.ts';
+import {
+  applyConfig,
+  applyDefaults,
+  applyEnvironment,
+  checkUnsupported,
+  notAppliedNotes,
+  type ParsedArgs,
+  parseArgs,
+} from './parse-args.ts';
 import { UsageError } from './usage-error.ts';
 
 async function loadConfig(parsed: ParsedArgs): Promise<void> {
@@ -52,11 +60,16 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     applyEnvironment(parsed, env);
     await loadConfig(parsed);
     applyDefaults(parsed);
+    checkUnsupported(parsed);
     out = new Output({
       json: parsed.options.json === true,
       quiet: parsed.options.quiet === true,
       logLevel: logLevelOption(parsed.options),
     });
+    for (const note of notAppliedNotes(parsed)) {
+      if (note.warn) out.warn(note.text);
+      else if (out.logLevel === 'debug') out.log(`debug: ${note.text}`);
+    }
     const { runCommand } = await import('./commands/dispatch.ts');
     return await runCommand(parsed, { out, env });
   } catch (err) {

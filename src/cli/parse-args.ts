@@ -17,6 +17,15 @@ export const commandTree: Readonly<Record<string, readonly string[]>> = {
 
 export type OptionValue = string | number | boolean | string[];
 
+/**
+ * lego v4's short flags of one command, which mean another option there than globally: after
+ * `revoke`, -k is --keep (globally --key-type); after `list`, -a is --accounts (globally --accept-tos).
+ */
+const commandShortFlags: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  revoke: { k: 'keep' },
+  list: { a: 'accounts' },
+};
+
 export interface ParsedArgs {
   /** e.g. ['run'] or ['certificates', 'list']; empty when none was given. */
   command: string[];
@@ -42,9 +51,42 @@ function convert(spec: FlagSpec, raw: string, from: string): OptionValue {
     case 'list':
       // lego (urfave/cli string slices) splits a value on commas: -d a.com,b.com is two names.
       return raw.split(',').map((s) => s.trim());
+    case 'duration': {
+      const seconds = parseDurationSeconds(raw);
+      if (seconds === undefined)
+        throw new UsageError(
+          `${from} needs a duration such as 90 (seconds), 30s, 2m or 1m30s, not ${JSON.stringify(raw)}`,
+        );
+      return seconds;
+    }
     default:
       return raw;
   }
+}
+
+const DURATION_UNITS: Readonly<Record<string, number>> = {
+  ns: 1e-9,
+  us: 1e-6,
+  µs: 1e-6,
+  ms: 1e-3,
+  s: 1,
+  m: 60,
+  h: 3600,
+};
+
+/**
+ * Seconds from a plain number ("90") or a Go duration as lego's flags take them ("30s", "2m0s",
+ * "1h30m", "1.5h", "500ms"); undefined when it is neither, or negative.
+ */
+export function parseDurationSeconds(raw: string): number | undefined {
+  const text = raw.trim();
+  if (/^\d+(?:\.\d+)?$/.test(text)) return Number(text);
+  if (!/^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/.test(text)) return undefined;
+  let total = 0;
+  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) {
+    total += Number(m[1]) * DURATION_UNITS[m[2]!]!;
+  }
+  return Math.round(total * 1e6) / 1e6;
 }
 
 function closest(word: string): string | undefined {
@@ -85,6 +127,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const out: ParsedArgs = { command: [], positional: [], options: {}, sources: {} };
   const set = (spec: FlagSpec, value: OptionValue, from: string): void => {
     const prev = out.sources[spec.name];
+    // A refused flag keeps its first spelling: the refusal names it, not a conflict between spellings.
+    if (spec.unsupported && prev !== undefined && spec.type !== 'list') return;
     if (spec.type === 'list') {
       const list = (out.options[spec.name] as string[] | undefined) ?? [];
       out.options[spec.name] = [...list, ...(value as string[])];
@@ -111,7 +155,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       const body = token.slice(long ? 2 : 1);
       const eq = body.indexOf('=');
       const name = eq >= 0 ? body.slice(0, eq) : body;
-      const spec = flagBySpelling(name);
+      const local = long ? undefined : commandShortFlags[out.command[0] ?? '']?.[name];
+      const spec = flagBySpelling(local ?? name);
       const from = `${long ? '--' : '-'}${name}`;
       if (!spec || (!long && name.length !== 1) || (long && name.length === 1)) {
         const hint = closest(name);
@@ -120,6 +165,13 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
         );
       }
       if (spec.type === 'boolean') {
+        const next = argv[i + 1];
+        if (eq < 0 && spec.valueOptional && next !== undefined && /^(true|false)$/i.test(next)) {
+          // lego declares this one as a string flag: `--always-deactivate-authorizations true` is its spelling.
+          set(spec, convert(spec, next, from), from);
+          i++;
+          continue;
+        }
         set(spec, eq >= 0 ? convert(spec, body.slice(eq + 1), from) : true, from);
         continue;
       }
@@ -153,7 +205,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
 
 /** Every option has ACMEKIT_<NAME> (renewDays → ACMEKIT_RENEW_DAYS), plus the lego names the table lists. */
 export function envNames(spec: FlagSpec): string[] {
-  const own = `ACMEKIT_${spec.name.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`;
+  const own = `ACMEKIT_${spec.name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
   const listed = spec.env ?? [];
   return listed.includes(own) ? [...listed] : [own, ...listed];
 }
@@ -195,6 +247,35 @@ export function applyConfig(parsed: ParsedArgs, config: Record<string, unknown>,
     }
     parsed.sources[key] = from;
   }
+}
+
+/** Whether an option holds something: true, a non-empty string or list, any number. */
+function isSet(value: OptionValue | undefined): boolean {
+  if (value === undefined || value === false || value === '') return false;
+  return !Array.isArray(value) || value.some((v) => v !== '');
+}
+
+/**
+ * Refuses lego flags acmekit knows but cannot honour (exit 2, with what to use instead), from any
+ * source: command line, environment or config file. Run after the environment and config are applied.
+ */
+export function checkUnsupported(parsed: ParsedArgs): void {
+  for (const spec of flags) {
+    if (!spec.unsupported || !isSet(parsed.options[spec.name])) continue;
+    if (spec.allowedWhen?.(parsed.options)) continue;
+    const from = parsed.sources[spec.name] ?? spec.name;
+    throw new UsageError(`${from} is not supported: ${spec.unsupported}`);
+  }
+}
+
+/** Lego flags that were given but are not applied, and why (for a debug line, or a warning). */
+export function notAppliedNotes(parsed: ParsedArgs): { text: string; warn: boolean }[] {
+  return flags
+    .filter((spec) => spec.notApplied && isSet(parsed.options[spec.name]))
+    .map((spec) => ({
+      text: `${parsed.sources[spec.name] ?? spec.name} is accepted but not applied: ${spec.notApplied!.why}`,
+      warn: spec.notApplied!.warn === true,
+    }));
 }
 
 /** Defaults for what nobody set. */

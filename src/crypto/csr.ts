@@ -135,12 +135,14 @@ export async function buildCsr(opts: {
   key: KeyObject;
   identifiers: Identifier[];
   mustStaple?: boolean;
+  /** false: no common name at all, the names only in the SAN (lego's --disable-cn). Default true. */
+  commonName?: boolean;
 }): Promise<Buffer> {
   const profile = signatureProfile(opts.key);
   const ids = checkIdentifiers(opts.identifiers);
 
   // CN is limited to 64 characters (RFC 5280 upper bound); longer names live in the SAN only.
-  const cn = ids.find((id) => id.type === 'dns')?.value;
+  const cn = opts.commonName === false ? undefined : ids.find((id) => id.type === 'dns')?.value;
   const hasCn = cn !== undefined && cn.length <= 64;
   const subject = hasCn
     ? der.sequence(der.set(der.sequence(der.oid(OID_COMMON_NAME), der.utf8String(cn))))

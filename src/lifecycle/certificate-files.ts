@@ -1,4 +1,5 @@
-import { certificateKeys } from '../storage/key-layout.ts';
+import { InvalidInputError } from '../errors/base.ts';
+import { type CertificateKeys, certificateKeys } from '../storage/key-layout.ts';
 import type { Lease, Store } from '../storage/store.ts';
 import {
   type CertificateRecord,
@@ -7,14 +8,43 @@ import {
 } from './certificate-record.ts';
 import type { StoreWrite } from './store-writes.ts';
 
-/** The files of one certificate in lego's layout, plus acmekit's pending key for an unfinished renewal. */
-export function certificateFileKeys(mainDomain: string) {
-  const keys = certificateKeys(mainDomain);
+/**
+ * The files of one certificate in lego's layout, plus acmekit's pending key for an unfinished renewal.
+ * They are named after the main domain (sanitized as lego does), or, with `fileName` (lego v4's
+ * --filename, v5's --cert.name), after that name verbatim: certificates/<fileName>.crt, .key, .json…
+ */
+export function certificateFileKeys(mainDomain: string, fileName?: string) {
+  const keys = fileName === undefined ? certificateKeys(mainDomain) : namedCertificateKeys(fileName);
   return { ...keys, pendingKey: `${keys.key}.pending` };
 }
 
-export async function readRecord(store: Store, mainDomain: string): Promise<CertificateRecord | undefined> {
-  const { json } = certificateFileKeys(mainDomain);
+/** The keys for a file base name given by the user: taken as it is, as lego does, but never a path. */
+function namedCertificateKeys(fileName: string): CertificateKeys {
+  if (fileName === '' || fileName === '.' || fileName === '..' || /[/\\\x00-\x1f]/.test(fileName)) {
+    throw new InvalidInputError(
+      `${JSON.stringify(fileName)} cannot name certificate files: give a plain file name without / or \\`,
+      fileName,
+    );
+  }
+  const base = `certificates/${fileName}`;
+  return {
+    name: fileName,
+    crt: `${base}.crt`,
+    key: `${base}.key`,
+    issuer: `${base}.issuer.crt`,
+    json: `${base}.json`,
+    pem: `${base}.pem`,
+    pfx: `${base}.pfx`,
+    csr: `${base}.csr`,
+  };
+}
+
+export async function readRecord(
+  store: Store,
+  mainDomain: string,
+  fileName?: string,
+): Promise<CertificateRecord | undefined> {
+  const { json } = certificateFileKeys(mainDomain, fileName);
   const bytes = await store.get(json);
   return bytes ? decodeCertificateRecord(bytes, json) : undefined;
 }
@@ -24,25 +54,75 @@ export async function writeRecord(
   mainDomain: string,
   record: CertificateRecord,
   lease?: Lease,
+  fileName?: string,
 ): Promise<void> {
-  const w = recordWrite(mainDomain, record);
+  const w = recordWrite(mainDomain, record, fileName);
   await store.put(w.key, w.value, { private: true, ...(lease ? { lease } : {}) });
 }
 
 /** The record as one write for putGroups(); private: it may hold DNS provider settings. */
-export function recordWrite(mainDomain: string, record: CertificateRecord): StoreWrite {
-  return { key: certificateFileKeys(mainDomain).json, value: encodeCertificateRecord(record), private: true };
+export function recordWrite(mainDomain: string, record: CertificateRecord, fileName?: string): StoreWrite {
+  return {
+    key: certificateFileKeys(mainDomain, fileName).json,
+    value: encodeCertificateRecord(record),
+    private: true,
+  };
+}
+
+/** A stored record and the base name of its files (certificates/<fileName>.json). */
+export interface RecordEntry {
+  record: CertificateRecord;
+  fileName: string;
+}
+
+/** Every stored certificate record (lego .json files directly under certificates/), with its file name. */
+export async function listRecordEntries(store: Store): Promise<RecordEntry[]> {
+  const keys = (await store.list('certificates/')).filter(
+    (k) => k.endsWith('.json') && !k.slice('certificates/'.length).includes('/'),
+  );
+  const entries: RecordEntry[] = [];
+  for (const key of keys) {
+    const bytes = await store.get(key);
+    if (bytes)
+      entries.push({
+        record: decodeCertificateRecord(bytes, key),
+        fileName: key.slice('certificates/'.length, -'.json'.length),
+      });
+  }
+  return entries;
 }
 
 /** Every stored certificate record (lego .json files directly under certificates/). */
 export async function listRecords(store: Store): Promise<CertificateRecord[]> {
-  const keys = (await store.list('certificates/')).filter(
-    (k) => k.endsWith('.json') && !k.slice('certificates/'.length).includes('/'),
-  );
-  const records: CertificateRecord[] = [];
-  for (const key of keys) {
-    const bytes = await store.get(key);
-    if (bytes) records.push(decodeCertificateRecord(bytes, key));
+  return (await listRecordEntries(store)).map((e) => e.record);
+}
+
+/**
+ * Where the certificate of `mainDomain` lives: under `fileName` when given; else under the domain's
+ * own name when a record is there; else under the one other name whose record has this main domain
+ * (obtained with --filename, or by lego v5 with --cert.name), so a renewal without the name finds it
+ * instead of ordering a second certificate. Several such names are ambiguous: InvalidInputError.
+ */
+export async function locateCertificate(
+  store: Store,
+  mainDomain: string,
+  fileName?: string,
+): Promise<{ fileName: string | undefined; record: CertificateRecord | undefined }> {
+  if (fileName !== undefined) return { fileName, record: await readRecord(store, mainDomain, fileName) };
+  const own = await readRecord(store, mainDomain);
+  if (own) return { fileName: undefined, record: own };
+  const others = (await listRecordEntries(store)).filter((e) => e.record.domain === mainDomain);
+  if (others.length > 1) {
+    throw new InvalidInputError(
+      `${mainDomain} has certificates under several file names (${others
+        .map((e) => e.fileName)
+        .sort()
+        .join(', ')}); choose one with --filename`,
+      mainDomain,
+    );
   }
-  return records;
+  const found = others[0];
+  return found
+    ? { fileName: found.fileName, record: found.record }
+    : { fileName: undefined, record: undefined };
 }

@@ -26,6 +26,8 @@ export interface ChallengeReplay {
   httpAddress?: string;
   /** tls-alpn-01 listener address (--tls.port), e.g. ":443". */
   tlsAddress?: string;
+  /** --http.delay / --tls.delay: wait this long after the answer is in place before the CA is asked to check. */
+  delayMs?: number;
   /** dns-01: which provider serves which names, and how propagation is checked. Credentials are never stored. */
   dns?: DnsReplay;
 }
@@ -38,6 +40,8 @@ export interface DnsReplay {
   propagationWaitMs?: number;
   /** Tell the CA without checking propagation. */
   propagationDisabled?: boolean;
+  /** With resolvers: check the authoritative nameservers instead of them (--dns.propagation.disable-rns). */
+  propagationAuthoritative?: boolean;
   /** Deadline of one DNS query. */
   queryTimeoutMs?: number;
 }
@@ -75,6 +79,11 @@ export interface AcmekitCertificateState {
   mustStaple?: boolean;
   /** True when the user's CSR was used: there is no key of ours to reuse, renew needs the CSR again. */
   csr?: boolean;
+  /** --disable-cn: the CSR carries no common name, the names are in the subject alternative names only. */
+  noCommonName?: boolean;
+  /** --not-before / --not-after as asked for (RFC 3339), sent with every order for this certificate. */
+  orderNotBefore?: string;
+  orderNotAfter?: string;
   /** RFC 3339 validity of the stored certificate; absent until the first certificate is saved. */
   notBefore?: string;
   notAfter?: string;
@@ -105,7 +114,8 @@ export interface CertificateRecord {
 const LEGO_FIELDS = ['domain', 'certUrl', 'certStableUrl', 'acmekit'];
 const STATE_FIELDS = (
   'version identifiers server email keyType challenge profile preferredChain mustStaple csr ' +
-  'notBefore notAfter serial issuer ariCertId lastRenewalAttempt pending'
+  'noCommonName orderNotBefore orderNotAfter notBefore notAfter serial issuer ariCertId ' +
+  'lastRenewalAttempt pending'
 ).split(' ');
 const CHALLENGE_TYPES: readonly string[] = ['http-01', 'dns-01', 'tls-alpn-01'];
 
@@ -130,6 +140,9 @@ export function encodeCertificateRecord(record: CertificateRecord): string {
       preferredChain: s.preferredChain,
       mustStaple: s.mustStaple,
       csr: s.csr,
+      noCommonName: s.noCommonName,
+      orderNotBefore: s.orderNotBefore,
+      orderNotAfter: s.orderNotAfter,
       notBefore: s.notBefore,
       notAfter: s.notAfter,
       serial: s.serial,
@@ -193,11 +206,11 @@ function decodeState(v: unknown, path: string): AcmekitCertificateState {
     const x = optional(v, k, 'string', bad);
     if (x !== undefined) state[k] = x;
   }
-  for (const k of ['notBefore', 'notAfter'] as const) {
+  for (const k of ['notBefore', 'notAfter', 'orderNotBefore', 'orderNotAfter'] as const) {
     const x = optional(v, k, 'date', bad);
     if (x !== undefined) state[k] = x;
   }
-  for (const k of ['mustStaple', 'csr'] as const) {
+  for (const k of ['mustStaple', 'csr', 'noCommonName'] as const) {
     const x = optional(v, k, 'boolean', bad);
     if (x !== undefined) state[k] = x;
   }
@@ -247,6 +260,8 @@ function decodeChallenge(v: unknown, bad: (what: string) => never): ChallengeRep
   }
   for (const k of ['webroot', 'httpAddress', 'tlsAddress'])
     optional(v, k, 'string', (w) => bad(`challenge.${w}`));
+  if (v.delayMs !== undefined && (typeof v.delayMs !== 'number' || !(v.delayMs >= 0)))
+    bad('challenge.delayMs');
   if (v.dns !== undefined) decodeDnsReplay(v.dns, bad);
   return { ...v, type: v.type as ChallengeType } as ChallengeReplay;
 }
@@ -263,8 +278,8 @@ function decodeDnsReplay(d: unknown, bad: (what: string) => never): void {
   for (const k of ['propagationWaitMs', 'queryTimeoutMs']) {
     if (o[k] !== undefined && (typeof o[k] !== 'number' || (o[k] as number) < 0)) bad(`challenge.dns.${k}`);
   }
-  if (o.propagationDisabled !== undefined && typeof o.propagationDisabled !== 'boolean') {
-    bad('challenge.dns.propagationDisabled');
+  for (const k of ['propagationDisabled', 'propagationAuthoritative']) {
+    if (o[k] !== undefined && typeof o[k] !== 'boolean') bad(`challenge.dns.${k}`);
   }
 }
 

@@ -25,6 +25,8 @@ export interface StoredCertificateState {
 export async function decideRenewal(opts: {
   store: Store;
   record: CertificateRecord;
+  /** Base name of the certificate's files when it is not the main domain's (--filename). */
+  fileName?: string | undefined;
   client?: AcmeClient | undefined;
   renewDays?: number | undefined;
   clock: Clock;
@@ -32,7 +34,7 @@ export async function decideRenewal(opts: {
   random?: () => number;
   signal?: AbortSignal;
 }): Promise<StoredCertificateState | undefined> {
-  const files = certificateFileKeys(opts.record.domain);
+  const files = certificateFileKeys(opts.record.domain, opts.fileName);
   const bytes = await opts.store.get(files.crt);
   if (!bytes) return undefined;
   const pem = Buffer.from(bytes).toString('utf8');

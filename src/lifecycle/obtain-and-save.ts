@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { Account } from '../acme/account.ts';
 import type { ObtainResult } from '../acme/obtain.ts';
 import type { Solver } from '../acme/solver.ts';
@@ -13,6 +13,7 @@ import { encodeAccountKeyPem } from '../storage/lego-account-file.ts';
 import type { Store } from '../storage/store.ts';
 import { certificateFileKeys, readRecord, recordWrite, writeRecord } from './certificate-files.ts';
 import type { CertificateRecord, ChallengeRecord } from './certificate-record.ts';
+import type { PfxFormat } from './pfx.ts';
 import { putGroups, type StoreWrite } from './store-writes.ts';
 
 export interface ObtainJob {
@@ -21,9 +22,20 @@ export interface ObtainJob {
   solvers: Solver[];
   challenge: ChallengeRecord;
   keyType: CertificateKeyType;
-  /** A user CSR (PEM or DER); no key is generated or stored then. */
+  /** A user CSR (PEM or DER); no key is generated or stored then (unless `privateKey` is its key). */
   csr?: string | Uint8Array;
+  /** The certificate key to use (lego's --private-key); written to <name>.key like a generated one. */
+  privateKey?: KeyObject;
   reuseKey?: boolean;
+  /** Base name of the files instead of the main domain's (lego's --filename / --cert.name). */
+  fileName?: string;
+  /** RFC 3339 times sent as the order's notBefore / notAfter, and remembered in the record. */
+  notBefore?: string;
+  notAfter?: string;
+  /** false: no common name in the CSR (lego's --disable-cn), remembered in the record. */
+  commonName?: boolean;
+  /** Deactivate the order's authorizations after success too (lego's --always-deactivate-authorizations). */
+  alwaysDeactivateAuthorizations?: boolean;
   profile?: string;
   preferredChain?: string;
   mustStaple?: boolean;
@@ -35,6 +47,8 @@ export interface ObtainJob {
   pem?: boolean;
   /** Also write <name>.pfx (PKCS#12) with this password, as lego's --pfx. */
   pfxPassword?: string;
+  /** Encryption of the .pfx (lego's --pfx.format); default openssl's. */
+  pfxFormat?: PfxFormat;
   server: string;
   email?: string;
   signal?: AbortSignal;
@@ -77,11 +91,11 @@ export async function obtainAndSave(
   job: ObtainJob,
 ): Promise<SavedCertificate | AlreadyRenewed> {
   const main = job.names[0]!;
-  const files = certificateFileKeys(main);
+  const files = certificateFileKeys(main, job.fileName);
   const ttlMs = job.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
   // A new key is made while the lock and the record are read (an RSA key takes up to seconds); it is
   // dropped unused when an earlier run's pending key is found.
-  const newKey = job.csr || job.reuseKey ? undefined : generateKeyType(job.keyType);
+  const newKey = job.csr || job.reuseKey || job.privateKey ? undefined : generateKeyType(job.keyType);
   newKey?.catch(() => {});
   const lease = await store.lock(`certificate-${files.json.replaceAll('/', '_')}`, {
     ttlMs,
@@ -91,8 +105,8 @@ export async function obtainAndSave(
   });
   const renewTimer = setInterval(() => lease.renew().catch(() => {}), Math.max(1000, ttlMs / 3));
   try {
-    const previous = await readRecord(store, main);
-    const pending = previous?.acmekit?.pending;
+    const previous = await readRecord(store, main, job.fileName);
+    let pending = previous?.acmekit?.pending;
     const serialNow = previous?.acmekit?.serial;
     if (
       job.expectedSerial !== undefined &&
@@ -108,14 +122,24 @@ export async function obtainAndSave(
     // earlier order may be resumed (no onOrderCreated then), before anything else.
     let keyWrite: Promise<void> = Promise.resolve();
     if (!job.csr) {
-      const [pendingBytes, currentBytes] = await Promise.all([
+      const [pendingFound, currentBytes] = await Promise.all([
         pending ? store.get(files.pendingKey) : undefined,
-        job.reuseKey ? store.get(files.key) : undefined,
+        job.reuseKey && !job.privateKey ? store.get(files.key) : undefined,
       ]);
+      let pendingBytes = pendingFound;
+      if (
+        job.privateKey &&
+        pendingBytes &&
+        !sameKey(importPrivateKey(Buffer.from(pendingBytes).toString('utf8')), job.privateKey)
+      ) {
+        // An earlier run's order would be finished with its own key; the key given now wins: start afresh.
+        pendingBytes = undefined;
+        pending = undefined;
+      }
       const reuse = pendingBytes ?? currentBytes;
       key = reuse
         ? importPrivateKey(Buffer.from(reuse).toString('utf8'))
-        : await (newKey ?? generateKeyType(job.keyType));
+        : (job.privateKey ?? (await (newKey ?? generateKeyType(job.keyType))));
       if (!pendingBytes) {
         keyWrite = store.put(files.pendingKey, exportPrivateKeyPem(key), { private: true, lease });
         keyWrite.catch(() => {}); // awaited below; an early failure must not go unhandled meanwhile
@@ -131,18 +155,26 @@ export async function obtainAndSave(
       ...(job.profile ? { profile: job.profile } : {}),
       ...(job.preferredChain ? { preferredChain: job.preferredChain } : {}),
       ...(job.mustStaple ? { mustStaple: true } : {}),
+      ...(job.commonName === false ? { commonName: false } : {}),
+      ...(job.notBefore ? { notBefore: new Date(job.notBefore) } : {}),
+      ...(job.notAfter ? { notAfter: new Date(job.notAfter) } : {}),
       ...(job.replaces && !pending ? { replaces: job.replaces } : {}),
       ...(pending?.orderUrl ? { resumeOrderUrl: pending.orderUrl } : {}),
       ...(job.signal ? { signal: job.signal } : {}),
       onOrderCreated: async (orderUrl) => {
         await keyWrite;
         record = withAcmekit(record, job, { pending: { orderUrl, since: new Date().toISOString() } });
-        await writeRecord(store, main, record, lease);
+        await writeRecord(store, main, record, lease, job.fileName);
       },
     });
     await keyWrite;
     // lego writes EC PRIVATE KEY / RSA PRIVATE KEY and its --pfx reads only those.
-    const keyPem = key ? encodeAccountKeyPem(key) : undefined;
+    // With a CSR there is no key of ours, unless --private-key gave the CSR's own key.
+    const keyPem = key
+      ? encodeAccountKeyPem(key)
+      : job.privateKey
+        ? encodeAccountKeyPem(job.privateKey)
+        : undefined;
     const certificateText = job.noBundle ? result.certificate : result.chain;
     const certificateFiles: StoreWrite[] = [
       { key: files.issuer, value: result.issuer },
@@ -158,6 +190,7 @@ export async function obtainAndSave(
         certPem: result.certificate,
         issuerPem: result.issuer,
         password: job.pfxPassword,
+        ...(job.pfxFormat ? { format: job.pfxFormat } : {}),
       });
       certificateFiles.push({ key: files.pfx, value: pfx, private: true });
     }
@@ -174,8 +207,10 @@ export async function obtainAndSave(
     );
     // The files first, then the record without its pending mark: a crash in between leaves the mark,
     // and the next run finishes this order with the pending key instead of trusting half-written files.
-    await putGroups(store, [certificateFiles, [recordWrite(main, record)]], lease);
+    await putGroups(store, [certificateFiles, [recordWrite(main, record, job.fileName)]], lease);
     if (key) await store.delete(files.pendingKey);
+    if (job.alwaysDeactivateAuthorizations)
+      await deactivateAuthorizations(account, result.orderUrl, job.signal);
     return {
       result,
       record,
@@ -195,18 +230,66 @@ export async function obtainAndSave(
 }
 
 /** Records a failed attempt so the next run backs off (RELIABILITY G4). */
-export async function recordFailure(store: Store, main: string, error: unknown): Promise<void> {
-  const record = await readRecord(store, main).catch(() => undefined);
+export async function recordFailure(
+  store: Store,
+  main: string,
+  error: unknown,
+  fileName?: string,
+): Promise<void> {
+  const record = await readRecord(store, main, fileName).catch(() => undefined);
   if (!record?.acmekit) return;
   const failures = (record.acmekit.lastRenewalAttempt?.failures ?? 0) + 1;
   const message = error instanceof Error ? error.message : String(error);
-  await writeRecord(store, main, {
-    ...record,
-    acmekit: {
-      ...record.acmekit,
-      lastRenewalAttempt: { at: new Date().toISOString(), error: message, failures },
+  await writeRecord(
+    store,
+    main,
+    {
+      ...record,
+      acmekit: {
+        ...record.acmekit,
+        lastRenewalAttempt: { at: new Date().toISOString(), error: message, failures },
+      },
     },
-  });
+    undefined,
+    fileName,
+  );
+}
+
+function sameKey(a: KeyObject, b: KeyObject): boolean {
+  const spki = (k: KeyObject) => createPublicKey(k).export({ type: 'spki', format: 'der' });
+  return spki(a).equals(spki(b));
+}
+
+/**
+ * lego's --always-deactivate-authorizations: after success, the order's authorizations are deactivated
+ * too (RFC 8555 §7.5.2), so the CA validates the names again for the next order. The certificate is
+ * already saved: a failure here is a warning, not a failed issuance.
+ */
+async function deactivateAuthorizations(
+  account: Account,
+  orderUrl: string,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const logger = account.client.logger;
+  try {
+    const authorizations = await (await account.order(orderUrl, signal)).authorizations(signal);
+    await Promise.all(
+      authorizations.map(async (a) => {
+        if (a.status !== 'valid' && a.status !== 'pending') return;
+        try {
+          await a.deactivate(signal);
+          logger.info({ authorization: a.url }, `authorization for ${a.identifier.value} deactivated`);
+        } catch (err) {
+          logger.warn(
+            { authorization: a.url, error: String(err) },
+            `could not deactivate the authorization for ${a.identifier.value}`,
+          );
+        }
+      }),
+    );
+  } catch (err) {
+    logger.warn({ order: orderUrl, error: String(err) }, 'could not deactivate the authorizations');
+  }
 }
 
 function withAcmekit(
@@ -227,6 +310,10 @@ function withAcmekit(
     ...(job.preferredChain ? { preferredChain: job.preferredChain } : {}),
     ...(job.mustStaple ? { mustStaple: true } : {}),
     ...(job.csr !== undefined ? { csr: true } : {}),
+    // Set or cleared on every order: the caller passes the remembered value when none was given.
+    noCommonName: job.commonName === false ? true : undefined,
+    orderNotBefore: job.notBefore,
+    orderNotAfter: job.notAfter,
     ...changes,
   };
   for (const k of Object.keys(merged) as (keyof typeof merged)[])

@@ -7,6 +7,18 @@ import { AcmekitError } from '../errors/base.ts';
 
 const run = promisify(execFile);
 
+/** lego's --pfx.format values (go-pkcs12 encoders): LegacyRC2, LegacyDES, Modern (AES-256, PBKDF2-SHA256). */
+export const pfxFormats = ['RC2', 'DES', 'SHA256'] as const;
+export type PfxFormat = (typeof pfxFormats)[number];
+
+/** The openssl pkcs12 arguments that give each format's certificate and key encryption and MAC. */
+const FORMAT_ARGS: Readonly<Record<PfxFormat, readonly string[]>> = {
+  // RC2-40 needs OpenSSL 3's legacy provider.
+  RC2: ['-legacy', '-certpbe', 'PBE-SHA1-RC2-40', '-keypbe', 'PBE-SHA1-3DES', '-macalg', 'sha1'],
+  DES: ['-certpbe', 'PBE-SHA1-3DES', '-keypbe', 'PBE-SHA1-3DES', '-macalg', 'sha1'],
+  SHA256: ['-certpbe', 'AES-256-CBC', '-keypbe', 'AES-256-CBC', '-macalg', 'sha256'],
+};
+
 /**
  * PKCS#12 bundle of key, leaf and issuers (lego's --pfx), made by the openssl command: Node has no
  * PKCS#12 encoder. The password travels in an environment variable, never on the command line.
@@ -16,6 +28,8 @@ export async function buildPfx(opts: {
   certPem: string;
   issuerPem: string;
   password: string;
+  /** Encryption and MAC; default: the openssl command's own (SHA256's with OpenSSL 3). */
+  format?: PfxFormat;
 }): Promise<Buffer> {
   const dir = await mkdtemp(join(tmpdir(), 'acmekit-pfx-'));
   try {
@@ -24,6 +38,7 @@ export async function buildPfx(opts: {
     await writeFile(join(dir, 'issuer.pem'), opts.issuerPem);
     const args = ['pkcs12', '-export', '-inkey', join(dir, 'key.pem'), '-in', join(dir, 'cert.pem')];
     if (opts.issuerPem.trim()) args.push('-certfile', join(dir, 'issuer.pem'));
+    if (opts.format) args.push(...FORMAT_ARGS[opts.format]);
     args.push('-passout', 'env:ACMEKIT_PFX_PASS', '-out', join(dir, 'out.pfx'));
     try {
       await run('openssl', args, { env: { ...process.env, ACMEKIT_PFX_PASS: opts.password } });

@@ -1,10 +1,29 @@
-import { generateAccountKey } from '../../crypto/keys.ts';
+import type { KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { accountAlgorithm, generateAccountKey, importPrivateKey } from '../../crypto/keys.ts';
 import { findAccountKey } from '../../lifecycle/accounts.ts';
 import { accountKeys } from '../../storage/key-layout.ts';
 import { decodeLegoAccount, encodeAccountKeyPem } from '../../storage/lego-account-file.ts';
+import type { Store } from '../../storage/store.ts';
 import { accountFor, type CommandEnv, makeClient, type Options } from '../context.ts';
 import { exitCodes } from '../exit-codes.ts';
 import { type OpenedStore, openStore } from '../storage-url.ts';
+import { UsageError } from '../usage-error.ts';
+
+/** Every account in the store (all servers): email, account URL and its account.json key. */
+export async function storedAccounts(
+  store: Store,
+): Promise<{ email: string; url: string | undefined; file: string }[]> {
+  const keys = (await store.list('accounts/')).filter((k) => k.endsWith('/account.json'));
+  const found = [];
+  for (const key of keys) {
+    const bytes = await store.get(key);
+    if (!bytes) continue;
+    const a = decodeLegoAccount(bytes, key);
+    found.push({ email: a.email, url: a.accountUrl, file: key });
+  }
+  return found;
+}
 
 /** `accounts list|register|keyrollover` (lego v5; v4 had `list --accounts`). */
 export async function accountsCommand(
@@ -27,19 +46,15 @@ async function accounts(
   { store, label }: OpenedStore,
 ): Promise<number> {
   if (sub === 'list') {
-    const keys = (await store.list('accounts/')).filter((k) => k.endsWith('/account.json'));
-    const found = [];
-    for (const key of keys) {
-      const bytes = await store.get(key);
-      if (!bytes) continue;
-      const a = decodeLegoAccount(bytes, key);
-      found.push({ email: a.email, url: a.accountUrl, file: key });
-      out.line(`${a.email || '(no email)'}: ${a.accountUrl} (${key})`);
-    }
+    const found = await storedAccounts(store);
+    for (const a of found) out.line(`${a.email || '(no email)'}: ${a.url} (${a.file})`);
     if (found.length === 0) out.line(`no accounts in ${label}`);
     out.document({ ok: true, accounts: found });
     return exitCodes.ok;
   }
+  // lego v5: `accounts keyrollover --private-key FILE` names the new account key; read it before any request.
+  const keyPath = sub === 'keyrollover' ? o.str('privateKey') : undefined;
+  const givenKey = keyPath ? await readAccountKey(keyPath) : undefined;
   const client = await makeClient(o, out);
   try {
     const account = await accountFor(o, client, store, true);
@@ -51,7 +66,7 @@ async function accounts(
       });
       return exitCodes.ok;
     }
-    const newKey = await generateAccountKey('ES256');
+    const newKey = givenKey ?? (await generateAccountKey('ES256'));
     const keys = accountKeys(client.directoryUrl, o.str('email') ?? '');
     // Where the key is now: lego v5 keeps it next to account.json, v4 (and acmekit) under keys/.
     const keyFile = (await findAccountKey(store, keys))?.file ?? keys.privateKey;
@@ -65,5 +80,24 @@ async function accounts(
     return exitCodes.ok;
   } finally {
     client.close();
+  }
+}
+
+/** The new account key from --private-key (PEM): readable, unencrypted, of a type ACME accepts. */
+async function readAccountKey(path: string): Promise<KeyObject> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(
+      `cannot read --private-key ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
+  }
+  try {
+    const key = importPrivateKey(text);
+    accountAlgorithm(key);
+    return key;
+  } catch (err) {
+    throw new UsageError(`--private-key ${path}: ${(err as Error).message}`);
   }
 }

@@ -1,10 +1,33 @@
+import { readFile } from 'node:fs/promises';
+import { parseEnv } from 'node:util';
 import { type CommandEnv, Options } from '../context.ts';
 import type { ParsedArgs } from '../parse-args.ts';
 import { UsageError } from '../usage-error.ts';
 
+/**
+ * lego v5's --env-file: KEY=VALUE lines (dotenv) added to the environment before anything reads it
+ * (DNS providers read their credentials from it); a variable that is already set keeps its value.
+ */
+async function loadEnvFile(path: string, ctx: CommandEnv): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(
+      `cannot read --env-file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
+  }
+  for (const [name, value] of Object.entries(parseEnv(text))) {
+    if (value === undefined) continue;
+    for (const env of new Set([process.env, ctx.env])) if (env[name] === undefined) env[name] = value;
+  }
+}
+
 /** Maps both dialects' command words to one implementation each, loaded only when used. */
 export async function runCommand(parsed: ParsedArgs, ctx: CommandEnv): Promise<number> {
   const o = new Options(parsed);
+  const envFile = o.str('envFile');
+  if (envFile) await loadEnvFile(envFile, ctx);
   const [first, second] = parsed.command;
   switch (first) {
     case 'run':

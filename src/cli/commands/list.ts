@@ -1,5 +1,5 @@
 import { systemClock } from '../../internal/clock.ts';
-import { listRecords } from '../../lifecycle/certificate-files.ts';
+import { listRecordEntries } from '../../lifecycle/certificate-files.ts';
 import { decideRenewal } from '../../lifecycle/decide.ts';
 import { type CommandEnv, makeClient, type Options } from '../context.ts';
 import { exitCodes } from '../exit-codes.ts';
@@ -11,17 +11,32 @@ export async function listCommand(o: Options, ctx: CommandEnv): Promise<number> 
   const { store, label, close } = await openStore(o, out);
   const useAri = !o.bool('ariDisable') && o.sources.server !== undefined;
   let client: Awaited<ReturnType<typeof makeClient>> | undefined;
-  const renewDays = o.num('renewDays');
+  const renewDays = o.bool('dynamic') ? undefined : o.num('renewDays');
   const rows = [];
   try {
-    const records = await listRecords(store);
+    // lego v4's `list --accounts`: the accounts first, as `accounts list` prints them.
+    const accounts =
+      o.bool('listAccounts') && !o.bool('listNames')
+        ? await (await import('./accounts.ts')).storedAccounts(store)
+        : undefined;
+    for (const a of accounts ?? []) out.line(`account ${a.email || '(no email)'}: ${a.url} (${a.file})`);
+    if (accounts?.length === 0) out.line(`no accounts in ${label}`);
+    const entries = await listRecordEntries(store);
+    if (o.bool('listNames')) {
+      // lego v4's `list --names`: the main name of each certificate, one per line, nothing else.
+      const names = entries.map((e) => e.record.domain);
+      for (const name of names) out.line(name);
+      out.document({ ok: true, names });
+      return exitCodes.ok;
+    }
     client = useAri ? await makeClient(o, out) : undefined;
-    for (const record of records) {
-      const state = await decideRenewal({ store, record, client, renewDays, clock: systemClock });
+    for (const { record, fileName } of entries) {
+      const state = await decideRenewal({ store, record, fileName, client, renewDays, clock: systemClock });
       if (!state) continue;
       const d = state.decision;
       rows.push({
         domain: record.domain,
+        fileName,
         names: state.names,
         issuer: state.issuer,
         notBefore: state.notBefore.toISOString(),
@@ -41,7 +56,7 @@ export async function listCommand(o: Options, ctx: CommandEnv): Promise<number> 
       );
     }
     if (rows.length === 0) out.line(`no certificates stored in ${label}`);
-    out.document({ ok: true, certificates: rows });
+    out.document({ ok: true, ...(accounts ? { accounts } : {}), certificates: rows });
     return exitCodes.ok;
   } finally {
     client?.close();

@@ -1,5 +1,5 @@
 import { normalizeIdentifiers } from '../../acme/identifiers.ts';
-import { certificateFileKeys } from '../../lifecycle/certificate-files.ts';
+import { certificateFileKeys, locateCertificate } from '../../lifecycle/certificate-files.ts';
 import { archiveKey } from '../../storage/key-layout.ts';
 import type { Store } from '../../storage/store.ts';
 import { accountFor, type CommandEnv, makeClient, type Options } from '../context.ts';
@@ -14,6 +14,12 @@ export async function revokeCommand(o: Options, ctx: CommandEnv): Promise<number
   if (domains.length === 0)
     throw new UsageError('revoke needs --domains: the main name of the certificate to revoke');
   const names = normalizeIdentifiers(domains).map((i) => i.value);
+  const fileName = o.str('filename');
+  if (fileName !== undefined && names.length > 1) {
+    throw new UsageError(
+      '--filename names the files of one certificate; revoke one --domains at a time with it',
+    );
+  }
   const reason = o.num('reason');
   if (reason !== undefined && ![0, 1, 3, 4, 5].includes(reason)) {
     throw new UsageError(
@@ -27,7 +33,9 @@ export async function revokeCommand(o: Options, ctx: CommandEnv): Promise<number
     try {
       const account = await accountFor(o, client, store, false);
       for (const domain of names) {
-        const files = certificateFileKeys(domain);
+        // Under --filename, else the domain's own name, else the one other name its record is under.
+        const located = await locateCertificate(store, domain, fileName);
+        const files = certificateFileKeys(domain, located.fileName);
         const pem = await store.get(files.crt);
         if (!pem) throw new UsageError(`no certificate for ${domain} in ${label} (looked for ${files.crt})`);
         await account.revoke(Buffer.from(pem).toString('utf8'), reason !== undefined ? { reason } : {});
