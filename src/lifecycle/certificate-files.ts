@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../errors/base.ts';
-import { type CertificateKeys, certificateKeys } from '../storage/key-layout.ts';
+import { type CertificateKeys, certificateKeys, certificateKeysNamed } from '../storage/key-layout.ts';
 import type { Lease, Store } from '../storage/store.ts';
 import {
   type CertificateRecord,
@@ -26,17 +26,7 @@ function namedCertificateKeys(fileName: string): CertificateKeys {
       fileName,
     );
   }
-  const base = `certificates/${fileName}`;
-  return {
-    name: fileName,
-    crt: `${base}.crt`,
-    key: `${base}.key`,
-    issuer: `${base}.issuer.crt`,
-    json: `${base}.json`,
-    pem: `${base}.pem`,
-    pfx: `${base}.pfx`,
-    csr: `${base}.csr`,
-  };
+  return certificateKeysNamed(fileName);
 }
 
 export async function readRecord(

@@ -76,7 +76,11 @@ export function accountKeys(serverUrl: string, email: string): AccountKeys {
 
 /** Store keys of one certificate, named after its main (first) domain as lego does (cmd/certs_storage.go). */
 export function certificateKeys(mainDomain: string): CertificateKeys {
-  const name = sanitizeDomainForFile(mainDomain);
+  return certificateKeysNamed(sanitizeDomainForFile(mainDomain));
+}
+
+/** The files of a certificate whose base name is already decided (a sanitized domain, or lego's --filename). */
+export function certificateKeysNamed(name: string): CertificateKeys {
   const base = `certificates/${name}`;
   return {
     name,

@@ -1,14 +1,12 @@
-import type { KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { accountAlgorithm, generateAccountKey, importPrivateKey } from '../../crypto/keys.ts';
+import { accountAlgorithm, generateAccountKey } from '../../crypto/keys.ts';
 import { findAccountKey } from '../../lifecycle/accounts.ts';
 import { accountKeys } from '../../storage/key-layout.ts';
 import { decodeLegoAccount, encodeAccountKeyPem } from '../../storage/lego-account-file.ts';
 import type { Store } from '../../storage/store.ts';
 import { accountFor, type CommandEnv, makeClient, type Options } from '../context.ts';
 import { exitCodes } from '../exit-codes.ts';
+import { readPrivateKeyFile } from '../private-key-file.ts';
 import { type OpenedStore, openStore } from '../storage-url.ts';
-import { UsageError } from '../usage-error.ts';
 
 /** Every account in the store (all servers): email, account URL and its account.json key. */
 export async function storedAccounts(
@@ -54,7 +52,7 @@ async function accounts(
   }
   // lego v5: `accounts keyrollover --private-key FILE` names the new account key; read it before any request.
   const keyPath = sub === 'keyrollover' ? o.str('privateKey') : undefined;
-  const givenKey = keyPath ? await readAccountKey(keyPath) : undefined;
+  const givenKey = keyPath ? await readPrivateKeyFile(keyPath, accountAlgorithm) : undefined;
   const client = await makeClient(o, out);
   try {
     const account = await accountFor(o, client, store, true);
@@ -80,24 +78,5 @@ async function accounts(
     return exitCodes.ok;
   } finally {
     client.close();
-  }
-}
-
-/** The new account key from --private-key (PEM): readable, unencrypted, of a type ACME accepts. */
-async function readAccountKey(path: string): Promise<KeyObject> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(
-      `cannot read --private-key ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-    );
-  }
-  try {
-    const key = importPrivateKey(text);
-    accountAlgorithm(key);
-    return key;
-  } catch (err) {
-    throw new UsageError(`--private-key ${path}: ${(err as Error).message}`);
   }
 }

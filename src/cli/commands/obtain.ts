@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { Account } from '../../acme/account.ts';
 import { checkChallengeTypes, normalizeIdentifiers } from '../../acme/identifiers.ts';
 import type { Solver } from '../../acme/solver.ts';
-import { importPrivateKey, keyTypeOf } from '../../crypto/keys.ts';
+import { keyTypeOf } from '../../crypto/keys.ts';
 import { InvalidInputError } from '../../errors/base.ts';
 import { systemClock } from '../../internal/clock.ts';
 import {
@@ -31,6 +31,7 @@ import {
 import { exitCodeFor, exitCodes } from '../exit-codes.ts';
 import { nextStep } from '../next-step.ts';
 import type { Output } from '../output.ts';
+import { readPrivateKeyFile } from '../private-key-file.ts';
 import { type OpenedStore, openStore } from '../storage-url.ts';
 import { UsageError } from '../usage-error.ts';
 
@@ -159,22 +160,6 @@ function orderDates(
   return { ...(notBefore ? { notBefore } : {}), ...(notAfter ? { notAfter } : {}) };
 }
 
-async function readPrivateKey(path: string): Promise<KeyObject> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(
-      `cannot read --private-key ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-    );
-  }
-  try {
-    return importPrivateKey(text);
-  } catch (err) {
-    throw new UsageError(`--private-key ${path}: ${(err as Error).message}`);
-  }
-}
-
 function pfxFormatOption(o: Options): PfxFormat | undefined {
   const given = o.str('pfxFormat');
   if (given === undefined) return undefined;
@@ -221,7 +206,7 @@ async function obtainWith(
   }
   // Checked before anything is sent: flags that change what is ordered.
   const privateKeyPath = o.str('privateKey');
-  const privateKey = privateKeyPath ? await readPrivateKey(privateKeyPath) : undefined;
+  const privateKey = privateKeyPath ? await readPrivateKeyFile(privateKeyPath) : undefined;
   if (privateKey && o.bool('reuseKey'))
     throw new UsageError('--private-key and --reuse-key both choose the certificate key; keep one');
   if (o.bool('disableCn') && o.bool('enableCn'))
