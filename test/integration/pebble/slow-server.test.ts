@@ -96,10 +96,12 @@ async function warmUp(account: Account): Promise<void> {
   await Promise.all([account.refresh(), account.refresh(), account.refresh()]);
 }
 
-const slowed = (log: readonly ProxyLogEntry[]) => log.filter((e) => e.faults.includes('trickle'));
-
-test('B13: headers, then silence: the per-request deadline fires and the connection is closed; no socket is left', async (t) => {
-  const timeoutMs = 1500;
+/**
+ * A client with a per-request deadline of `timeoutMs` behind a proxy that keeps idle connections,
+ * its account made and several keep-alive sockets open; the TCP handles and sockets are recorded so
+ * the test can check that none is left afterwards.
+ */
+async function warmClient(t: TestContext, timeoutMs: number) {
   const { proxy, client } = await proxiedClient(
     t,
     pebble,
@@ -110,6 +112,14 @@ test('B13: headers, then silence: the per-request deadline fires and the connect
   const watch = watchClientSockets(t, proxy);
   const account = await client.createAccount({ acceptTos: true });
   await warmUp(account);
+  return { proxy, client, baseline, watch, account };
+}
+
+const slowed = (log: readonly ProxyLogEntry[]) => log.filter((e) => e.faults.includes('trickle'));
+
+test('B13: headers, then silence: the per-request deadline fires and the connection is closed; no socket is left', async (t) => {
+  const timeoutMs = 1500;
+  const { proxy, client, baseline, watch, account } = await warmClient(t, timeoutMs);
   proxy.rule({ resource: 'newOrder', action: silentBody() });
 
   const started = Date.now();
@@ -140,16 +150,7 @@ test('B13: headers, then silence: the per-request deadline fires and the connect
 
 test('B13: a 1 byte/s body cannot outlast the per-request deadline: it covers the whole body, not the gaps; no socket is left', async (t) => {
   const timeoutMs = 2500;
-  const { proxy, client } = await proxiedClient(
-    t,
-    pebble,
-    { timeoutMs, retry: { ...FAST_RETRY, attempts: 3 } },
-    KEEP_IDLE,
-  );
-  const baseline = otherTcpHandles(proxy);
-  const watch = watchClientSockets(t, proxy);
-  const account = await client.createAccount({ acceptTos: true });
-  await warmUp(account);
+  const { proxy, client, baseline, watch, account } = await warmClient(t, timeoutMs);
   // A byte every second: an idle timeout of 2.5 s would be reset forever (the order body is ~400 bytes).
   proxy.rule({ resource: 'newOrder', action: trickle(1) });
 
