@@ -141,6 +141,14 @@ export function parseAccount(json: unknown, url?: string): AccountWire {
   };
 }
 
+/**
+ * Pebble answers "deactivated" (not an RFC 8555 order status) for an order one of whose authorizations
+ * was deactivated; like Boulder's "invalid" for the same case, it can no longer lead to a certificate.
+ */
+function orderStatus(r: Reader): OrderStatus {
+  return r.raw('status') === 'deactivated' ? 'invalid' : r.oneOf('status', ORDER_STATUSES);
+}
+
 export function parseOrder(json: unknown, url: string): OrderWire {
   const r = new Reader(json, 'order', url);
   const ids = r.raw('identifiers');
@@ -148,7 +156,7 @@ export function parseOrder(json: unknown, url: string): OrderWire {
   const authorizations = r.strArray('authorizations') ?? [];
   const certificate = r.optStr('certificate');
   return {
-    status: r.oneOf('status', ORDER_STATUSES),
+    status: orderStatus(r),
     expires: r.optStr('expires'),
     identifiers: ids.map((i) => identifier(i, 'order identifier', url)),
     notBefore: r.optStr('notBefore'),

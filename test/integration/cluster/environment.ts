@@ -1,3 +1,6 @@
+import { AcmeClient } from '../../../src/acme/client.ts';
+import { loadOrRegisterAccount } from '../../../src/lifecycle/accounts.ts';
+import type { Store } from '../../../src/storage/store.ts';
 import { type FaultProxy, startFaultProxy } from '../../support/fault-proxy.ts';
 import { freePort } from '../../support/free-port.ts';
 import { type PebbleServer, startPebble } from '../../support/pebble.ts';
@@ -22,6 +25,12 @@ export interface ClusterEnvironment {
   startNode(name: string): Promise<ClusterNode>;
   /** Points the balancer at these processes (a health check taking one out). */
   balance(nodes: readonly ClusterNode[]): void;
+  /**
+   * Deactivates every valid authorization the cluster's account holds, so the next order must validate
+   * (reach present). Pebble reuses a valid one about 1 % of the time even at PEBBLE_AUTHZREUSE=0: it
+   * makes a new one only when rand.Intn(100) > the percentage.
+   */
+  forgetAuthorizations(store: Store): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -66,6 +75,27 @@ export async function startClusterEnvironment(backend: 'postgres' | 'redis'): Pr
     },
     balance(list) {
       balancer.setBackends(list.map((n) => n.httpPort));
+    },
+    async forgetAuthorizations(store) {
+      const client = new AcmeClient(proxy.directoryUrl, { caBundle: pebble.caBundle });
+      const account = await loadOrRegisterAccount({
+        store,
+        client,
+        email: undefined,
+        acceptTos: true,
+        create: false,
+      });
+      const orders = new Set(proxy.log.filter((e) => e.resource === 'order').map((e) => e.path));
+      let deactivated = 0;
+      for (const path of orders) {
+        const order = await account.order(new URL(path, proxy.directoryUrl).href);
+        for (const authz of await order.authorizations()) {
+          if (authz.status !== 'valid') continue;
+          await authz.deactivate();
+          deactivated++;
+        }
+      }
+      return deactivated;
     },
     async stop() {
       await Promise.allSettled(nodes.map((n) => n.stop()));

@@ -116,6 +116,7 @@ export function clusterScenarios(backend: Backend): void {
     const [a, b, c] = nodes;
     const orders = succeeded(env.proxy, 'newOrder');
     const finalizes = succeeded(env.proxy, 'finalize');
+    await env.forgetAuthorizations(store);
     await a!.request({ cmd: 'presentDelay', ms: 600_000 });
     void a!.request({ cmd: 'renew', force: true }, 120_000).catch(() => {});
     await a!.waitFor('the order to reach present', (m) => m.event === 'presenting');
@@ -175,6 +176,7 @@ export function clusterScenarios(backend: Backend): void {
     const [a, b, c] = nodes;
     const orders = succeeded(env.proxy, 'newOrder');
     const finalizes = succeeded(env.proxy, 'finalize');
+    await env.forgetAuthorizations(store);
     await a!.request({ cmd: 'presentDelay', ms: 1500 });
     const held = a!.request({ cmd: 'renew', force: true }, 120_000);
     await a!.waitFor('the order to reach present', (m) => m.event === 'presenting');

@@ -4,6 +4,7 @@ import { InvalidInputError } from '../../../src/errors/base.ts';
 import { caPresets, resolveDirectoryUrl } from '../../../src/protocol/ca-presets.ts';
 import { NoncePool } from '../../../src/protocol/nonce-pool.ts';
 import { checkAcmeUrl } from '../../../src/protocol/url-policy.ts';
+import { parseOrder } from '../../../src/protocol/wire-parse.ts';
 
 test('nonce pool hands out each nonce once, newest first, and ignores invalid values (RFC 8555 §6.5.1)', () => {
   const pool = new NoncePool(3);
@@ -52,4 +53,17 @@ test('CA presets resolve by name; unknown names are refused with the list of pre
       return true;
     },
   );
+});
+
+test('an order status outside RFC 8555 is refused, except Pebble’s "deactivated", read as invalid', () => {
+  const order = (status: string) => ({
+    status,
+    identifiers: [{ type: 'dns', value: 'a.example' }],
+    authorizations: ['https://ca.example/authz/1'],
+    finalize: 'https://ca.example/finalize/1',
+  });
+  const url = 'https://ca.example/order/1';
+  assert.equal(parseOrder(order('deactivated'), url).status, 'invalid');
+  assert.equal(parseOrder(order('ready'), url).status, 'ready');
+  assert.throws(() => parseOrder(order('revoked'), url), /unknown status "revoked"/);
 });
