@@ -26,7 +26,11 @@ export interface PebbleOptions {
   /** Intermediates between leaf and root (PEBBLE_CHAIN_LENGTH, default 1). */
   chainLength?: number;
   ordersPerPage?: number;
-  /** Percent of new orders that reuse a valid authorization (PEBBLE_AUTHZREUSE, default 50). */
+  /**
+   * Percent of new orders that reuse a valid authorization (PEBBLE_AUTHZREUSE, default 50). 0 still
+   * reuses about 1 in 100 (Pebble makes a new one only when rand.Intn(100) > this): a test whose
+   * second order for a name must validate again uses a new name or deactivates the old authorizations.
+   */
   authzReuse?: number;
   /** Pebble's `-strict` flag. */
   strict?: boolean;
