@@ -99,7 +99,15 @@ const mainOutput = main.outputFiles[0]!;
 const mainImports = Object.values(main.metafile.outputs)[0]?.imports ?? [];
 await mkdir(dirname(mainFile), { recursive: true });
 // The launcher compiles the file as it is: one function expression (see BUNDLE_HEAD).
-await writeFile(mainFile, `${BUNDLE_HEAD}${routeDynamicImports(mainOutput.text, mainImports)}${BUNDLE_TAIL}`);
+const mainText = `${BUNDLE_HEAD}${routeDynamicImports(mainOutput.text, mainImports)}${BUNDLE_TAIL}`;
+// One character above U+00FF would make V8 keep the whole source as two-byte text (twice the memory),
+// and the launcher's cache key hashes it as Latin-1.
+const wide = /[^\u0000-\u00ff]/.exec(mainText);
+if (wide)
+  throw new Error(
+    `${MAIN_BUNDLE}: ${JSON.stringify(mainText.slice(wide.index - 40, wide.index + 40))} has a character above U+00FF`,
+  );
+await writeFile(mainFile, mainText);
 await build({
   ...common,
   entryPoints: [`${root}src/cli/bin.ts`],

@@ -101,7 +101,7 @@ export async function locateCertificate(
   if (fileName !== undefined) return { fileName, record: await readRecord(store, mainDomain, fileName) };
   const own = await readRecord(store, mainDomain);
   if (own) return { fileName: undefined, record: own };
-  const others = (await listRecordEntries(store)).filter((e) => e.record.domain === mainDomain);
+  const others = await recordEntriesOf(store, mainDomain);
   if (others.length > 1) {
     throw new InvalidInputError(
       `${mainDomain} has certificates under several file names (${others
@@ -115,4 +115,32 @@ export async function locateCertificate(
   return found
     ? { fileName: found.fileName, record: found.record }
     : { fileName: undefined, record: undefined };
+}
+
+/** Records read at once while looking for one: bounded, so a large folder cannot exhaust file handles. */
+const READ_AHEAD = 16;
+
+/**
+ * The records whose main domain is `mainDomain`, whatever their file names. Read a few at a time and
+ * decoded only when the text names the domain: a new name in a folder of many certificates costs reads,
+ * not a parse of each, and an unrelated unreadable record does not stop it.
+ */
+async function recordEntriesOf(store: Store, mainDomain: string): Promise<RecordEntry[]> {
+  const keys = (await store.list('certificates/')).filter(
+    (k) => k.endsWith('.json') && !k.slice('certificates/'.length).includes('/'),
+  );
+  const needle = Buffer.from(JSON.stringify(mainDomain));
+  const found: RecordEntry[] = [];
+  for (let i = 0; i < keys.length; i += READ_AHEAD) {
+    const batch = keys.slice(i, i + READ_AHEAD);
+    const texts = await Promise.all(batch.map((key) => store.get(key)));
+    texts.forEach((bytes, j) => {
+      if (!bytes || Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(needle) < 0) return;
+      const key = batch[j]!;
+      const record = decodeCertificateRecord(bytes, key);
+      if (record.domain === mainDomain)
+        found.push({ record, fileName: key.slice('certificates/'.length, -'.json'.length) });
+    });
+  }
+  return found;
 }

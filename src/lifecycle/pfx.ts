@@ -1,11 +1,7 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { AcmekitError } from '../errors/base.ts';
-
-const run = promisify(execFile);
 
 /** lego's --pfx.format values (go-pkcs12 encoders): LegacyRC2, LegacyDES, Modern (AES-256, PBKDF2-SHA256). */
 export const pfxFormats = ['RC2', 'DES', 'SHA256'] as const;
@@ -40,8 +36,13 @@ export async function buildPfx(opts: {
     if (opts.issuerPem.trim()) args.push('-certfile', join(dir, 'issuer.pem'));
     if (opts.format) args.push(...FORMAT_ARGS[opts.format]);
     args.push('-passout', 'env:ACMEKIT_PFX_PASS', '-out', join(dir, 'out.pfx'));
+    // Loaded on use: the CLI's `run` imports this module for its formats, and most runs make no .pfx.
+    const { execFile } = process.getBuiltinModule('node:child_process');
+    const { promisify } = process.getBuiltinModule('node:util');
     try {
-      await run('openssl', args, { env: { ...process.env, ACMEKIT_PFX_PASS: opts.password } });
+      await promisify(execFile)('openssl', args, {
+        env: { ...process.env, ACMEKIT_PFX_PASS: opts.password },
+      });
     } catch (cause) {
       const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
       throw new AcmekitError(

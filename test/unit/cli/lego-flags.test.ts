@@ -540,6 +540,34 @@ describe('what the flags do', () => {
     assert.equal((await locateCertificate(store, 'example.com')).fileName, undefined, 'its own name first');
   });
 
+  it('looking for a certificate by domain skips unrelated records, even unreadable ones, among many', async () => {
+    const store = new MemoryStore();
+    for (let i = 0; i < 40; i++)
+      await writeRecord(store, `n${i}.example`, {
+        domain: `n${i}.example`,
+        certUrl: 'u',
+        certStableUrl: 'u',
+        acmekit: undefined,
+      });
+    await store.put('certificates/broken.json', '{ not json');
+    // Has "example.com" in its text, but not as its main domain.
+    await store.put(
+      'certificates/mention.json',
+      JSON.stringify({ domain: 'www.example.com', certUrl: 'u', certStableUrl: 'u', note: 'example.com' }),
+    );
+    assert.deepEqual(await locateCertificate(store, 'example.com'), {
+      fileName: undefined,
+      record: undefined,
+    });
+    await store.put(
+      'certificates/site.json',
+      JSON.stringify({ domain: 'example.com', certUrl: 'u', certStableUrl: 'u' }),
+    );
+    assert.equal((await locateCertificate(store, 'example.com')).fileName, 'site');
+    await store.put('certificates/site2.json', '{ "domain": "example.com", broken');
+    await assert.rejects(locateCertificate(store, 'example.com'), /site2\.json/);
+  });
+
   it('the record remembers --disable-cn, the order dates and the challenge delay, and reads them back', () => {
     const record: CertificateRecord = {
       domain: 'example.com',
