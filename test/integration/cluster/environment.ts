@@ -1,6 +1,7 @@
 import { AcmeClient } from '../../../src/acme/client.ts';
 import { loadOrRegisterAccount } from '../../../src/lifecycle/accounts.ts';
 import type { Store } from '../../../src/storage/store.ts';
+import { deactivateValidAuthorizations } from '../../support/authorizations.ts';
 import { type FaultProxy, startFaultProxy } from '../../support/fault-proxy.ts';
 import { freePort } from '../../support/free-port.ts';
 import { type PebbleServer, startPebble } from '../../support/pebble.ts';
@@ -78,24 +79,18 @@ export async function startClusterEnvironment(backend: 'postgres' | 'redis'): Pr
     },
     async forgetAuthorizations(store) {
       const client = new AcmeClient(proxy.directoryUrl, { caBundle: pebble.caBundle });
-      const account = await loadOrRegisterAccount({
-        store,
-        client,
-        email: undefined,
-        acceptTos: true,
-        create: false,
-      });
-      const orders = new Set(proxy.log.filter((e) => e.resource === 'order').map((e) => e.path));
-      let deactivated = 0;
-      for (const path of orders) {
-        const order = await account.order(new URL(path, proxy.directoryUrl).href);
-        for (const authz of await order.authorizations()) {
-          if (authz.status !== 'valid') continue;
-          await authz.deactivate();
-          deactivated++;
-        }
+      try {
+        const account = await loadOrRegisterAccount({
+          store,
+          client,
+          email: undefined,
+          acceptTos: true,
+          create: false,
+        });
+        return await deactivateValidAuthorizations(account);
+      } finally {
+        client.close();
       }
-      return deactivated;
     },
     async stop() {
       await Promise.allSettled(nodes.map((n) => n.stop()));

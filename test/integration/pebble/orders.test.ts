@@ -14,6 +14,7 @@ import {
   TimeoutError,
   TlsAlpn01ListenerSolver,
 } from '../../../src/index.ts';
+import { deactivateValidAuthorizations } from '../../support/authorizations.ts';
 import { challtestsrvDnsSolver } from '../../support/dns01-challtestsrv-solver.ts';
 import { opensslText, opensslVerify } from '../../support/openssl.ts';
 import { type PebbleServer, startPebble } from '../../support/pebble.ts';
@@ -94,9 +95,14 @@ test('D7: tls-alpn-01 answered by our own TLS listener on the validation port', 
 });
 
 test('tls-alpn-01 for an IP address uses the reverse-DNS SNI (RFC 8738 §6)', async () => {
+  // 127.0.0.1 was validated by http-01 above, and Pebble reuses a valid authorization about 1 order in
+  // 100 even at PEBBLE_AUTHZREUSE=0: given up first, so this order must validate it by tls-alpn-01.
+  await deactivateValidAuthorizations(account);
   const tls = new TlsAlpn01ListenerSolver({ port: pebble.tlsPort, host: '127.0.0.1' });
   const result = await account.obtain({ names: ['127.0.0.1'], solvers: [tls] });
   assert.match(await opensslText(result.certificate), /IP Address:127\.0\.0\.1/);
+  const [authz] = await (await account.order(result.orderUrl)).authorizations();
+  assert.equal(authz?.challenge('tls-alpn-01')?.status, 'valid', 'validated by tls-alpn-01, not reused');
 });
 
 test('A11: a failing http-01 validation surfaces the CA problem detail and the identifier', async () => {

@@ -3,9 +3,12 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { after, test } from 'node:test';
 import { Registry } from 'prom-client';
+import { AcmeClient } from '../../../src/acme/client.ts';
+import { loadOrRegisterAccount } from '../../../src/lifecycle/accounts.ts';
 import { certificateFileKeys } from '../../../src/lifecycle/certificate-files.ts';
 import { autoHttps } from '../../../src/server/index.ts';
 import { MemoryStore } from '../../../src/storage/memory-store.ts';
+import { deactivateValidAuthorizations } from '../../support/authorizations.ts';
 import { startPebble } from '../../support/pebble.ts';
 import { closeServer, listen, peek } from './support.ts';
 
@@ -70,6 +73,20 @@ test('metrics against Pebble: expiry of the served certificate, obtained and ren
     assert.equal(h.authorized, true, h.authorizationError);
     return Date.parse(h.cert.valid_to) / 1000;
   };
+  // The server's account gives up its valid authorization, so the next renewal must validate again
+  // (Pebble reuses one about 1 order in 100 even at PEBBLE_AUTHZREUSE=0).
+  const client = new AcmeClient(pebble.directoryUrl, { caBundle: pebble.caBundle });
+  cleanups.push(() => client.close());
+  const forgetAuthorization = async (): Promise<void> => {
+    const account = await loadOrRegisterAccount({
+      store,
+      client,
+      email: undefined,
+      acceptTos: true,
+      create: false,
+    });
+    assert.equal(await deactivateValidAuthorizations(account), 1);
+  };
 
   await tls.ready({ signal: AbortSignal.timeout(30_000) });
   let s = await scrape(registry);
@@ -79,11 +96,12 @@ test('metrics against Pebble: expiry of the served certificate, obtained and ren
   assert.equal(sample(s, 'acmekit_lock_wait_seconds_count', { result: 'acquired' }), 1);
   assert.equal(sample(s, 'acmekit_renewals_total', { result: 'success' }), undefined);
 
+  await forgetAuthorization();
   // Another holder keeps the certificate's lease for a moment: the forced renewal waits for it.
+  const before = await servedNotAfter();
   const files = certificateFileKeys(id);
   const held = await store.lock(`certificate-${files.json.replaceAll('/', '_')}`, { ttlMs: 30_000 });
   setTimeout(() => void held.release(), 400);
-  const before = await servedNotAfter();
   await tls.renew(id, { force: true });
   s = await scrape(registry);
   assert.equal(sample(s, 'acmekit_renewals_total', { result: 'success' }), 1);
@@ -97,6 +115,7 @@ test('metrics against Pebble: expiry of the served certificate, obtained and ren
 
   // Port 80 goes away: the CA cannot validate, the renewal fails and says why.
   await closeServer(http);
+  await forgetAuthorization();
   await assert.rejects(tls.renew(id, { force: true }), { code: 'ERR_AUTHORIZATION_FAILED' });
   s = await scrape(registry);
   assert.equal(
