@@ -25,19 +25,15 @@ import {
   assertSafeKey,
   assertSafeLockName,
   assertSafePrefix,
+  distinctEntries,
   isSafeKey,
   isTempFileName,
   LOCK_FOLDER,
 } from './safe-key.ts';
-import type { Lease, LeaseHolder, LockOptions, PutOptions, Store } from './store.ts';
+import type { Lease, LeaseHolder, LockOptions, PutOptions, Store, StoreWrite } from './store.ts';
 
-/** One file of FileStore.putAll. */
-export interface PutEntry {
-  key: string;
-  value: Uint8Array | string;
-  /** As PutOptions.private: 0600, and a warning when the file it replaces was readable by others. */
-  private?: boolean;
-}
+/** One file of FileStore.putAll (PutEntry.private: 0600, and a warning when the file it replaces was readable by others). */
+export type PutEntry = StoreWrite;
 
 export interface FileStoreOptions {
   /** Time for lease expiry and lock waiting; default the system clock. */
@@ -176,9 +172,10 @@ export class FileStore implements Store {
    */
   async putAll(
     groups: readonly (readonly PutEntry[])[],
-    opts: { lease?: Lease; signal?: AbortSignal } = {},
+    opts: { lease?: Lease | undefined; signal?: AbortSignal | undefined } = {},
   ): Promise<void> {
     throwIfAborted(opts.signal);
+    distinctEntries(groups);
     const paths = groups.map((group) => group.map((e) => this.pathOf(e.key)));
     await this.#checkRoot();
     const stagedGroups: StagedFile[][] = groups.map(() => []);

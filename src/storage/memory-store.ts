@@ -2,7 +2,13 @@ import { hostname } from 'node:os';
 import { FencedWriteError, LockTimeoutError } from '../errors/storage.ts';
 import { abortError, throwIfAborted } from '../internal/abort.ts';
 import { type Clock, systemClock } from '../internal/clock.ts';
-import { assertSafeKey, assertSafeLockName, assertSafePrefix, assertTtl } from './safe-key.ts';
+import {
+  assertSafeKey,
+  assertSafeLockName,
+  assertSafePrefix,
+  assertTtl,
+  distinctEntries,
+} from './safe-key.ts';
 import type {
   Lease,
   LeaseHolder,
@@ -10,6 +16,7 @@ import type {
   PutOptions,
   Store,
   StoreWatchHandler,
+  StoreWrite,
   WatchableStore,
 } from './store.ts';
 
@@ -102,6 +109,20 @@ export class MemoryStore implements Store, WatchableStore {
       throw new FencedWriteError(opts.lease.name, opts.lease.fence);
     this.#data.set(key, typeof value === 'string' ? encoder.encode(value) : value.slice());
     this.#announce(key);
+  }
+
+  /** GroupedWrites: every key of every group, at once. */
+  async putAll(
+    groups: readonly (readonly StoreWrite[])[],
+    opts: { lease?: Lease | undefined; signal?: AbortSignal | undefined } = {},
+  ): Promise<void> {
+    const entries = distinctEntries(groups);
+    throwIfAborted(opts.signal);
+    if (opts.lease && !this.#isCurrent(opts.lease))
+      throw new FencedWriteError(opts.lease.name, opts.lease.fence);
+    for (const e of entries)
+      this.#data.set(e.key, typeof e.value === 'string' ? encoder.encode(e.value) : e.value.slice());
+    for (const e of entries) this.#announce(e.key);
   }
 
   async delete(key: string, signal?: AbortSignal): Promise<void> {

@@ -7,7 +7,7 @@ import { type ChannelSubscriber, watchChannel } from './channel-watch.ts';
 import { type LeaseAttempt, pollForLease } from './memory-store.ts';
 import { poolSubscriber, type SqlSessionSource } from './postgres-listen.ts';
 import { migrate, type PostgresTables, postgresTables, type SqlClient } from './postgres-schema.ts';
-import { assertSafeKey, assertSafeLockName, assertSafePrefix } from './safe-key.ts';
+import { assertSafeKey, assertSafeLockName, assertSafePrefix, distinctEntries } from './safe-key.ts';
 import type {
   Lease,
   LeaseHolder,
@@ -15,6 +15,7 @@ import type {
   PutOptions,
   Store,
   StoreWatchHandler,
+  StoreWrite,
   WatchableStore,
 } from './store.ts';
 
@@ -179,6 +180,43 @@ export class PostgresStore implements Store, WatchableStore {
         INSERT INTO ${this.#t.entries} (key, value, private) SELECT $1, $2, $3 FROM current ${upsert} ${notify}`;
     const result = await this.#query(`write ${key}`, opts.signal, sql, [...params, lease.name, lease.fence]);
     if (result.rowCount !== 1) throw new FencedWriteError(lease.name, lease.fence);
+  }
+
+  /**
+   * Writes every entry of every group in one statement (GroupedWrites): all or none, so a crash or a
+   * lost lease never leaves a new certificate beside an old key, and other processes are notified of
+   * the whole set at commit.
+   */
+  async putAll(
+    groups: readonly (readonly StoreWrite[])[],
+    opts: { lease?: Lease | undefined; signal?: AbortSignal | undefined } = {},
+  ): Promise<void> {
+    const entries = distinctEntries(groups);
+    if (entries.length === 0) return;
+    const lease = opts.lease;
+    // $1 channel, [$2 name, $3 fence,] then key, value, private for each entry.
+    const params: unknown[] = [this.#channel];
+    if (lease) params.push(lease.name, lease.fence);
+    const rows = entries.map((e) => {
+      params.push(e.key, toBuffer(e.value), e.private === true);
+      const n = params.length;
+      return `($${n - 2}, $${n - 1}::bytea, $${n}::boolean)`;
+    });
+    const current = lease
+      ? `current AS (SELECT 1 FROM ${this.#t.leases}
+          WHERE name = $2 AND fence = $3 AND expires_at IS NOT NULL FOR SHARE),`
+      : '';
+    const sql = `WITH ${current}
+      given (key, value, private) AS (VALUES ${rows.join(', ')}),
+      written AS (
+        INSERT INTO ${this.#t.entries} (key, value, private)
+        SELECT given.key, given.value, given.private FROM given${lease ? ', current' : ''}
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value, private = excluded.private, updated_at = now()
+        RETURNING key)
+      SELECT pg_notify($1, key) FROM written`;
+    const what = `write ${entries.map((e) => e.key).join(', ')}`;
+    const result = await this.#query(what, opts.signal, sql, params);
+    if (lease && result.rowCount !== entries.length) throw new FencedWriteError(lease.name, lease.fence);
   }
 
   async delete(key: string, signal?: AbortSignal): Promise<void> {

@@ -57,6 +57,22 @@ redis.call('PUBLISH', ARGV[4], ARGV[3])
 return 1
 `);
 
+/**
+ * KEYS: index, fence (or index again without a lease), then one entry per write. ARGV: channel, fence
+ * ("" without a lease), then value, private "1"|"0", key for each write. All written, or none (0) when
+ * the fence is no longer current; each key published after all are written.
+ */
+export const PUT_ALL = script(`
+if ARGV[2] ~= '' and tonumber(redis.call('GET', KEYS[2])) ~= tonumber(ARGV[2]) then return 0 end
+local n = #KEYS - 2
+for i = 1, n do
+  redis.call('HSET', KEYS[2 + i], 'v', ARGV[3 * i], 'p', ARGV[3 * i + 1])
+  redis.call('ZADD', KEYS[1], 0, ARGV[3 * i + 2])
+end
+for i = 1, n do redis.call('PUBLISH', ARGV[1], ARGV[3 * i + 2]) end
+return 1
+`);
+
 /** KEYS: entry, index. ARGV: key, channel. Publishes only when something was deleted. */
 export const DELETE = script(`
 if redis.call('DEL', KEYS[1]) == 1 then redis.call('PUBLISH', ARGV[2], ARGV[1]) end

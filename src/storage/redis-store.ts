@@ -6,9 +6,9 @@ import { systemClock } from '../internal/clock.ts';
 import { backendFailure, urlScrubber } from './backend-error.ts';
 import { type ChannelSubscriber, watchChannel } from './channel-watch.ts';
 import { type LeaseAttempt, pollForLease } from './memory-store.ts';
-import { DELETE, LOCK, PUT, RELEASE, RENEW, type RedisScript } from './redis-scripts.ts';
+import { DELETE, LOCK, PUT, PUT_ALL, RELEASE, RENEW, type RedisScript } from './redis-scripts.ts';
 import { nodeRedisSubscriber, type RedisPubSubClient } from './redis-subscriber.ts';
-import { assertSafeKey, assertSafeLockName, assertSafePrefix } from './safe-key.ts';
+import { assertSafeKey, assertSafeLockName, assertSafePrefix, distinctEntries } from './safe-key.ts';
 import type {
   Lease,
   LeaseHolder,
@@ -16,6 +16,7 @@ import type {
   PutOptions,
   Store,
   StoreWatchHandler,
+  StoreWrite,
   WatchableStore,
 } from './store.ts';
 
@@ -197,6 +198,30 @@ export class RedisStore implements Store, WatchableStore {
       args.push(String(lease.fence));
     }
     const written = await this.#eval(`write ${key}`, opts.signal, PUT, keys, args);
+    if (lease && Number(written) !== 1) throw new FencedWriteError(lease.name, lease.fence);
+  }
+
+  /**
+   * Writes every entry of every group in one script (GroupedWrites): all or none, so a crash or a lost
+   * lease never leaves a new certificate beside an old key.
+   */
+  async putAll(
+    groups: readonly (readonly StoreWrite[])[],
+    opts: { lease?: Lease | undefined; signal?: AbortSignal | undefined } = {},
+  ): Promise<void> {
+    const entries = distinctEntries(groups);
+    if (entries.length === 0) return;
+    const lease = opts.lease;
+    if (lease) assertSafeLockName(lease.name);
+    const index = `${this.#p}index`;
+    const keys = [index, lease ? `${this.#p}fence:${lease.name}` : index];
+    const args: (string | Buffer)[] = [this.#channel, lease ? String(lease.fence) : ''];
+    for (const e of entries) {
+      keys.push(this.#entry(e.key));
+      args.push(asBuffer(e.value), e.private ? '1' : '0', e.key);
+    }
+    const what = `write ${entries.map((e) => e.key).join(', ')}`;
+    const written = await this.#eval(what, opts.signal, PUT_ALL, keys, args);
     if (lease && Number(written) !== 1) throw new FencedWriteError(lease.name, lease.fence);
   }
 

@@ -83,3 +83,15 @@ export function assertTtl(ttlMs: number): number {
   }
   return ttlMs;
 }
+
+/** The entries of putAll's groups in order, every key checked, a key given twice refused. */
+export function distinctEntries<T extends { key: string }>(groups: readonly (readonly T[])[]): T[] {
+  const entries = groups.flat();
+  const seen = new Set<string>();
+  for (const e of entries) {
+    assertSafeKey(e.key);
+    if (seen.has(e.key)) throw new InvalidInputError(`store key ${show(e.key)} is given twice`, e.key);
+    seen.add(e.key);
+  }
+  return entries;
+}

@@ -93,6 +93,31 @@ export interface StoreWatchHandler {
   error?(err: Error): void;
 }
 
+/** One key to write, as Store.put's arguments. */
+export interface StoreWrite {
+  key: string;
+  value: Uint8Array | string;
+  private?: boolean;
+}
+
+/**
+ * Optional capability of a store: write several keys in ordered groups, each key atomically, every key
+ * of a group in place before any key of the next group. FileStore writes a group's files at once (a crash
+ * may leave some of one group new and some old); PostgresStore and RedisStore write all groups as one
+ * statement or script: all keys or none. Under a lease that is no longer current nothing is written
+ * (FencedWriteError). A key given twice is refused (InvalidInputError) before anything is written.
+ */
+export interface GroupedWrites {
+  putAll(
+    groups: readonly (readonly StoreWrite[])[],
+    opts?: { lease?: Lease | undefined; signal?: AbortSignal | undefined },
+  ): Promise<void>;
+}
+
+export function canPutAll(store: Store): store is Store & GroupedWrites {
+  return typeof (store as Partial<GroupedWrites>).putAll === 'function';
+}
+
 /** True when `store` can tell about other processes' writes (see WatchableStore). */
 export function isWatchable(store: Store): store is Store & WatchableStore {
   return typeof (store as Partial<WatchableStore>).watch === 'function';

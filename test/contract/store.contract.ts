@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AbortedError, InvalidInputError } from '../../src/errors/base.ts';
 import { FencedWriteError, LockTimeoutError } from '../../src/errors/storage.ts';
-import { isWatchable, type LeaseHolder, type Store } from '../../src/storage/store.ts';
+import { canPutAll, isWatchable, type LeaseHolder, type Store } from '../../src/storage/store.ts';
 
 export interface StoreFixture {
   store: Store;
@@ -334,6 +334,78 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
           store.watch('certificates/', { change: () => {}, resync: () => {} }, AbortSignal.abort()),
           AbortedError,
         );
+      }),
+    );
+
+    test(
+      'putAll (where the store has it) writes every group; under a lost lease, or with a key twice, it writes nothing',
+      withStore(async (store) => {
+        if (!canPutAll(store)) return;
+        await store.put('certificates/g.crt', 'old crt');
+        await store.put('certificates/g.key', 'old key', { private: true });
+        const a = await store.lock('grouped', { ttlMs: 100 });
+        await store.putAll(
+          [
+            [
+              { key: 'certificates/g.crt', value: 'A crt' },
+              { key: 'certificates/g.key', value: new TextEncoder().encode('A key'), private: true },
+            ],
+            [{ key: 'certificates/g.json', value: '{"a":1}' }],
+          ],
+          { lease: a },
+        );
+        assert.deepEqual(
+          await Promise.all(
+            ['crt', 'key', 'json'].map(async (x) => text(await store.get(`certificates/g.${x}`))),
+          ),
+          ['A crt', 'A key', '{"a":1}'],
+        );
+        assert.deepEqual(await store.list('certificates/g.'), [
+          'certificates/g.crt',
+          'certificates/g.json',
+          'certificates/g.key',
+        ]);
+        await sleep(200);
+        const b = await store.lock('grouped', { ttlMs: 10_000, waitMs: 0 });
+        const stale = [
+          [
+            { key: 'certificates/g.crt', value: 'stale crt' },
+            { key: 'certificates/g.key', value: 'stale key', private: true },
+          ],
+          [{ key: 'certificates/g2.json', value: '{}' }],
+        ];
+        await assert.rejects(store.putAll(stale, { lease: a }), FencedWriteError);
+        await assert.rejects(
+          store.putAll(
+            [[{ key: 'certificates/g.crt', value: 'x' }], [{ key: 'certificates/g.crt', value: 'y' }]],
+            {
+              lease: b,
+            },
+          ),
+          InvalidInputError,
+        );
+        await assert.rejects(
+          store.putAll(
+            [
+              [
+                { key: 'certificates/g.crt', value: 'x' },
+                { key: '../escape', value: 'y' },
+              ],
+            ],
+            { lease: b },
+          ),
+          InvalidInputError,
+        );
+        assert.equal(
+          text(await store.get('certificates/g.crt')),
+          'A crt',
+          'nothing of a refused putAll is written',
+        );
+        assert.equal(text(await store.get('certificates/g.key')), 'A key');
+        assert.equal(await store.get('certificates/g2.json'), undefined);
+        await store.putAll([[{ key: 'certificates/g.crt', value: 'B crt' }]], { lease: b });
+        assert.equal(text(await store.get('certificates/g.crt')), 'B crt');
+        await b.release();
       }),
     );
   });
