@@ -1,4 +1,7 @@
 import type { Account } from '../../src/acme/account.ts';
+import type { AcmeClient } from '../../src/acme/client.ts';
+import { loadOrRegisterAccount } from '../../src/lifecycle/accounts.ts';
+import type { Store } from '../../src/storage/store.ts';
 
 /**
  * Deactivates every valid authorization of the account's orders (its `orders` list, every page), so
@@ -24,4 +27,13 @@ export async function deactivateValidAuthorizations(account: Account): Promise<n
     page = res.links.next?.[0];
   }
   return deactivated;
+}
+
+/** The same for the account (no email) that a server or the CLI keeps in `store` for `client`'s CA. */
+export async function deactivateStoredAccountAuthorizations(
+  store: Store,
+  client: AcmeClient,
+): Promise<number> {
+  const options = { store, client, email: undefined, acceptTos: true, create: false };
+  return deactivateValidAuthorizations(await loadOrRegisterAccount(options));
 }

@@ -1,7 +1,6 @@
 import { AcmeClient } from '../../../src/acme/client.ts';
-import { loadOrRegisterAccount } from '../../../src/lifecycle/accounts.ts';
 import type { Store } from '../../../src/storage/store.ts';
-import { deactivateValidAuthorizations } from '../../support/authorizations.ts';
+import { deactivateStoredAccountAuthorizations } from '../../support/authorizations.ts';
 import { type FaultProxy, startFaultProxy } from '../../support/fault-proxy.ts';
 import { freePort } from '../../support/free-port.ts';
 import { type PebbleServer, startPebble } from '../../support/pebble.ts';
@@ -80,14 +79,7 @@ export async function startClusterEnvironment(backend: 'postgres' | 'redis'): Pr
     async forgetAuthorizations(store) {
       const client = new AcmeClient(proxy.directoryUrl, { caBundle: pebble.caBundle });
       try {
-        const account = await loadOrRegisterAccount({
-          store,
-          client,
-          email: undefined,
-          acceptTos: true,
-          create: false,
-        });
-        return await deactivateValidAuthorizations(account);
+        return await deactivateStoredAccountAuthorizations(store, client);
       } finally {
         client.close();
       }

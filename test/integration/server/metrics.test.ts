@@ -4,11 +4,10 @@ import { createServer as createHttpsServer } from 'node:https';
 import { after, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { AcmeClient } from '../../../src/acme/client.ts';
-import { loadOrRegisterAccount } from '../../../src/lifecycle/accounts.ts';
 import { certificateFileKeys } from '../../../src/lifecycle/certificate-files.ts';
 import { autoHttps } from '../../../src/server/index.ts';
 import { MemoryStore } from '../../../src/storage/memory-store.ts';
-import { deactivateValidAuthorizations } from '../../support/authorizations.ts';
+import { deactivateStoredAccountAuthorizations } from '../../support/authorizations.ts';
 import { startPebble } from '../../support/pebble.ts';
 import { closeServer, listen, peek } from './support.ts';
 
@@ -78,14 +77,7 @@ test('metrics against Pebble: expiry of the served certificate, obtained and ren
   const client = new AcmeClient(pebble.directoryUrl, { caBundle: pebble.caBundle });
   cleanups.push(() => client.close());
   const forgetAuthorization = async (): Promise<void> => {
-    const account = await loadOrRegisterAccount({
-      store,
-      client,
-      email: undefined,
-      acceptTos: true,
-      create: false,
-    });
-    assert.equal(await deactivateValidAuthorizations(account), 1);
+    assert.equal(await deactivateStoredAccountAuthorizations(store, client), 1);
   };
 
   await tls.ready({ signal: AbortSignal.timeout(30_000) });
