@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -16,8 +16,9 @@ import { backoffDelay } from '../../../src/internal/backoff.ts';
 import { systemClock } from '../../../src/internal/clock.ts';
 import { Secret } from '../../../src/internal/secret.ts';
 
-test('atomic write replaces the file whole, leaves no temp file, and keys get 0600 whatever the umask', async () => {
+test('atomic write replaces the file whole, leaves no temp file, and keys get 0600 whatever the umask', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'acmekit-aw-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
   const path = join(dir, 'sub', 'key.pem');
   const old = process.umask(0);
   try {
@@ -32,8 +33,9 @@ test('atomic write replaces the file whole, leaves no temp file, and keys get 06
   assert.deepEqual(await readdir(join(dir, 'sub')), ['key.pem']);
 });
 
-test('atomic write into a missing parent that is a file fails and leaves the target untouched', async () => {
+test('atomic write into a missing parent that is a file fails and leaves the target untouched', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'acmekit-aw-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
   await writeFile(join(dir, 'file'), 'x');
   await assert.rejects(writeFileAtomic(join(dir, 'file', 'key.pem'), 'y'));
   assert.equal(await readFile(join(dir, 'file'), 'utf8'), 'x');
