@@ -26,10 +26,11 @@ import { Script } from 'node:vm';
  *
  * Where: `~/.cache/acmekit/compile-cache/<acmekit version>/`, in the home folder ($HOME, else the user
  * database), and only when the account this process runs as owns that folder: sudo may keep the calling
- * user's $HOME, whose folder is then someone else's and is not used. ($HOME, because asking the user
- * database loads the NSS modules: ~0.4 MB and ~0.5 ms per run.) Not Node's default folder under the shared temp folder: acmekit often
- * runs as root, and compiled code that another local user planted would then run as root. So a cache
- * file is used only when it and its folder belong to this account and nobody else may write them.
+ * user's $HOME, whose folder is then someone else's and is not used. ($HOME first, because asking the
+ * user database loads the NSS modules: ~0.4 MB and ~0.5 ms per run.) Not Node's default folder under the
+ * shared temp folder: acmekit often runs as root, and compiled code that another local user planted
+ * would then run as root. So a cache file is used only when it and its folder belong to this account and
+ * nobody else may write them.
  *
  * Bounded: one folder per acmekit version, in it one file per command word (cacheVariant) of the
  * current bundle; a run that writes a cache file removes other bundles' files from its folder and keeps

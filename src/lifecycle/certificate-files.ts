@@ -1,12 +1,11 @@
 import { InvalidInputError } from '../errors/base.ts';
 import { type CertificateKeys, certificateKeys, certificateKeysNamed } from '../storage/key-layout.ts';
-import type { Lease, Store } from '../storage/store.ts';
+import type { Lease, Store, StoreWrite } from '../storage/store.ts';
 import {
   type CertificateRecord,
   decodeCertificateRecord,
   encodeCertificateRecord,
 } from './certificate-record.ts';
-import type { StoreWrite } from './store-writes.ts';
 
 /**
  * The files of one certificate in lego's layout, plus acmekit's pending key for an unfinished renewal.
@@ -65,18 +64,25 @@ export interface RecordEntry {
   fileName: string;
 }
 
-/** Every stored certificate record (lego .json files directly under certificates/), with its file name. */
-export async function listRecordEntries(store: Store): Promise<RecordEntry[]> {
-  const keys = (await store.list('certificates/')).filter(
+/** The keys of the certificate records: lego .json files directly under certificates/. */
+async function recordKeys(store: Store): Promise<string[]> {
+  return (await store.list('certificates/')).filter(
     (k) => k.endsWith('.json') && !k.slice('certificates/'.length).includes('/'),
   );
+}
+
+const recordFileName = (key: string): string => key.slice('certificates/'.length, -'.json'.length);
+
+/** Every stored certificate record (lego .json files directly under certificates/), with its file name. */
+export async function listRecordEntries(store: Store): Promise<RecordEntry[]> {
+  const keys = await recordKeys(store);
   const entries: RecordEntry[] = [];
   for (const key of keys) {
     const bytes = await store.get(key);
     if (bytes)
       entries.push({
         record: decodeCertificateRecord(bytes, key),
-        fileName: key.slice('certificates/'.length, -'.json'.length),
+        fileName: recordFileName(key),
       });
   }
   return entries;
@@ -126,9 +132,7 @@ const READ_AHEAD = 16;
  * not a parse of each, and an unrelated unreadable record does not stop it.
  */
 async function recordEntriesOf(store: Store, mainDomain: string): Promise<RecordEntry[]> {
-  const keys = (await store.list('certificates/')).filter(
-    (k) => k.endsWith('.json') && !k.slice('certificates/'.length).includes('/'),
-  );
+  const keys = await recordKeys(store);
   const needle = Buffer.from(JSON.stringify(mainDomain));
   const found: RecordEntry[] = [];
   for (let i = 0; i < keys.length; i += READ_AHEAD) {
@@ -138,8 +142,7 @@ async function recordEntriesOf(store: Store, mainDomain: string): Promise<Record
       if (!bytes || Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(needle) < 0) return;
       const key = batch[j]!;
       const record = decodeCertificateRecord(bytes, key);
-      if (record.domain === mainDomain)
-        found.push({ record, fileName: key.slice('certificates/'.length, -'.json'.length) });
+      if (record.domain === mainDomain) found.push({ record, fileName: recordFileName(key) });
     });
   }
   return found;

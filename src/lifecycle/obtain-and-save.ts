@@ -10,11 +10,11 @@ import {
   importPrivateKey,
 } from '../crypto/keys.ts';
 import { encodeAccountKeyPem } from '../storage/lego-account-file.ts';
-import type { Store } from '../storage/store.ts';
+import type { Store, StoreWrite } from '../storage/store.ts';
 import { certificateFileKeys, readRecord, recordWrite, writeRecord } from './certificate-files.ts';
 import type { CertificateRecord, ChallengeRecord } from './certificate-record.ts';
 import type { PfxFormat } from './pfx.ts';
-import { putGroups, type StoreWrite } from './store-writes.ts';
+import { putGroups } from './store-writes.ts';
 
 export interface ObtainJob {
   /** Normalised names; the first one names the files. */

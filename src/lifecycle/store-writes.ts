@@ -1,7 +1,5 @@
 import { canPutAll, type Lease, type Store, type StoreWrite } from '../storage/store.ts';
 
-export type { StoreWrite };
-
 /**
  * Writes `groups` in order: a crash never leaves a key of a later group written while a key of an earlier
  * one is not. A store with putAll() writes each group's files at once; others get one put after another.

@@ -32,9 +32,6 @@ import {
 } from './safe-key.ts';
 import type { Lease, LeaseHolder, LockOptions, PutOptions, Store, StoreWrite } from './store.ts';
 
-/** One file of FileStore.putAll (PutEntry.private: 0600, and a warning when the file it replaces was readable by others). */
-export type PutEntry = StoreWrite;
-
 export interface FileStoreOptions {
   /** Time for lease expiry and lock waiting; default the system clock. */
   clock?: Clock;
@@ -171,7 +168,7 @@ export class FileStore implements Store {
    * Within a group there is no order: a crash may leave some of its files new and some old.
    */
   async putAll(
-    groups: readonly (readonly PutEntry[])[],
+    groups: readonly (readonly StoreWrite[])[],
     opts: { lease?: Lease | undefined; signal?: AbortSignal | undefined } = {},
   ): Promise<void> {
     throwIfAborted(opts.signal);

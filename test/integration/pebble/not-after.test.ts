@@ -9,7 +9,7 @@ import { renewalDecision } from '../../../src/lifecycle/renewal-decision.ts';
 import { autoHttps } from '../../../src/server/index.ts';
 import { MemoryStore } from '../../../src/storage/memory-store.ts';
 import { type PebbleServer, startPebble } from '../../support/pebble.ts';
-import { until } from '../server/support.ts';
+import { onPebble, until } from '../server/support.ts';
 
 // RELIABILITY A19: a newOrder with notAfter = now + 3 min, which Pebble honours. The way a user asks for
 // it is the library's obtain({ notAfter }) (neither the CLI nor the manager has such an option). The
@@ -60,14 +60,7 @@ test('A19: newOrder with notAfter = now + 3 min: Pebble honours it; the result, 
   await store.put(files.key, result.privateKey!, { private: true });
   await store.put(files.issuer, result.issuer);
 
-  const tls = await autoHttps({
-    domains: [NAME],
-    challenges: ['http-01'],
-    acceptTos: true,
-    directory: pebble.directoryUrl,
-    caBundle: pebble.caBundle,
-    store,
-  });
+  const tls = await autoHttps({ ...onPebble(pebble, NAME), store });
   t.after(() => tls.close());
   const events: string[] = [];
   for (const e of ['obtained', 'renewed', 'failed'] as const) tls.on(e, () => events.push(e));

@@ -12,7 +12,7 @@ import { MemoryStore } from '../../../src/storage/memory-store.ts';
 import { track } from '../../support/child-process.ts';
 import { type PebbleServer, startPebble } from '../../support/pebble.ts';
 import type { LoadSummary } from './fixtures/handshake-load.ts';
-import { closeServer, listen, peek } from './support.ts';
+import { closeServer, listen, onPebble, peek } from './support.ts';
 
 // Hot swap under load: 20 forced renewals while two other processes keep opening new TLS connections
 // (a Node client that records each served serial, and wrk with `Connection: close`). Not a speed test:
@@ -67,14 +67,7 @@ function stopLoader(child: ChildProcess): Promise<LoadSummary> {
 }
 
 test(`E1, A18: ${RENEWALS} forced renewals under continuous new-connection load: no failure, each new serial served at once`, async () => {
-  const tls = await autoHttps({
-    domains: [NAME],
-    challenges: ['http-01'],
-    acceptTos: true,
-    directory: pebble.directoryUrl,
-    caBundle: pebble.caBundle,
-    store: new MemoryStore(),
-  });
+  const tls = await autoHttps({ ...onPebble(pebble, NAME), store: new MemoryStore() });
   cleanups.push(() => tls.close());
   const http = createHttpServer(tls.httpHandler());
   await listen(http, pebble.httpPort);

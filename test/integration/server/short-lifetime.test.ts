@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { autoHttps } from '../../../src/server/index.ts';
 import { MemoryStore } from '../../../src/storage/memory-store.ts';
 import { type PebbleServer, startPebble } from '../../support/pebble.ts';
-import { closeServer, listen, peek, until } from './support.ts';
+import { closeServer, listen, onPebble, peek, until } from './support.ts';
 
 // RELIABILITY A18: Pebble issues 120-second certificates (certificateValidityPeriod: 120) and the
 // automatic-HTTPS manager runs with its defaults on the real clock. Under 10 days of lifetime it renews
@@ -44,14 +44,7 @@ const datesOf = (raw: Buffer) => {
 };
 
 test('A18: a 120-second certificate: the manager renews it between 50 % and ~55 % of its lifetime, serves the old one until then, hot-swaps, and every handshake during the swap succeeds', async (t) => {
-  const tls = await autoHttps({
-    domains: [NAME],
-    challenges: ['http-01'],
-    acceptTos: true,
-    directory: pebble.directoryUrl,
-    caBundle: pebble.caBundle,
-    store: new MemoryStore(),
-  });
+  const tls = await autoHttps({ ...onPebble(pebble, NAME), store: new MemoryStore() });
   const http = createHttpServer(tls.httpHandler());
   await listen(http, pebble.httpPort);
   const https = tls.attach(createHttpsServer(tls.serverOptions, (_req, res) => res.end('ok')));

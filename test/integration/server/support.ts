@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { Server } from 'node:net';
 import { connect, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
+import type { PebbleServer } from '../../support/pebble.ts';
 
 /** Helpers shared by the auto-https tests: real TLS clients on loopback. */
 
@@ -112,4 +113,15 @@ export async function until(what: string, predicate: () => boolean, timeoutMs = 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** autoHttps options for one name on Pebble over http-01: spread them, then add the store and the rest. */
+export function onPebble(pebble: PebbleServer, name: string) {
+  return {
+    domains: [name],
+    challenges: ['http-01' as const],
+    acceptTos: true,
+    directory: pebble.directoryUrl,
+    caBundle: pebble.caBundle,
+  };
 }
