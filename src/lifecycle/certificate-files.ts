@@ -8,13 +8,32 @@ import {
 } from './certificate-record.ts';
 
 /**
- * The files of one certificate in lego's layout, plus acmekit's pending key for an unfinished renewal.
- * They are named after the main domain (sanitized as lego does), or, with `fileName` (lego v4's
+ * The files of one certificate in lego's layout, plus acmekit's pending key for an unfinished renewal:
+ * one object that says which certificate it is (its main domain, and the file base name when the user
+ * chose one) and where each of its files is, built once and passed around instead of the pair.
+ * The files are named after the main domain (sanitized as lego does), or, with `fileName` (lego v4's
  * --filename, v5's --cert.name), after that name verbatim: certificates/<fileName>.crt, .key, .json…
  */
-export function certificateFileKeys(mainDomain: string, fileName?: string) {
+export interface CertificateFiles extends CertificateKeys {
+  /** The certificate's main (first) name. */
+  readonly mainDomain: string;
+  /** The base name the user chose, when it is not the main domain's. */
+  readonly fileName: string | undefined;
+  /** The new key of an unfinished renewal, kept until its certificate is saved. */
+  readonly pendingKey: string;
+  /** The name of the lock that keeps two processes from ordering this certificate at once. */
+  readonly lockName: string;
+}
+
+export function certificateFiles(mainDomain: string, fileName?: string): CertificateFiles {
   const keys = fileName === undefined ? certificateKeys(mainDomain) : namedCertificateKeys(fileName);
-  return { ...keys, pendingKey: `${keys.key}.pending` };
+  return {
+    ...keys,
+    mainDomain,
+    fileName,
+    pendingKey: `${keys.key}.pending`,
+    lockName: `certificate-${keys.json.replaceAll('/', '_')}`,
+  };
 }
 
 /** The keys for a file base name given by the user: taken as it is, as lego does, but never a path. */
@@ -30,32 +49,25 @@ function namedCertificateKeys(fileName: string): CertificateKeys {
 
 export async function readRecord(
   store: Store,
-  mainDomain: string,
-  fileName?: string,
+  files: CertificateFiles,
 ): Promise<CertificateRecord | undefined> {
-  const { json } = certificateFileKeys(mainDomain, fileName);
-  const bytes = await store.get(json);
-  return bytes ? decodeCertificateRecord(bytes, json) : undefined;
+  const bytes = await store.get(files.json);
+  return bytes ? decodeCertificateRecord(bytes, files.json) : undefined;
 }
 
 export async function writeRecord(
   store: Store,
-  mainDomain: string,
+  files: CertificateFiles,
   record: CertificateRecord,
   lease?: Lease,
-  fileName?: string,
 ): Promise<void> {
-  const w = recordWrite(mainDomain, record, fileName);
+  const w = recordWrite(files, record);
   await store.put(w.key, w.value, { private: true, ...(lease ? { lease } : {}) });
 }
 
 /** The record as one write for putGroups(); private: it may hold DNS provider settings. */
-export function recordWrite(mainDomain: string, record: CertificateRecord, fileName?: string): StoreWrite {
-  return {
-    key: certificateFileKeys(mainDomain, fileName).json,
-    value: encodeCertificateRecord(record),
-    private: true,
-  };
+export function recordWrite(files: CertificateFiles, record: CertificateRecord): StoreWrite {
+  return { key: files.json, value: encodeCertificateRecord(record), private: true };
 }
 
 /** A stored record and the base name of its files (certificates/<fileName>.json). */
@@ -103,10 +115,14 @@ export async function locateCertificate(
   store: Store,
   mainDomain: string,
   fileName?: string,
-): Promise<{ fileName: string | undefined; record: CertificateRecord | undefined }> {
-  if (fileName !== undefined) return { fileName, record: await readRecord(store, mainDomain, fileName) };
-  const own = await readRecord(store, mainDomain);
-  if (own) return { fileName: undefined, record: own };
+): Promise<{ files: CertificateFiles; record: CertificateRecord | undefined }> {
+  if (fileName !== undefined) {
+    const files = certificateFiles(mainDomain, fileName);
+    return { files, record: await readRecord(store, files) };
+  }
+  const ownFiles = certificateFiles(mainDomain);
+  const own = await readRecord(store, ownFiles);
+  if (own) return { files: ownFiles, record: own };
   const others = await recordEntriesOf(store, mainDomain);
   if (others.length > 1) {
     throw new InvalidInputError(
@@ -119,8 +135,8 @@ export async function locateCertificate(
   }
   const found = others[0];
   return found
-    ? { fileName: found.fileName, record: found.record }
-    : { fileName: undefined, record: undefined };
+    ? { files: certificateFiles(mainDomain, found.fileName), record: found.record }
+    : { files: ownFiles, record: undefined };
 }
 
 /** Records read at once while looking for one: bounded, so a large folder cannot exhaust file handles. */

@@ -3,18 +3,50 @@ import type { AcmeClient } from '../acme/client.ts';
 import type { RenewalInfo } from '../acme/renewal-info.ts';
 import type { Clock } from '../internal/clock.ts';
 import type { Store } from '../storage/store.ts';
-import { certificateFileKeys } from './certificate-files.ts';
+import type { CertificateFiles } from './certificate-files.ts';
 import type { CertificateRecord } from './certificate-record.ts';
 import { type RenewalDecision, renewalDecision } from './renewal-decision.ts';
 
-export interface StoredCertificateState {
+/** The facts of a stored certificate, read from its leaf once and carried from there. */
+export interface StoredCertificate {
+  /** The .crt as stored: leaf first. */
+  pem: string;
+  /** SAN names: DNS names (lower case) and IP addresses. */
+  names: string[];
+  /** Hex, as Node prints it (compare with sameSerial). */
+  serial: string;
   notBefore: Date;
   notAfter: Date;
+  /** The issuer's common name. */
   issuer: string | undefined;
-  names: string[];
-  pem: string;
+}
+
+export interface StoredCertificateState extends StoredCertificate {
   ari: RenewalInfo | undefined;
   decision: RenewalDecision;
+}
+
+/** Reads and parses the stored certificate of `files`; undefined when there is none. */
+export async function readStoredCertificate(
+  store: Store,
+  files: CertificateFiles,
+): Promise<StoredCertificate | undefined> {
+  const bytes = await store.get(files.crt);
+  if (!bytes) return undefined;
+  const pem = Buffer.from(bytes).toString('utf8');
+  const leaf = new X509Certificate(pem);
+  const names = (leaf.subjectAltName ?? '')
+    .split(', ')
+    .filter((s) => s.startsWith('DNS:') || s.startsWith('IP Address:'))
+    .map((s) => s.slice(s.indexOf(':') + 1).toLowerCase());
+  return {
+    pem,
+    names,
+    serial: leaf.serialNumber,
+    notBefore: new Date(leaf.validFrom),
+    notAfter: new Date(leaf.validTo),
+    issuer: /CN=([^\n]+)/.exec(leaf.issuer)?.[1],
+  };
 }
 
 /**
@@ -24,9 +56,8 @@ export interface StoredCertificateState {
  */
 export async function decideRenewal(opts: {
   store: Store;
+  files: CertificateFiles;
   record: CertificateRecord;
-  /** Base name of the certificate's files when it is not the main domain's (--filename). */
-  fileName?: string | undefined;
   client?: AcmeClient | undefined;
   renewDays?: number | undefined;
   clock: Clock;
@@ -34,23 +65,10 @@ export async function decideRenewal(opts: {
   random?: () => number;
   signal?: AbortSignal;
 }): Promise<StoredCertificateState | undefined> {
-  const files = certificateFileKeys(opts.record.domain, opts.fileName);
-  const bytes = await opts.store.get(files.crt);
-  if (!bytes) return undefined;
-  const pem = Buffer.from(bytes).toString('utf8');
-  const leaf = new X509Certificate(pem);
-  const notBefore = new Date(leaf.validFrom);
-  const notAfter = new Date(leaf.validTo);
-  const { ari, decision } = await decideRenewalOf({
-    ...opts,
-    certificate: { pem, notBefore, notAfter, serial: leaf.serialNumber },
-  });
-  const names = (leaf.subjectAltName ?? '')
-    .split(', ')
-    .map((s) => s.replace(/^(DNS|IP Address):/, ''))
-    .filter(Boolean);
-  const issuer = /CN=([^\n]+)/.exec(leaf.issuer)?.[1];
-  return { notBefore, notAfter, issuer, names, pem, ari, decision };
+  const certificate = await readStoredCertificate(opts.store, opts.files);
+  if (!certificate) return undefined;
+  const { ari, decision } = await decideRenewalOf({ ...opts, certificate });
+  return { ...certificate, ari, decision };
 }
 
 /**

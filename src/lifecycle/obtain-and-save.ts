@@ -11,7 +11,7 @@ import {
 } from '../crypto/keys.ts';
 import { encodeAccountKeyPem } from '../storage/lego-account-file.ts';
 import type { Store, StoreWrite } from '../storage/store.ts';
-import { certificateFileKeys, readRecord, recordWrite, writeRecord } from './certificate-files.ts';
+import { type CertificateFiles, readRecord, recordWrite, writeRecord } from './certificate-files.ts';
 import type { CertificateRecord, ChallengeRecord } from './certificate-record.ts';
 import type { PfxFormat } from './pfx.ts';
 import { putGroups } from './store-writes.ts';
@@ -27,8 +27,8 @@ export interface ObtainJob {
   /** The certificate key to use (lego's --private-key); written to <name>.key like a generated one. */
   privateKey?: KeyObject;
   reuseKey?: boolean;
-  /** Base name of the files instead of the main domain's (lego's --filename / --cert.name). */
-  fileName?: string;
+  /** Where the certificate's files are (main domain, or lego's --filename / --cert.name). */
+  files: CertificateFiles;
   /** RFC 3339 times sent as the order's notBefore / notAfter, and remembered in the record. */
   notBefore?: string;
   notAfter?: string;
@@ -90,14 +90,14 @@ export async function obtainAndSave(
   account: Account,
   job: ObtainJob,
 ): Promise<SavedCertificate | AlreadyRenewed> {
-  const main = job.names[0]!;
-  const files = certificateFileKeys(main, job.fileName);
+  const { files } = job;
+  const main = files.mainDomain;
   const ttlMs = job.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
   // A new key is made while the lock and the record are read (an RSA key takes up to seconds); it is
   // dropped unused when an earlier run's pending key is found.
   const newKey = job.csr || job.reuseKey || job.privateKey ? undefined : generateKeyType(job.keyType);
   newKey?.catch(() => {});
-  const lease = await store.lock(`certificate-${files.json.replaceAll('/', '_')}`, {
+  const lease = await store.lock(files.lockName, {
     ttlMs,
     // Another run working on this certificate finishes within minutes; past that, say who holds it.
     waitMs: job.lockWaitMs ?? 15 * 60_000,
@@ -105,7 +105,7 @@ export async function obtainAndSave(
   });
   const renewTimer = setInterval(() => lease.renew().catch(() => {}), Math.max(1000, ttlMs / 3));
   try {
-    const previous = await readRecord(store, main, job.fileName);
+    const previous = await readRecord(store, files);
     let pending = previous?.acmekit?.pending;
     const serialNow = previous?.acmekit?.serial;
     if (
@@ -164,7 +164,7 @@ export async function obtainAndSave(
       onOrderCreated: async (orderUrl) => {
         await keyWrite;
         record = withAcmekit(record, job, { pending: { orderUrl, since: new Date().toISOString() } });
-        await writeRecord(store, main, record, lease, job.fileName);
+        await writeRecord(store, files, record, lease);
       },
     });
     await keyWrite;
@@ -207,7 +207,7 @@ export async function obtainAndSave(
     );
     // The files first, then the record without its pending mark: a crash in between leaves the mark,
     // and the next run finishes this order with the pending key instead of trusting half-written files.
-    await putGroups(store, [certificateFiles, [recordWrite(main, record, job.fileName)]], lease);
+    await putGroups(store, [certificateFiles, [recordWrite(files, record)]], lease);
     if (key) await store.delete(files.pendingKey);
     if (job.alwaysDeactivateAuthorizations)
       await deactivateAuthorizations(account, result.orderUrl, job.signal);
@@ -230,29 +230,18 @@ export async function obtainAndSave(
 }
 
 /** Records a failed attempt so the next run backs off (RELIABILITY G4). */
-export async function recordFailure(
-  store: Store,
-  main: string,
-  error: unknown,
-  fileName?: string,
-): Promise<void> {
-  const record = await readRecord(store, main, fileName).catch(() => undefined);
+export async function recordFailure(store: Store, files: CertificateFiles, error: unknown): Promise<void> {
+  const record = await readRecord(store, files).catch(() => undefined);
   if (!record?.acmekit) return;
   const failures = (record.acmekit.lastRenewalAttempt?.failures ?? 0) + 1;
   const message = error instanceof Error ? error.message : String(error);
-  await writeRecord(
-    store,
-    main,
-    {
-      ...record,
-      acmekit: {
-        ...record.acmekit,
-        lastRenewalAttempt: { at: new Date().toISOString(), error: message, failures },
-      },
+  await writeRecord(store, files, {
+    ...record,
+    acmekit: {
+      ...record.acmekit,
+      lastRenewalAttempt: { at: new Date().toISOString(), error: message, failures },
     },
-    undefined,
-    fileName,
-  );
+  });
 }
 
 function sameKey(a: KeyObject, b: KeyObject): boolean {

@@ -9,6 +9,8 @@ export interface CertificateEvent {
   serial: string;
   notAfter: Date;
   onDemand: boolean;
+  /** Why it was ordered, in the words the CLI and status() use ("no certificate yet", "renewal forced"…). */
+  reason: string;
 }
 
 export interface FailureEvent {
@@ -20,6 +22,8 @@ export interface FailureEvent {
   failures: number;
   /** When the next attempt is scheduled (undefined for an on-demand name that waits for its next handshake). */
   retryAt: Date | undefined;
+  /** Why the attempt was made, when it got that far. */
+  reason?: string;
 }
 
 export interface ExpiringEvent {

@@ -2,17 +2,16 @@ import type { Account } from '../acme/account.ts';
 import type { AcmeClient } from '../acme/client.ts';
 import type { Solver } from '../acme/solver.ts';
 import type { CertificateKeyType } from '../crypto/keys.ts';
-import { FencedWriteError } from '../errors/storage.ts';
+import type { FencedWriteError } from '../errors/storage.ts';
 import type { Clock } from '../internal/clock.ts';
 import type { Logger } from '../internal/logger.ts';
-import { certificateFileKeys, readRecord } from '../lifecycle/certificate-files.ts';
-import type { CertificateRecord } from '../lifecycle/certificate-record.ts';
-import { decideRenewal, decideRenewalOf } from '../lifecycle/decide.ts';
-import { obtainAndSave, recordFailure } from '../lifecycle/obtain-and-save.ts';
+import { certificateFiles } from '../lifecycle/certificate-files.ts';
+import type { StoredCertificate } from '../lifecycle/decide.ts';
+import { type RenewalOutcome, type RenewalTarget, renewCertificate } from '../lifecycle/renew.ts';
 import type { Store } from '../storage/store.ts';
 import type { AttemptInstrument, AutoHttpsEmitter, AutoHttpsEventName, AutoHttpsEvents } from './events.ts';
 import { retryDelay } from './retry-delay.ts';
-import { type CachedCertificate, describeChain, describeStoredPair, type SniCache } from './sni-cache.ts';
+import { type CachedCertificate, describeStoredPair, type SniCache } from './sni-cache.ts';
 
 const DAY = 86_400_000;
 
@@ -56,6 +55,8 @@ export interface Managed {
   reason: string | undefined;
   /** Rotates the solver preference after failures (e.g. port 80 closed: try tls-alpn-01 next). */
   solverOffset: number;
+  /** What the last check did (the renewal job's outcome). */
+  outcome: RenewalOutcome['outcome'] | undefined;
 }
 
 export interface CheckResult {
@@ -107,6 +108,7 @@ export class Maintenance {
       lastError: undefined,
       reason: undefined,
       solverOffset: 0,
+      outcome: undefined,
     };
     this.#managed.set(id, m);
     return m;
@@ -121,7 +123,7 @@ export class Maintenance {
 
   /** Puts the stored certificate (if any) into the SNI cache; true when one was found. */
   async loadFromStore(m: Managed): Promise<boolean> {
-    const files = certificateFileKeys(m.id);
+    const files = certificateFiles(m.id);
     const [crt, key] = await Promise.all([this.#o.store.get(files.crt), this.#o.store.get(files.key)]);
     if (!crt || !key) return false;
     const chain = Buffer.from(crt).toString('utf8');
@@ -176,143 +178,173 @@ export class Maintenance {
     const o = this.#o;
     const signal = this.#abort.signal;
     try {
-      const stored = await this.loadFromStore(m);
+      await this.loadFromStore(m);
       const current = o.cache.get(m.id);
-      let replaces: string | undefined;
-      if (current && !force && coversAll(current, m.names)) {
-        const record = (await readRecord(o.store, m.id)) ?? {
-          domain: m.id,
-          certUrl: '',
-          certStableUrl: '',
-        };
-        const decide = {
-          // While this process backs off on its own, the persisted backoff (meant for restarts) is left out.
-          record: m.failures > 0 ? withoutBackoff(record) : record,
-          client: o.ari ? o.client : undefined,
-          renewDays: o.renewDays,
-          clock: o.clock,
-          signal,
-        };
-        // The cache holds what loadFromStore just read: decide from it rather than read and parse it again.
-        const state = stored
-          ? await decideRenewalOf({
-              ...decide,
-              certificate: {
-                pem: current.chainPem,
-                notBefore: current.notBefore,
-                notAfter: current.notAfter,
-                serial: current.serial,
-              },
-            })
-          : await decideRenewal({ ...decide, store: o.store });
-        if (state && !state.decision.due) {
-          m.reason = state.decision.reason;
-          this.#warnIfExpiring(m, current);
-          const now = o.clock.now();
-          const recheck = Math.max(
-            this.#jittered(o.checkIntervalMs),
-            (state.ari?.retryAfter.getTime() ?? 0) - now,
-          );
-          this.schedule(m, Math.min(state.decision.renewAt.getTime() - now, recheck));
-          return { ok: true };
-        }
-        m.reason = force ? 'renewal forced' : state?.decision.reason;
-        replaces = state?.ari?.certId;
-      } else {
-        m.reason = current ? 'the stored certificate does not cover every name' : 'no certificate yet';
-      }
-      o.logger.info(
-        { names: m.names, reason: m.reason },
-        current ? 'renewing certificate' : 'obtaining certificate',
-      );
-      const account = await o.account();
-      const rotated = rotate(o.solvers, m.solverOffset);
-      const { store, solvers } = o.instrument?.(m.id, o.store, rotated) ?? {
+      const outcome = await renewCertificate(this.#target(m), {
         store: o.store,
-        solvers: rotated,
-      };
-      const expectedSerial = await this.#expectedSerial(m, current);
-      const saved =
-        expectedSerial === undefined
-          ? ({ alreadyRenewed: true } as const)
-          : await obtainAndSave(store, account, {
-              names: m.names,
-              solvers,
-              challenge: { type: solvers[0]!.type },
-              keyType: o.keyType,
-              server: o.client.directoryUrl,
-              ...(o.email ? { email: o.email } : {}),
-              ...(replaces ? { replaces } : {}),
-              // Also when forced: "renew the certificate I serve", so a cluster renews it once.
-              expectedSerial,
-              ...(o.lockTtlMs ? { lockTtlMs: o.lockTtlMs } : {}),
-              signal,
-            });
-      if (saved.alreadyRenewed) {
-        if (!(await this.loadFromStore(m))) {
-          throw new Error('another process renewed this certificate, but its files are not in the store');
-        }
-      } else {
-        o.cache.set(describeChain(m.id, saved.result.chain, saved.result.privateKey!));
-      }
-      const fresh = o.cache.get(m.id)!;
-      m.failures = 0;
-      m.lastError = undefined;
-      const kind = current ? 'renewed' : 'obtained';
-      o.logger.info(
-        { names: m.names, serial: fresh.serial, notAfter: fresh.notAfter.toISOString() },
-        `certificate ${kind}`,
-      );
-      this.#emit(kind, {
-        id: m.id,
-        names: [...m.names],
-        serial: fresh.serial,
-        notAfter: fresh.notAfter,
-        onDemand: m.onDemand,
+        // The cache holds what loadFromStore just read: decide from it rather than read and parse it again.
+        ...(current ? { current: storedFacts(current) } : {}),
+        client: o.ari ? o.client : undefined,
+        renewDays: o.renewDays,
+        force,
+        // While this process backs off on its own, the persisted backoff (meant for restarts) is left out.
+        ignorePersistedBackoff: m.failures > 0,
+        clock: o.clock,
+        signal,
+        begin: async (plan) => {
+          m.reason = plan.reason;
+          o.logger.info(
+            { names: m.names, reason: plan.reason },
+            plan.certificate ? 'renewing certificate' : 'obtaining certificate',
+          );
+          const account = await o.account();
+          const rotated = rotate(o.solvers, m.solverOffset);
+          const attempt = o.instrument?.(m.id, o.store, rotated) ?? { store: o.store, solvers: rotated };
+          return { ...attempt, account };
+        },
       });
-      // Look again when half of the fresh certificate's remaining life has passed, if that comes before
-      // the usual interval: a short-lived one (minutes) is then checked, and renewed, before it expires.
-      const halfLeft = (fresh.notAfter.getTime() - o.clock.now()) / 2;
-      this.schedule(m, Math.min(this.#jittered(o.checkIntervalMs), Math.max(1000, halfLeft)));
-      return { ok: true };
+      return await this.#apply(m, outcome);
     } catch (err) {
+      // Reading the store or the CA's renewal information failed before any attempt.
       if (this.#closed) return { ok: false };
-      const error = err instanceof Error ? err : new Error(String(err));
-      if (error instanceof FencedWriteError) return this.#leaseLost(m, error);
-      m.failures++;
-      m.lastError = error.message;
-      m.solverOffset++;
-      await recordFailure(o.store, m.id, error).catch(() => {});
-      const { delayMs: delay, why } = retryDelay(error, m.failures, o.clock.now(), {
-        ...o.retry,
-        random: o.random,
-      });
-      // An on-demand name that never got a certificate waits for its next handshake instead.
-      const retry = !(m.onDemand && !o.cache.get(m.id));
-      const retryAt = retry ? new Date(o.clock.now() + delay) : undefined;
-      o.logger.warn(
-        { names: m.names, failures: m.failures, retryAt: retryAt?.toISOString(), err: error.message, why },
-        'certificate attempt failed; still serving what we have',
-      );
-      this.#emit('failed', { id: m.id, names: [...m.names], error, failures: m.failures, retryAt });
-      const current = o.cache.get(m.id);
-      if (current) this.#warnIfExpiring(m, current);
-      if (retry) this.schedule(m, delay);
-      return { ok: false, error };
+      return this.#failed(m, err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  #target(m: Managed): RenewalTarget {
+    const o = this.#o;
+    return {
+      files: certificateFiles(m.id),
+      names: m.names,
+      // A certificate with more names than managed still serves every one of them.
+      namesRule: 'covered',
+      order: {
+        challenge: { type: o.solvers[m.solverOffset % o.solvers.length]!.type },
+        keyType: o.keyType,
+        server: o.client.directoryUrl,
+        ...(o.email ? { email: o.email } : {}),
+        ...(o.lockTtlMs ? { lockTtlMs: o.lockTtlMs } : {}),
+      },
+    };
+  }
+
+  /** Turns the job's outcome into the cache, status, events and the next check. */
+  async #apply(m: Managed, outcome: RenewalOutcome): Promise<CheckResult> {
+    const o = this.#o;
+    if (this.#closed) return { ok: false };
+    m.reason = outcome.reason;
+    m.outcome = outcome.outcome;
+    switch (outcome.outcome) {
+      case 'not-due':
+      case 'backoff': {
+        m.failures = 0;
+        m.lastError = undefined;
+        if (!o.cache.get(m.id)) await this.loadFromStore(m);
+        const current = o.cache.get(m.id);
+        if (current) this.#warnIfExpiring(m, current);
+        const now = o.clock.now();
+        const retryAfter = outcome.ari?.retryAfter.getTime() ?? 0;
+        const recheck = Math.max(this.#jittered(o.checkIntervalMs), retryAfter - now);
+        this.schedule(m, Math.min(outcome.decision.renewAt.getTime() - now, recheck));
+        return { ok: true };
+      }
+      case 'renewed-elsewhere': {
+        if (!(await this.loadFromStore(m))) {
+          const error = new Error(
+            'another process renewed this certificate, but its files are not in the store',
+          );
+          return this.#failed(m, error, outcome.reason);
+        }
+        const fresh = o.cache.get(m.id)!;
+        m.failures = 0;
+        m.lastError = undefined;
+        o.logger.info(
+          { names: m.names, serial: fresh.serial, notAfter: fresh.notAfter.toISOString() },
+          'certificate renewed by another process; serving it',
+        );
+        this.#scheduleAfterIssue(m, fresh);
+        return { ok: true };
+      }
+      case 'obtained':
+      case 'renewed': {
+        const { result } = outcome.saved;
+        // The facts obtain() parsed from the chain, not a second parse of it.
+        const fresh: CachedCertificate = {
+          id: m.id,
+          names: result.identifiers.map((i) => i.value),
+          serial: nodeSerial(result.serial),
+          notBefore: result.notBefore,
+          notAfter: result.notAfter,
+          chainPem: result.chain,
+          keyPem: result.privateKey!,
+        };
+        o.cache.set(fresh);
+        m.failures = 0;
+        m.lastError = undefined;
+        const kind = outcome.outcome;
+        o.logger.info(
+          { names: m.names, serial: fresh.serial, notAfter: fresh.notAfter.toISOString(), reason: m.reason },
+          `certificate ${kind}`,
+        );
+        this.#emit(kind, {
+          id: m.id,
+          names: [...m.names],
+          serial: fresh.serial,
+          notAfter: fresh.notAfter,
+          onDemand: m.onDemand,
+          reason: outcome.reason,
+        });
+        this.#scheduleAfterIssue(m, fresh);
+        return { ok: true };
+      }
+      case 'lease-lost':
+        return this.#leaseLost(m, outcome.error);
+      case 'failed':
+        return this.#failed(m, outcome.error, outcome.reason);
     }
   }
 
   /**
-   * The serial obtainAndSave should find once it holds the lock; when it finds another, a process renewed
-   * meanwhile and nothing is ordered. Undefined: a certificate was stored since this check began.
+   * Look again when half of the fresh certificate's remaining life has passed, if that comes before
+   * the usual interval: a short-lived one (minutes) is then checked, and renewed, before it expires.
    */
-  async #expectedSerial(m: Managed, current: CachedCertificate | undefined): Promise<string | undefined> {
-    if (current) return current.serial; // obtainAndSave compares it with the record's spelling by sameSerial()
-    // Read before the certificate (again): a certificate stored in between is never mistaken for the
-    // expected one.
-    const recorded = (await readRecord(this.#o.store, m.id))?.acmekit?.serial;
-    if (await this.loadFromStore(m)) return undefined;
-    return recorded ?? ''; // nothing served yet: what the record names, if anything
+  #scheduleAfterIssue(m: Managed, fresh: CachedCertificate): void {
+    const o = this.#o;
+    const halfLeft = (fresh.notAfter.getTime() - o.clock.now()) / 2;
+    this.schedule(m, Math.min(this.#jittered(o.checkIntervalMs), Math.max(1000, halfLeft)));
+  }
+
+  /** A failed attempt (the job has recorded it in the store): keep serving, back off, retry. */
+  #failed(m: Managed, error: Error, reason?: string): CheckResult {
+    const o = this.#o;
+    m.failures++;
+    m.lastError = error.message;
+    m.outcome = 'failed';
+    if (reason !== undefined) m.reason = reason;
+    m.solverOffset++;
+    const { delayMs: delay, why } = retryDelay(error, m.failures, o.clock.now(), {
+      ...o.retry,
+      random: o.random,
+    });
+    // An on-demand name that never got a certificate waits for its next handshake instead.
+    const retry = !(m.onDemand && !o.cache.get(m.id));
+    const retryAt = retry ? new Date(o.clock.now() + delay) : undefined;
+    o.logger.warn(
+      { names: m.names, failures: m.failures, retryAt: retryAt?.toISOString(), err: error.message, why },
+      'certificate attempt failed; still serving what we have',
+    );
+    this.#emit('failed', {
+      id: m.id,
+      names: [...m.names],
+      error,
+      failures: m.failures,
+      retryAt,
+      ...(reason !== undefined ? { reason } : {}),
+    });
+    const current = o.cache.get(m.id);
+    if (current) this.#warnIfExpiring(m, current);
+    if (retry) this.schedule(m, delay);
+    return { ok: false, error };
   }
 
   /**
@@ -353,17 +385,23 @@ export class Maintenance {
   }
 }
 
-function coversAll(cert: CachedCertificate, names: readonly string[]): boolean {
-  return names.every((n) => cert.names.includes(n));
-}
-
 function rotate<T>(list: readonly T[], offset: number): T[] {
   const k = offset % list.length;
   return [...list.slice(k), ...list.slice(0, k)];
 }
 
-function withoutBackoff(record: CertificateRecord): CertificateRecord {
-  if (!record.acmekit?.lastRenewalAttempt) return record;
-  const { lastRenewalAttempt: _dropped, ...rest } = record.acmekit;
-  return { ...record, acmekit: rest };
+/** Node's spelling of a serial (X509Certificate.serialNumber, lower case) from the DER content's hex. */
+function nodeSerial(hex: string): string {
+  return hex.toLowerCase().replace(/^00(?=[89a-f])/, '');
+}
+
+function storedFacts(c: CachedCertificate): StoredCertificate {
+  return {
+    pem: c.chainPem,
+    names: [...c.names],
+    serial: c.serial,
+    notBefore: c.notBefore,
+    notAfter: c.notAfter,
+    issuer: undefined,
+  };
 }

@@ -286,7 +286,7 @@ test('two renew processes on one --path produce exactly one new certificate (C7)
     assert.equal(b.code, 0, b.stderr);
     const outputs = [a.stdout, b.stdout].join('\n');
     assert.equal((outputs.match(/race\.example\.com: renewed/g) ?? []).length, 1, outputs);
-    assert.match(outputs, /already renewed by another acmekit run/);
+    assert.match(outputs, /already renewed by another process meanwhile/);
   } finally {
     server.close();
   }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, type TestContext, test } from 'node:test';
-import { certificateFileKeys } from '../../src/lifecycle/certificate-files.ts';
+import { certificateFiles } from '../../src/lifecycle/certificate-files.ts';
 import { FileStore } from '../../src/storage/file-store.ts';
 import {
   assertNoNonceTwice,
@@ -131,10 +131,7 @@ test('G6: every exit code in docs/cli.md is provoked once, and each failure says
     // The test holds the certificate's lock; the CLI gives up after its 15 minutes, which faketime
     // runs 300 times faster (3 s). The lease outlives that wait, so it is never taken over.
     const store = new FileStore(lego);
-    const lease = await store.lock(
-      `certificate-${certificateFileKeys('ok.g6.example').json.replaceAll('/', '_')}`,
-      { ttlMs: 4 * 3_600_000 },
-    );
+    const lease = await store.lock(certificateFiles('ok.g6.example').lockName, { ttlMs: 4 * 3_600_000 });
     try {
       const mark = proxy.log.length;
       const locked = await runAcmekit(

@@ -1,5 +1,5 @@
 import { systemClock } from '../../internal/clock.ts';
-import { listRecordEntries } from '../../lifecycle/certificate-files.ts';
+import { certificateFiles, listRecordEntries } from '../../lifecycle/certificate-files.ts';
 import { decideRenewal } from '../../lifecycle/decide.ts';
 import { type CommandEnv, makeClient, type Options } from '../context.ts';
 import { exitCodes } from '../exit-codes.ts';
@@ -31,7 +31,8 @@ export async function listCommand(o: Options, ctx: CommandEnv): Promise<number> 
     }
     client = useAri ? await makeClient(o, out) : undefined;
     for (const { record, fileName } of entries) {
-      const state = await decideRenewal({ store, record, fileName, client, renewDays, clock: systemClock });
+      const files = certificateFiles(record.domain, fileName);
+      const state = await decideRenewal({ store, files, record, client, renewDays, clock: systemClock });
       if (!state) continue;
       const d = state.decision;
       rows.push({

@@ -3,19 +3,28 @@ import { readFile } from 'node:fs/promises';
 import type { Account } from '../../acme/account.ts';
 import { checkChallengeTypes, normalizeIdentifiers } from '../../acme/identifiers.ts';
 import type { Solver } from '../../acme/solver.ts';
-import { keyTypeOf } from '../../crypto/keys.ts';
+import { type CertificateKeyType, keyTypeOf } from '../../crypto/keys.ts';
 import { InvalidInputError } from '../../errors/base.ts';
 import { systemClock } from '../../internal/clock.ts';
 import {
-  certificateFileKeys,
+  type CertificateFiles,
+  certificateFiles,
   listRecordEntries,
   locateCertificate,
+  type RecordEntry,
 } from '../../lifecycle/certificate-files.ts';
 import type { CertificateRecord, ChallengeRecord } from '../../lifecycle/certificate-record.ts';
-import { decideRenewal } from '../../lifecycle/decide.ts';
 import { hookEnvironment, runHook } from '../../lifecycle/hooks.ts';
-import { obtainAndSave, recordFailure } from '../../lifecycle/obtain-and-save.ts';
+import { recordFailure } from '../../lifecycle/obtain-and-save.ts';
 import { type PfxFormat, pfxFormats } from '../../lifecycle/pfx.ts';
+import {
+  carryOutRenewal,
+  type DuePlan,
+  planRenewal,
+  type RenewalOutcome,
+  type RenewalPlan,
+  type RenewalTarget,
+} from '../../lifecycle/renew.ts';
 import type { Store } from '../../storage/store.ts';
 import {
   accountFor,
@@ -39,8 +48,8 @@ interface Target {
   names: string[];
   csr?: Uint8Array;
   record?: CertificateRecord;
-  /** Base name of the files when not the main domain's (--filename, or found under another name). */
-  fileName?: string;
+  /** Where its files are: the main domain's name, --filename, or the other name it was found under. */
+  files: CertificateFiles;
 }
 
 interface Outcome {
@@ -97,7 +106,7 @@ async function targetsFrom(
         names,
         ...(csr ? { csr } : {}),
         ...(located.record ? { record: located.record } : {}),
-        ...(located.fileName !== undefined ? { fileName: located.fileName } : {}),
+        files: located.files,
       },
     ];
   }
@@ -106,14 +115,17 @@ async function targetsFrom(
   if (fileName !== undefined) {
     const entry = (await listRecordEntries(store)).find((e) => e.fileName === fileName);
     if (!entry) throw new UsageError(`no certificate is stored as certificates/${fileName}.json`);
-    return [{ names: entry.record.acmekit?.identifiers ?? [entry.record.domain], ...entry }];
+    return [targetOf(entry)];
   }
-  const entries = await listRecordEntries(store);
-  return entries.map(({ record, fileName: name }) => ({
+  return (await listRecordEntries(store)).map(targetOf);
+}
+
+function targetOf({ record, fileName }: RecordEntry): Target {
+  return {
     names: record.acmekit?.identifiers ?? [record.domain],
     record,
-    fileName: name,
-  }));
+    files: certificateFiles(record.domain, fileName),
+  };
 }
 
 function samePublicKey(a: KeyObject, b: KeyObject): boolean {
@@ -170,12 +182,6 @@ function pfxFormatOption(o: Options): PfxFormat | undefined {
   return format as PfxFormat;
 }
 
-/** Whether the stored certificate's names are another set than the ones asked for (--force-cert-domains). */
-function namesDiffer(stored: string[], wanted: string[]): boolean {
-  const norm = (names: string[]) => [...new Set(names.map((n) => n.toLowerCase()))].sort().join(',');
-  return norm(stored) !== norm(wanted);
-}
-
 /** `run` (lego v5: obtain, or renew when due) and `renew` (renew what is due). */
 export async function obtainCommand(o: Options, ctx: CommandEnv, mode: 'run' | 'renew'): Promise<number> {
   const opened = await openStore(o, ctx.out);
@@ -228,7 +234,9 @@ async function obtainWith(
         chosen.solvers.map((s) => s.type),
       );
   if (mode === 'run' && !chosen) {
-    throw new UsageError('choose how to prove control of the names: --http, --http.webroot DIR or --tls');
+    throw new UsageError(
+      'choose how to prove control of the names: --http, --http.webroot DIR, --tls or --dns PROVIDER',
+    );
   }
   if (o.bool('mustStaple'))
     out.warn("Let's Encrypt no longer issues must-staple certificates; other CAs may");
@@ -237,66 +245,40 @@ async function obtainWith(
   const client = await makeClient(o, out);
   const clock = systemClock;
   const outcomes: Outcome[] = [];
-  const due: { target: Target; replaces?: string; explanationUrl?: string }[] = [];
+  const due: DuePlan[] = [];
   try {
     for (const target of targets) {
       const domain = target.names[0]!;
-      const state =
-        target.record && !o.bool('force')
-          ? await decideRenewal({
-              store: readStore,
-              record: target.record,
-              fileName: target.fileName,
-              client: o.bool('ariDisable') ? undefined : client,
-              renewDays,
-              clock,
-            }).catch((err: unknown) => {
-              if (err instanceof InvalidInputError) throw new UsageError(err.message);
-              throw err;
-            })
-          : undefined;
-      if (
-        state &&
-        !state.decision.due &&
-        o.bool('forceCertDomains') &&
-        namesDiffer(state.names, target.names)
-      ) {
-        // lego's --force-cert-domains: a certificate whose names are not exactly --domains is renewed now.
-        out.line(
-          `${domain}: the certificate names ${state.names.join(', ')}; renewing for ${target.names.join(', ')}`,
-        );
-      } else if (
-        state &&
-        !state.decision.due &&
-        state.decision.source === 'ari' &&
-        ariWaitSeconds !== undefined &&
-        state.decision.renewAt.getTime() - clock.now() <= ariWaitSeconds * 1000
-      ) {
+      const renewal = renewalTarget(o, target, mode, { keyType, privateKey, pfxFormat }, client.directoryUrl);
+      const plan = await planRenewal(renewal, {
+        store: readStore,
+        record: target.record,
+        client: o.bool('ariDisable') ? undefined : client,
+        renewDays,
+        force: o.bool('force'),
+        ariWaitMs: ariWaitSeconds === undefined ? undefined : ariWaitSeconds * 1000,
         // lego's --ari-wait-to-renew-duration: the CA's time is close enough to wait for it in this run.
-        const ms = Math.max(0, state.decision.renewAt.getTime() - clock.now());
-        out.line(`${domain}: the CA's renewal time is in ${Math.ceil(ms / 1000)} s; waiting for it`);
-        await clock.sleep(ms);
-      } else if (state && !state.decision.due) {
-        const status = state.decision.source === 'backoff' ? 'backoff' : 'not-due';
+        onWait: (ms) =>
+          out.line(`${domain}: the CA's renewal time is in ${Math.ceil(ms / 1000)} s; waiting for it`),
+        clock,
+      }).catch((err: unknown) => {
+        if (err instanceof InvalidInputError) throw new UsageError(err.message);
+        throw err;
+      });
+      if (!plan.due) {
         outcomes.push({
           domain,
           names: target.names,
-          status,
-          notAfter: state.notAfter.toISOString(),
-          renewAt: state.decision.renewAt.toISOString(),
-          reason: state.decision.reason,
+          status: plan.status,
+          notAfter: plan.certificate?.notAfter.toISOString(),
+          renewAt: plan.decision.renewAt.toISOString(),
+          reason: plan.reason,
         });
-        out.line(
-          `${domain}: not due until ${state.decision.renewAt.toISOString()} (${state.decision.reason})`,
-        );
+        out.line(planLine(plan));
         continue;
       }
-      const replaces = state?.ari?.certId;
-      const explanationUrl = state?.decision.source === 'ari' ? state.decision.explanationUrl : undefined;
-      // RFC 9773 §4.2: the CA may say why it wants an early renewal; show it (B9).
-      if (explanationUrl)
-        out.line(`${domain}: the CA asks for renewal now (${state?.decision.reason}); see ${explanationUrl}`);
-      due.push({ target, ...(replaces ? { replaces } : {}), ...(explanationUrl ? { explanationUrl } : {}) });
+      out.line(planLine(plan));
+      due.push(plan);
     }
     if (due.length === 0) {
       out.document({ ok: true, certificates: outcomes });
@@ -309,7 +291,7 @@ async function obtainWith(
       await clock.sleep(ms);
     }
     const runHooks = !dryRun || o.bool('runHooks');
-    const hookTimeoutMs = (name: string): number =>
+    const hookTimeoutMs = (name: 'preHookTimeout' | 'deployHookTimeout' | 'postHookTimeout'): number =>
       Math.round((o.num(name) ?? o.num('hookTimeout') ?? 300) * 1000);
     const preHook = o.str('preHook');
     if (preHook && runHooks) await runCheckedHook(preHook, 'pre-hook', {}, hookTimeoutMs('preHookTimeout'));
@@ -327,119 +309,105 @@ async function obtainWith(
     const where = (key: string): string => opened.fileOf(key) ?? key;
     const renewed: string[] = [];
     let firstError: unknown;
-    for (const { target, replaces, explanationUrl } of due) {
-      const domain = target.names[0]!;
+    for (const plan of due) {
+      const { target } = plan;
+      const domain = target.files.mainDomain;
+      const record = plan.record;
+      let outcome: RenewalOutcome;
       try {
-        if (target.record?.acmekit?.csr && !target.csr) {
+        if (record?.acmekit?.csr && !target.order.csr) {
           throw new UsageError(
             `${domain} was obtained with --csr; renew it with --csr FILE again (acmekit never had its key)`,
           );
         }
-        const { solvers, challenge } = chosen ?? (await replay(target.record, out, o));
-        const dates = orderDates(givenDates, target.record, clock.now());
-        const remembered = target.record?.acmekit;
-        const noCommonName =
-          o.bool('disableCn') || (remembered?.noCommonName === true && !o.bool('enableCn'));
-        const saved = await obtainAndSave(store, account, {
-          names: target.names,
-          solvers,
-          challenge,
-          keyType:
-            (privateKey && keyTypeOf(privateKey)) ||
-            ((target.record?.acmekit?.keyType as typeof keyType | undefined) && !o.sources.keyType
-              ? (target.record!.acmekit!.keyType as typeof keyType)
-              : keyType),
-          ...(target.csr ? { csr: target.csr } : {}),
-          ...(privateKey ? { privateKey } : {}),
-          ...(target.fileName !== undefined ? { fileName: target.fileName } : {}),
-          ...dates,
-          ...(noCommonName ? { commonName: false } : {}),
-          ...(o.bool('alwaysDeactivateAuthorizations') ? { alwaysDeactivateAuthorizations: true } : {}),
-          reuseKey: o.bool('reuseKey'),
-          ...profileOptions(o, target.record),
-          ...(replaces ? { replaces } : {}),
-          ...(target.record?.acmekit?.serial && !o.bool('force')
-            ? { expectedSerial: target.record.acmekit.serial }
-            : {}),
-          noBundle: o.bool('noBundle'),
-          pem: o.bool('pem'),
-          ...(o.bool('pfx') ? { pfxPassword: o.str('pfxPass') ?? 'changeit' } : {}),
-          ...(pfxFormat ? { pfxFormat } : {}),
-          server: client.directoryUrl,
-          ...(o.str('email') ? { email: o.str('email')! } : {}),
-        });
-        if (saved.alreadyRenewed) {
-          const until = saved.record.acmekit?.notAfter ?? 'unknown';
-          out.line(`${domain}: already renewed by another acmekit run meanwhile, valid until ${until}`);
-          outcomes.push({
-            domain,
-            names: target.names,
-            status: 'not-due',
-            notAfter: until,
-            reason: 'renewed by another run',
-          });
-          continue;
-        }
-        const files = Object.fromEntries(Object.entries(saved.files).map(([k, v]) => [k, where(v)]));
-        const outcome: Outcome = {
-          domain,
-          names: target.names,
-          status: target.record ? 'renewed' : 'obtained',
-          notAfter: saved.result.notAfter.toISOString(),
-          files: dryRun ? {} : files,
-          ...(explanationUrl ? { explanationUrl } : {}),
-        };
-        out.line(
-          `${domain}: ${outcome.status}, valid until ${outcome.notAfter}${dryRun ? ' (dry run, not saved)' : ` → ${files.certificate}${opened.location.kind === 'file' ? '' : ` in ${opened.label}`}`}`,
+        const { solvers, challenge } = chosen ?? (await replay(record, out, o));
+        const dates = orderDates(givenDates, record, clock.now());
+        const order = { ...target.order, challenge, ...dates };
+        outcome = await carryOutRenewal(
+          { ...plan, target: { ...target, order } },
+          { store, account, solvers },
         );
-        renewed.push(domain);
-        const deployHook = o.str('deployHook');
-        if (deployHook && runHooks) {
-          const paths = certificateFileKeys(domain, target.fileName);
-          const env = hookEnvironment({
-            domain,
-            certPath: where(paths.crt),
-            keyPath: where(paths.key),
-            issuerPath: where(paths.issuer),
-            fullchainPath: where(paths.crt),
-            ...(o.bool('pem') ? { pemPath: where(paths.pem) } : {}),
-            renewedDomains: target.names,
-            ...(o.str('email') ? { accountEmail: o.str('email')! } : {}),
-            keyType,
-            server: client.directoryUrl,
-            ...(o.bool('pfx') ? { pfxPath: where(paths.pfx) } : {}),
-          });
-          // In a database the certificate is no file: a hook gets names, not paths it cannot open.
-          if (opened.location.kind !== 'file') {
-            for (const name of Object.keys(env)) if (name.endsWith('_PATH')) delete env[name];
-          }
-          try {
-            await runCheckedHook(deployHook, 'deploy hook', env, hookTimeoutMs('deployHookTimeout'));
-          } catch (err) {
-            outcome.hookError = (err as Error).message;
-            out.error(`${domain}: the certificate was saved, but ${(err as Error).message}`);
-          }
-        }
-        outcomes.push(outcome);
       } catch (err) {
         if (err instanceof UsageError) throw err;
+        outcome = { outcome: 'failed', plan, reason: plan.reason, error: err as Error };
+        if (!dryRun) await recordFailure(store, target.files, err).catch(() => {});
+      }
+      if (outcome.outcome === 'renewed-elsewhere') {
+        const until = outcome.record.acmekit?.notAfter ?? 'unknown';
+        out.line(`${domain}: ${outcome.reason}, valid until ${until}`);
+        outcomes.push({
+          domain,
+          names: [...target.names],
+          status: 'not-due',
+          notAfter: until,
+          reason: outcome.reason,
+        });
+        continue;
+      }
+      if (outcome.outcome === 'failed' || outcome.outcome === 'lease-lost') {
+        const err = outcome.error;
         firstError ??= err;
-        if (!dryRun) await recordFailure(store, domain, err, target.fileName).catch(() => {});
-        const message = (err as { describe?: () => string }).describe?.call(err) ?? (err as Error).message;
+        const message = (err as { describe?: () => string }).describe?.call(err) ?? err.message;
         out.error(`${domain}: failed: ${message}`);
         const next = nextStep(err);
         if (next) out.log(`  next: ${next}`);
         outcomes.push({
           domain,
-          names: target.names,
+          names: [...target.names],
           status: 'failed',
+          reason: outcome.reason,
           error: {
             code: (err as { code?: string }).code ?? 'ERR_UNKNOWN',
-            message: (err as Error).message,
+            message: err.message,
             ...(next ? { next } : {}),
           },
         });
+        continue;
       }
+      if (outcome.outcome !== 'obtained' && outcome.outcome !== 'renewed') continue;
+      const saved = outcome.saved;
+      const files = Object.fromEntries(Object.entries(saved.files).map(([k, v]) => [k, where(v)]));
+      const result: Outcome = {
+        domain,
+        names: [...target.names],
+        status: outcome.outcome,
+        reason: outcome.reason,
+        notAfter: saved.result.notAfter.toISOString(),
+        files: dryRun ? {} : files,
+        ...(plan.explanationUrl ? { explanationUrl: plan.explanationUrl } : {}),
+      };
+      out.line(
+        `${domain}: ${result.status}, valid until ${result.notAfter}${dryRun ? ' (dry run, not saved)' : ` → ${files.certificate}${opened.location.kind === 'file' ? '' : ` in ${opened.label}`}`}`,
+      );
+      renewed.push(domain);
+      const deployHook = o.str('deployHook');
+      if (deployHook && runHooks) {
+        const paths = target.files;
+        const env = hookEnvironment({
+          domain,
+          certPath: where(paths.crt),
+          keyPath: where(paths.key),
+          issuerPath: where(paths.issuer),
+          fullchainPath: where(paths.crt),
+          ...(o.bool('pem') ? { pemPath: where(paths.pem) } : {}),
+          renewedDomains: [...target.names],
+          ...(o.str('email') ? { accountEmail: o.str('email')! } : {}),
+          keyType,
+          server: client.directoryUrl,
+          ...(o.bool('pfx') ? { pfxPath: where(paths.pfx) } : {}),
+        });
+        // In a database the certificate is no file: a hook gets names, not paths it cannot open.
+        if (opened.location.kind !== 'file') {
+          for (const name of Object.keys(env)) if (name.endsWith('_PATH')) delete env[name];
+        }
+        try {
+          await runCheckedHook(deployHook, 'deploy hook', env, hookTimeoutMs('deployHookTimeout'));
+        } catch (err) {
+          result.hookError = (err as Error).message;
+          out.error(`${domain}: the certificate was saved, but ${(err as Error).message}`);
+        }
+      }
+      outcomes.push(result);
     }
     const postHook = o.str('postHook');
     let postHookFailed = false;
@@ -467,6 +435,55 @@ async function obtainWith(
   } finally {
     client.close();
   }
+}
+
+/**
+ * The line a plan prints: why the certificate is ordered now, or until when it is left alone. The
+ * words are the renewal job's, the same the server shows in status() and its events.
+ */
+export function planLine(plan: RenewalPlan): string {
+  const domain = plan.target.files.mainDomain;
+  if (!plan.due) return `${domain}: not due until ${plan.decision.renewAt.toISOString()} (${plan.reason})`;
+  // RFC 9773 §4.2: the CA may say why it wants an early renewal; show it (B9).
+  if (plan.explanationUrl)
+    return `${domain}: the CA asks for renewal now (${plan.reason}); see ${plan.explanationUrl}`;
+  return `${domain}: ${plan.reason}; ${plan.certificate ? 'renewing' : 'obtaining'}`;
+}
+
+/** What the renewal job needs to know about one target: its files, names, and how to order it. */
+function renewalTarget(
+  o: Options,
+  target: Target,
+  mode: 'run' | 'renew',
+  given: { keyType: CertificateKeyType; privateKey: KeyObject | undefined; pfxFormat: PfxFormat | undefined },
+  server: string,
+): RenewalTarget {
+  const remembered = target.record?.acmekit;
+  const noCommonName = o.bool('disableCn') || (remembered?.noCommonName === true && !o.bool('enableCn'));
+  const rememberedKeyType = remembered?.keyType && !o.sources.keyType ? remembered.keyType : undefined;
+  return {
+    files: target.files,
+    names: target.names,
+    // lego's run orders the names asked for; its renew keeps the certificate's own unless --force-cert-domains.
+    namesRule: mode === 'run' || o.bool('forceCertDomains') ? 'exact' : 'ignore',
+    order: {
+      // Set when the order is placed: the flags' challenge, or the remembered one replayed.
+      challenge: remembered?.challenge ?? { type: 'http-01' },
+      keyType: (given.privateKey && keyTypeOf(given.privateKey)) || rememberedKeyType || given.keyType,
+      ...(target.csr ? { csr: target.csr } : {}),
+      ...(given.privateKey ? { privateKey: given.privateKey } : {}),
+      ...(noCommonName ? { commonName: false } : {}),
+      ...(o.bool('alwaysDeactivateAuthorizations') ? { alwaysDeactivateAuthorizations: true } : {}),
+      reuseKey: o.bool('reuseKey'),
+      ...profileOptions(o, target.record),
+      noBundle: o.bool('noBundle'),
+      pem: o.bool('pem'),
+      ...(o.bool('pfx') ? { pfxPassword: o.str('pfxPass') ?? 'changeit' } : {}),
+      ...(given.pfxFormat ? { pfxFormat: given.pfxFormat } : {}),
+      server,
+      ...(o.str('email') ? { email: o.str('email')! } : {}),
+    },
+  };
 }
 
 /** renew without --server/--email uses what the certificates were obtained with (when they agree). */

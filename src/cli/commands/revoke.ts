@@ -1,5 +1,5 @@
 import { normalizeIdentifiers } from '../../acme/identifiers.ts';
-import { certificateFileKeys, locateCertificate } from '../../lifecycle/certificate-files.ts';
+import { type CertificateFiles, locateCertificate } from '../../lifecycle/certificate-files.ts';
 import { archiveKey } from '../../storage/key-layout.ts';
 import type { Store } from '../../storage/store.ts';
 import { accountFor, type CommandEnv, makeClient, type Options } from '../context.ts';
@@ -34,8 +34,7 @@ export async function revokeCommand(o: Options, ctx: CommandEnv): Promise<number
       const account = await accountFor(o, client, store, false);
       for (const domain of names) {
         // Under --filename, else the domain's own name, else the one other name its record is under.
-        const located = await locateCertificate(store, domain, fileName);
-        const files = certificateFileKeys(domain, located.fileName);
+        const { files } = await locateCertificate(store, domain, fileName);
         const pem = await store.get(files.crt);
         if (!pem) throw new UsageError(`no certificate for ${domain} in ${label} (looked for ${files.crt})`);
         await account.revoke(Buffer.from(pem).toString('utf8'), reason !== undefined ? { reason } : {});
@@ -55,7 +54,7 @@ export async function revokeCommand(o: Options, ctx: CommandEnv): Promise<number
 }
 
 /** Moves the certificate's files under archives/ with a timestamp, as lego does unless --keep. */
-async function archive(store: Store, files: ReturnType<typeof certificateFileKeys>): Promise<string[]> {
+async function archive(store: Store, files: CertificateFiles): Promise<string[]> {
   const at = new Date();
   const moved: string[] = [];
   for (const key of [files.crt, files.issuer, files.key, files.json, files.pem, files.pfx]) {

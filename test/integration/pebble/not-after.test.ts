@@ -3,7 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { AcmeClient, Http01ListenerSolver } from '../../../src/index.ts';
 import { systemClock } from '../../../src/internal/clock.ts';
-import { certificateFileKeys } from '../../../src/lifecycle/certificate-files.ts';
+import { certificateFiles } from '../../../src/lifecycle/certificate-files.ts';
 import { decideRenewal, stableRandom } from '../../../src/lifecycle/decide.ts';
 import { renewalDecision } from '../../../src/lifecycle/renewal-decision.ts';
 import { autoHttps } from '../../../src/server/index.ts';
@@ -55,7 +55,7 @@ test('A19: newOrder with notAfter = now + 3 min: Pebble honours it; the result, 
 
   // Kept where acmekit keeps certificates (lego's layout), read by the manager and by the CLI's lifecycle.
   const store = new MemoryStore();
-  const files = certificateFileKeys(NAME);
+  const files = certificateFiles(NAME);
   await store.put(files.crt, result.chain);
   await store.put(files.key, result.privateKey!, { private: true });
   await store.put(files.issuer, result.issuer);
@@ -74,6 +74,7 @@ test('A19: newOrder with notAfter = now + 3 min: Pebble honours it; the result, 
   // The CLI's lifecycle (`acmekit list` / `renew`) reads the same file and decides the same way.
   const stored = await decideRenewal({
     store,
+    files,
     record: { domain: NAME, certUrl: result.certificateUrl, certStableUrl: result.certificateUrl },
     clock: systemClock,
   });

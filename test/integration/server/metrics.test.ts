@@ -4,7 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { after, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { AcmeClient } from '../../../src/acme/client.ts';
-import { certificateFileKeys } from '../../../src/lifecycle/certificate-files.ts';
+import { certificateFiles } from '../../../src/lifecycle/certificate-files.ts';
 import { autoHttps } from '../../../src/server/index.ts';
 import { MemoryStore } from '../../../src/storage/memory-store.ts';
 import { deactivateStoredAccountAuthorizations } from '../../support/authorizations.ts';
@@ -91,8 +91,8 @@ test('metrics against Pebble: expiry of the served certificate, obtained and ren
   await forgetAuthorization();
   // Another holder keeps the certificate's lease for a moment: the forced renewal waits for it.
   const before = await servedNotAfter();
-  const files = certificateFileKeys(id);
-  const held = await store.lock(`certificate-${files.json.replaceAll('/', '_')}`, { ttlMs: 30_000 });
+  const files = certificateFiles(id);
+  const held = await store.lock(files.lockName, { ttlMs: 30_000 });
   setTimeout(() => void held.release(), 400);
   await tls.renew(id, { force: true });
   s = await scrape(registry);

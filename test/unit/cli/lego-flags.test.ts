@@ -25,7 +25,7 @@ import { UsageError } from '../../../src/cli/usage-error.ts';
 import { buildCsr, parseCsr } from '../../../src/crypto/csr.ts';
 import { InvalidInputError } from '../../../src/errors/base.ts';
 import {
-  certificateFileKeys,
+  certificateFiles,
   locateCertificate,
   writeRecord,
 } from '../../../src/lifecycle/certificate-files.ts';
@@ -500,7 +500,7 @@ describe('what the flags do', () => {
   });
 
   it('--filename names the files verbatim, as lego does; a path is refused', () => {
-    const k = certificateFileKeys('example.com', 'site');
+    const k = certificateFiles('example.com', 'site');
     assert.deepEqual(
       [k.crt, k.key, k.issuer, k.json, k.pem, k.pfx, k.pendingKey],
       [
@@ -513,10 +513,10 @@ describe('what the flags do', () => {
         'certificates/site.key.pending',
       ],
     );
-    assert.equal(certificateFileKeys('*.example.com', '*.example.com').crt, 'certificates/*.example.com.crt');
-    assert.equal(certificateFileKeys('*.example.com').crt, 'certificates/_.example.com.crt');
+    assert.equal(certificateFiles('*.example.com', '*.example.com').crt, 'certificates/*.example.com.crt');
+    assert.equal(certificateFiles('*.example.com').crt, 'certificates/_.example.com.crt');
     for (const bad of ['', '..', 'a/b', 'a\\b'])
-      assert.throws(() => certificateFileKeys('example.com', bad), InvalidInputError, JSON.stringify(bad));
+      assert.throws(() => certificateFiles('example.com', bad), InvalidInputError, JSON.stringify(bad));
   });
 
   it('a certificate stored under another file name is found by its domain (renew/revoke without --filename)', async () => {
@@ -527,23 +527,23 @@ describe('what the flags do', () => {
       certStableUrl: 'u',
       acmekit: undefined,
     });
-    await writeRecord(store, 'example.com', record('example.com'), undefined, 'site');
+    await writeRecord(store, certificateFiles('example.com', 'site'), record('example.com'));
     assert.deepEqual(await locateCertificate(store, 'example.com'), {
-      fileName: 'site',
+      files: certificateFiles('example.com', 'site'),
       record: record('example.com'),
     });
-    assert.equal((await locateCertificate(store, 'other.example')).fileName, undefined);
-    await writeRecord(store, 'example.com', record('example.com'), undefined, 'site-rsa');
+    assert.equal((await locateCertificate(store, 'other.example')).files.fileName, undefined);
+    await writeRecord(store, certificateFiles('example.com', 'site-rsa'), record('example.com'));
     await assert.rejects(locateCertificate(store, 'example.com'), /several file names \(site, site-rsa\)/);
-    assert.equal((await locateCertificate(store, 'example.com', 'site-rsa')).fileName, 'site-rsa');
-    await writeRecord(store, 'example.com', record('example.com'));
-    assert.equal((await locateCertificate(store, 'example.com')).fileName, undefined, 'its own name first');
+    assert.equal((await locateCertificate(store, 'example.com', 'site-rsa')).files.fileName, 'site-rsa');
+    await writeRecord(store, certificateFiles('example.com'), record('example.com'));
+    assert.equal((await locateCertificate(store, 'example.com')).files.fileName, undefined, 'its own name first');
   });
 
   it('looking for a certificate by domain skips unrelated records, even unreadable ones, among many', async () => {
     const store = new MemoryStore();
     for (let i = 0; i < 40; i++)
-      await writeRecord(store, `n${i}.example`, {
+      await writeRecord(store, certificateFiles(`n${i}.example`), {
         domain: `n${i}.example`,
         certUrl: 'u',
         certStableUrl: 'u',
@@ -556,14 +556,14 @@ describe('what the flags do', () => {
       JSON.stringify({ domain: 'www.example.com', certUrl: 'u', certStableUrl: 'u', note: 'example.com' }),
     );
     assert.deepEqual(await locateCertificate(store, 'example.com'), {
-      fileName: undefined,
+      files: certificateFiles('example.com'),
       record: undefined,
     });
     await store.put(
       'certificates/site.json',
       JSON.stringify({ domain: 'example.com', certUrl: 'u', certStableUrl: 'u' }),
     );
-    assert.equal((await locateCertificate(store, 'example.com')).fileName, 'site');
+    assert.equal((await locateCertificate(store, 'example.com')).files.fileName, 'site');
     await store.put('certificates/site2.json', '{ "domain": "example.com", broken');
     await assert.rejects(locateCertificate(store, 'example.com'), /site2\.json/);
   });
