@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../errors/base.ts';
-import { type CertificateKeys, certificateKeys, certificateKeysNamed } from '../storage/key-layout.ts';
+import { type CertificateKeys, certificateKeys, certificateKeysNamed } from '../storage/lego/layout.ts';
 import type { Lease, Store, StoreWrite } from '../storage/store.ts';
 import {
   type CertificateRecord,

@@ -1,6 +1,6 @@
 import { accountAlgorithm, generateAccountKey } from '../../crypto/keys.ts';
 import { findAccountKey } from '../../lifecycle/accounts.ts';
-import { accountKeys } from '../../storage/key-layout.ts';
+import { accountKeys } from '../../storage/lego/layout.ts';
 import { decodeLegoAccount, encodeAccountKeyPem } from '../../storage/lego-account-file.ts';
 import type { Store } from '../../storage/store.ts';
 import { accountFor, type CommandEnv, makeClient, type Options } from '../context.ts';
