@@ -5,13 +5,9 @@ import { decodeEabKey, type ExternalAccountBinding } from '../crypto/eab.ts';
 import { type AccountKeyAlgorithm, generateAccountKey } from '../crypto/keys.ts';
 import { InvalidInputError } from '../errors/base.ts';
 import { AccountDoesNotExistError } from '../errors/problem.ts';
+import { decodeLegoAccount, encodeLegoAccount } from '../storage/lego/account-json.ts';
+import { decodeAccountKeyPem, encodeAccountKeyPem } from '../storage/lego/key-pem.ts';
 import { type AccountKeys, accountKeys } from '../storage/lego/layout.ts';
-import {
-  decodeAccountKeyPem,
-  decodeLegoAccount,
-  encodeAccountKeyPem,
-  encodeLegoAccount,
-} from '../storage/lego-account-file.ts';
 import type { Store } from '../storage/store.ts';
 
 export interface AccountOptions {

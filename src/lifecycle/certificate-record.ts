@@ -1,6 +1,6 @@
 import { type CertificateKeyType, certificateKeyTypes } from '../crypto/keys.ts';
 import { CorruptFileError } from '../errors/storage.ts';
-import { formatLegoJson, parseJsonObject } from '../storage/lego-account-file.ts';
+import { formatLegoJson, parseJsonObject } from '../storage/lego/json-file.ts';
 
 /**
  * The per-certificate metadata file, certificates/<name>.json.

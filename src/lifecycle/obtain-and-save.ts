@@ -9,7 +9,7 @@ import {
   generateKeyType,
   importPrivateKey,
 } from '../crypto/keys.ts';
-import { encodeAccountKeyPem } from '../storage/lego-account-file.ts';
+import { encodeAccountKeyPem } from '../storage/lego/key-pem.ts';
 import type { Store, StoreWrite } from '../storage/store.ts';
 import { certificateFileKeys, readRecord, recordWrite, writeRecord } from './certificate-files.ts';
 import type { CertificateRecord, ChallengeRecord } from './certificate-record.ts';
