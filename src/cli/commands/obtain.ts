@@ -11,11 +11,11 @@ import {
   listRecordEntries,
   locateCertificate,
 } from '../../lifecycle/certificate-files.ts';
-import type { CertificateRecord, ChallengeRecord } from '../../lifecycle/certificate-record.ts';
 import { decideRenewal } from '../../lifecycle/decide.ts';
 import { hookEnvironment, runHook } from '../../lifecycle/hooks.ts';
 import { obtainAndSave, recordFailure } from '../../lifecycle/obtain-and-save.ts';
 import { type PfxFormat, pfxFormats } from '../../lifecycle/pfx.ts';
+import type { CertificateRecord, ChallengeRecord } from '../../storage/lego/certificate-record.ts';
 import type { Store } from '../../storage/store.ts';
 import {
   accountFor,

@@ -45,7 +45,7 @@ export interface CertificateKeys {
   key: string;
   /** The issuer chain (".issuer.crt"). */
   issuer: string;
-  /** Resource metadata (".json"): see src/lifecycle/certificate-record.ts. */
+  /** Resource metadata (".json"): see certificate-record.ts. */
   json: string;
   /** --pem: certificate followed by the key. */
   pem: string;

@@ -29,12 +29,12 @@ import {
   locateCertificate,
   writeRecord,
 } from '../../../src/lifecycle/certificate-files.ts';
+import { buildPfx, type PfxFormat } from '../../../src/lifecycle/pfx.ts';
 import {
   type CertificateRecord,
   decodeCertificateRecord,
   encodeCertificateRecord,
-} from '../../../src/lifecycle/certificate-record.ts';
-import { buildPfx, type PfxFormat } from '../../../src/lifecycle/pfx.ts';
+} from '../../../src/storage/lego/certificate-record.ts';
 import { MemoryStore } from '../../../src/storage/memory-store.ts';
 
 /** The options of a lego command line once environment, config and defaults are applied, as main() does. */
