@@ -18,7 +18,7 @@ import { algorithmIdentifier, signatureProfile, subjectAltNameExtension } from '
 import { encodePem } from '../src/internal/pem.ts';
 import { autoHttps } from '../src/server/index.ts';
 import { FileStore } from '../src/storage/file-store.ts';
-import { certificateKeys } from '../src/storage/key-layout.ts';
+import { certificateKeys } from '../src/storage/lego/layout.ts';
 
 const { values } = parseArgs({
   options: {

@@ -9,7 +9,7 @@ import { type CertificateKeyType, certificateKeyTypes } from '../crypto/keys.ts'
 import type { Logger } from '../internal/logger.ts';
 import { Secret } from '../internal/secret.ts';
 import { mark } from '../internal/timing.ts';
-import type { ChallengeRecord } from '../lifecycle/certificate-record.ts';
+import type { ChallengeRecord } from '../storage/lego/certificate-record.ts';
 import type { Store } from '../storage/store.ts';
 import type { Output } from './output.ts';
 import type { OptionValue, ParsedArgs } from './parse-args.ts';

@@ -5,13 +5,9 @@ import { decodeEabKey, type ExternalAccountBinding } from '../crypto/eab.ts';
 import { type AccountKeyAlgorithm, generateAccountKey } from '../crypto/keys.ts';
 import { InvalidInputError } from '../errors/base.ts';
 import { AccountDoesNotExistError } from '../errors/problem.ts';
-import { type AccountKeys, accountKeys } from '../storage/key-layout.ts';
-import {
-  decodeAccountKeyPem,
-  decodeLegoAccount,
-  encodeAccountKeyPem,
-  encodeLegoAccount,
-} from '../storage/lego-account-file.ts';
+import { decodeLegoAccount, encodeLegoAccount } from '../storage/lego/account-json.ts';
+import { decodeAccountKeyPem, encodeAccountKeyPem } from '../storage/lego/key-pem.ts';
+import { type AccountKeys, accountKeys } from '../storage/lego/layout.ts';
 import type { Store } from '../storage/store.ts';
 
 export interface AccountOptions {
@@ -91,7 +87,7 @@ async function findOrRegister(opts: AccountOptions): Promise<Account> {
 
 /**
  * The account key and the file it is in: lego v4's keys/<id>.key (what acmekit writes), else lego v5's
- * <id>.key next to account.json (see key-layout.ts), so a folder lego v5 wrote works as it is.
+ * <id>.key next to account.json (see storage/lego/layout.ts), so a folder lego v5 wrote works as it is.
  */
 export async function findAccountKey(
   store: Store,

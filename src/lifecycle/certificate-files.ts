@@ -1,11 +1,11 @@
 import { InvalidInputError } from '../errors/base.ts';
-import { type CertificateKeys, certificateKeys, certificateKeysNamed } from '../storage/key-layout.ts';
-import type { Lease, Store, StoreWrite } from '../storage/store.ts';
 import {
   type CertificateRecord,
   decodeCertificateRecord,
   encodeCertificateRecord,
-} from './certificate-record.ts';
+} from '../storage/lego/certificate-record.ts';
+import { type CertificateKeys, certificateKeys, certificateKeysNamed } from '../storage/lego/layout.ts';
+import type { Lease, Store, StoreWrite } from '../storage/store.ts';
 
 /**
  * The files of one certificate in lego's layout, plus acmekit's pending key for an unfinished renewal:

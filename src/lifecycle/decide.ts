@@ -2,9 +2,9 @@ import { createHash, X509Certificate } from 'node:crypto';
 import type { AcmeClient } from '../acme/client.ts';
 import type { RenewalInfo } from '../acme/renewal-info.ts';
 import type { Clock } from '../internal/clock.ts';
+import type { CertificateRecord } from '../storage/lego/certificate-record.ts';
 import type { Store } from '../storage/store.ts';
 import type { CertificateFiles } from './certificate-files.ts';
-import type { CertificateRecord } from './certificate-record.ts';
 import { type RenewalDecision, renewalDecision } from './renewal-decision.ts';
 
 /** The facts of a stored certificate, read from its leaf once and carried from there. */

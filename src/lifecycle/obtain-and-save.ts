@@ -9,10 +9,10 @@ import {
   generateKeyType,
   importPrivateKey,
 } from '../crypto/keys.ts';
-import { encodeAccountKeyPem } from '../storage/lego-account-file.ts';
+import type { CertificateRecord, ChallengeRecord } from '../storage/lego/certificate-record.ts';
+import { encodeAccountKeyPem } from '../storage/lego/key-pem.ts';
 import type { Store, StoreWrite } from '../storage/store.ts';
 import { type CertificateFiles, readRecord, recordWrite, writeRecord } from './certificate-files.ts';
-import type { CertificateRecord, ChallengeRecord } from './certificate-record.ts';
 import type { PfxFormat } from './pfx.ts';
 import { putGroups } from './store-writes.ts';
 

@@ -1,7 +1,8 @@
 import { accountAlgorithm, generateAccountKey } from '../../crypto/keys.ts';
 import { findAccountKey } from '../../lifecycle/accounts.ts';
-import { accountKeys } from '../../storage/key-layout.ts';
-import { decodeLegoAccount, encodeAccountKeyPem } from '../../storage/lego-account-file.ts';
+import { decodeLegoAccount } from '../../storage/lego/account-json.ts';
+import { encodeAccountKeyPem } from '../../storage/lego/key-pem.ts';
+import { accountKeys } from '../../storage/lego/layout.ts';
 import type { Store } from '../../storage/store.ts';
 import { accountFor, type CommandEnv, makeClient, type Options } from '../context.ts';
 import { exitCodes } from '../exit-codes.ts';

@@ -13,7 +13,6 @@ import {
   locateCertificate,
   type RecordEntry,
 } from '../../lifecycle/certificate-files.ts';
-import type { CertificateRecord, ChallengeRecord } from '../../lifecycle/certificate-record.ts';
 import { hookEnvironment, runHook } from '../../lifecycle/hooks.ts';
 import { recordFailure } from '../../lifecycle/obtain-and-save.ts';
 import { type PfxFormat, pfxFormats } from '../../lifecycle/pfx.ts';
@@ -25,6 +24,7 @@ import {
   type RenewalPlan,
   type RenewalTarget,
 } from '../../lifecycle/renew.ts';
+import type { CertificateRecord, ChallengeRecord } from '../../storage/lego/certificate-record.ts';
 import type { Store } from '../../storage/store.ts';
 import {
   accountFor,

@@ -1,6 +1,6 @@
 import { normalizeIdentifiers } from '../../acme/identifiers.ts';
 import { type CertificateFiles, locateCertificate } from '../../lifecycle/certificate-files.ts';
-import { archiveKey } from '../../storage/key-layout.ts';
+import { archiveKey } from '../../storage/lego/layout.ts';
 import type { Store } from '../../storage/store.ts';
 import { accountFor, type CommandEnv, makeClient, type Options } from '../context.ts';
 import { exitCodes } from '../exit-codes.ts';

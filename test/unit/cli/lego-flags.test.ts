@@ -29,12 +29,12 @@ import {
   locateCertificate,
   writeRecord,
 } from '../../../src/lifecycle/certificate-files.ts';
+import { buildPfx, type PfxFormat } from '../../../src/lifecycle/pfx.ts';
 import {
   type CertificateRecord,
   decodeCertificateRecord,
   encodeCertificateRecord,
-} from '../../../src/lifecycle/certificate-record.ts';
-import { buildPfx, type PfxFormat } from '../../../src/lifecycle/pfx.ts';
+} from '../../../src/storage/lego/certificate-record.ts';
 import { MemoryStore } from '../../../src/storage/memory-store.ts';
 
 /** The options of a lego command line once environment, config and defaults are applied, as main() does. */
@@ -537,7 +537,11 @@ describe('what the flags do', () => {
     await assert.rejects(locateCertificate(store, 'example.com'), /several file names \(site, site-rsa\)/);
     assert.equal((await locateCertificate(store, 'example.com', 'site-rsa')).files.fileName, 'site-rsa');
     await writeRecord(store, certificateFiles('example.com'), record('example.com'));
-    assert.equal((await locateCertificate(store, 'example.com')).files.fileName, undefined, 'its own name first');
+    assert.equal(
+      (await locateCertificate(store, 'example.com')).files.fileName,
+      undefined,
+      'its own name first',
+    );
   });
 
   it('looking for a certificate by domain skips unrelated records, even unreadable ones, among many', async () => {

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AutoHttpsEmitter } from '../../../src/server/events.ts';
 
-const event = { id: 'a.test', names: ['a.test'], serial: '01', notAfter: new Date(0), onDemand: false, reason: 'no certificate yet' };
+const event = {
+  id: 'a.test',
+  names: ['a.test'],
+  serial: '01',
+  notAfter: new Date(0),
+  onDemand: false,
+  reason: 'no certificate yet',
+};
 
 test('once() listeners run for one event only and are then removed', () => {
   const emitter = new AutoHttpsEmitter();

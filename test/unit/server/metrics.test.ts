@@ -68,7 +68,14 @@ test('the expiry gauge follows the SNI cache: set on put, replaced on swap, gone
 
 test('renewals and first obtains are told apart, and failures carry the error code as reason', async () => {
   const { registry, events, cache } = await setup();
-  const cert = { id: 'a.test', names: ['a.test'], serial: '01', notAfter: new Date(), onDemand: false, reason: 'no certificate yet' };
+  const cert = {
+    id: 'a.test',
+    names: ['a.test'],
+    serial: '01',
+    notAfter: new Date(),
+    onDemand: false,
+    reason: 'no certificate yet',
+  };
   events.emit('failed', {
     ...cert,
     error: new NetworkError('refused', 'https://ca/dir'),
@@ -96,7 +103,13 @@ test('challenge outcomes: valid when the attempt succeeds, invalid for the one t
   const { registry, events, metrics } = await setup();
   const store = new MemoryStore();
   const signal = AbortSignal.timeout(1000);
-  const cert = { names: ['a.test'], serial: '01', notAfter: new Date(), onDemand: false, reason: 'no certificate yet' };
+  const cert = {
+    names: ['a.test'],
+    serial: '01',
+    notAfter: new Date(),
+    onDemand: false,
+    reason: 'no certificate yet',
+  };
   const count = (type: string, result: string) => value(registry, METRICS.challenges.name, { type, result });
 
   let [watched] = metrics.instrument('a.test', store, [solver('http-01')]).solvers;

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CorruptFileError } from '../../../src/errors/storage.ts';
+import { CorruptFileError } from '../../../../src/errors/storage.ts';
 import {
   type CertificateRecord,
   decodeCertificateRecord,
   encodeCertificateRecord,
-} from '../../../src/lifecycle/certificate-record.ts';
+} from '../../../../src/storage/lego/certificate-record.ts';
 
 const PATH = 'certificates/_.example.com.json';
 

@@ -1,6 +1,6 @@
-import { type CertificateKeyType, certificateKeyTypes } from '../crypto/keys.ts';
-import { CorruptFileError } from '../errors/storage.ts';
-import { formatLegoJson, parseJsonObject } from '../storage/lego-account-file.ts';
+import { type CertificateKeyType, certificateKeyTypes } from '../../crypto/keys.ts';
+import { CorruptFileError } from '../../errors/storage.ts';
+import { formatLegoJson, isObject, parseJsonObject } from './json-file.ts';
 
 /**
  * The per-certificate metadata file, certificates/<name>.json.
@@ -281,8 +281,4 @@ function decodeDnsReplay(d: unknown, bad: (what: string) => never): void {
   for (const k of ['propagationDisabled', 'propagationAuthoritative']) {
     if (o[k] !== undefined && typeof o[k] !== 'boolean') bad(`challenge.dns.${k}`);
   }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -1,4 +1,5 @@
-import { InvalidInputError } from '../errors/base.ts';
+import { InvalidInputError } from '../../errors/base.ts';
+import { punycodeEncode } from './punycode.ts';
 
 /**
  * Store keys in lego's on-disk layout, so a `.lego` folder and an acmekit folder are interchangeable.
@@ -44,7 +45,7 @@ export interface CertificateKeys {
   key: string;
   /** The issuer chain (".issuer.crt"). */
   issuer: string;
-  /** Resource metadata (".json"): see src/lifecycle/certificate-record.ts. */
+  /** Resource metadata (".json"): see certificate-record.ts. */
   json: string;
   /** --pem: certificate followed by the key. */
   pem: string;
@@ -150,63 +151,4 @@ export function sanitizeDomainForFile(domain: string): string {
 
 function isSafeSegment(s: string): boolean {
   return s !== '' && s !== '.' && s !== '..' && !/[/\\\x00]/.test(s);
-}
-
-// RFC 3492 §5 parameters and §6.3 encoding, as Go's golang.org/x/net/idna (punycode.go) applies it.
-const BASE = 36;
-const TMIN = 1;
-const TMAX = 26;
-const SKEW = 38;
-const DAMP = 700;
-
-function adapt(delta: number, numPoints: number, first: boolean): number {
-  let d = first ? Math.floor(delta / DAMP) : Math.floor(delta / 2);
-  d += Math.floor(d / numPoints);
-  let k = 0;
-  while (d > ((BASE - TMIN) * TMAX) >> 1) {
-    d = Math.floor(d / (BASE - TMIN));
-    k += BASE;
-  }
-  return k + Math.floor(((BASE - TMIN + 1) * d) / (d + SKEW));
-}
-
-function digit(d: number): string {
-  return String.fromCharCode(d < 26 ? 0x61 + d : 0x30 + d - 26);
-}
-
-function punycodeEncode(label: string): string {
-  const input = Array.from(label, (c) => c.codePointAt(0) ?? 0);
-  let out = input
-    .filter((c) => c < 0x80)
-    .map((c) => String.fromCodePoint(c))
-    .join('');
-  const basic = out.length;
-  let handled = basic;
-  if (basic > 0) out += '-';
-  let n = 0x80;
-  let delta = 0;
-  let bias = 72;
-  while (handled < input.length) {
-    const m = Math.min(...input.filter((c) => c >= n));
-    delta += (m - n) * (handled + 1);
-    n = m;
-    for (const c of input) {
-      if (c < n) delta++;
-      if (c !== n) continue;
-      let q = delta;
-      for (let k = BASE; ; k += BASE) {
-        const t = k <= bias ? TMIN : k >= bias + TMAX ? TMAX : k - bias;
-        if (q < t) break;
-        out += digit(t + ((q - t) % (BASE - t)));
-        q = Math.floor((q - t) / (BASE - t));
-      }
-      out += digit(q);
-      bias = adapt(delta, handled + 1, handled === basic);
-      delta = 0;
-      handled++;
-    }
-    delta++;
-    n++;
-  }
-  return out;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { domainToASCII } from 'node:url';
-import { InvalidInputError } from '../../../src/errors/base.ts';
+import { InvalidInputError } from '../../../../src/errors/base.ts';
 import {
   accountKeys,
   archiveKey,
@@ -9,7 +9,7 @@ import {
   NO_EMAIL_ACCOUNT_ID,
   sanitizeDomainForFile,
   serverFolderName,
-} from '../../../src/storage/key-layout.ts';
+} from '../../../../src/storage/lego/layout.ts';
 
 const PEBBLE = 'https://127.0.0.1:14000/dir';
 
