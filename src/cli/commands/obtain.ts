@@ -17,23 +17,18 @@ import { hookEnvironment, runHook } from '../../lifecycle/hooks.ts';
 import { obtainAndSave, recordFailure } from '../../lifecycle/obtain-and-save.ts';
 import { type PfxFormat, pfxFormats } from '../../lifecycle/pfx.ts';
 import type { Store } from '../../storage/store.ts';
-import {
-  accountFor,
-  type CommandEnv,
-  challengeDelayMs,
-  keyTypeOption,
-  makeClient,
-  type Options,
-  secondsOption,
-  solversFor,
-  solversFromRecord,
-} from '../context.ts';
+import { accountFor } from '../account.ts';
+import { makeClient } from '../client.ts';
 import { exitCodeFor, exitCodes } from '../exit-codes.ts';
 import { nextStep } from '../next-step.ts';
+import { challengeDelayMs, keyTypeOption, secondsOption } from '../option-readers.ts';
+import type { Options } from '../options.ts';
 import type { Output } from '../output.ts';
 import { readPrivateKeyFile } from '../private-key-file.ts';
+import { solversFor, solversFromRecord } from '../solvers.ts';
 import { type OpenedStore, openStore } from '../storage-url.ts';
 import { UsageError } from '../usage-error.ts';
+import type { CommandEnv } from './command-env.ts';
 
 interface Target {
   names: string[];

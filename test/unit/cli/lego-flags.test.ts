@@ -5,10 +5,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { makeClient, Options, solversFor } from '../../../src/cli/context.ts';
+import { makeClient } from '../../../src/cli/client.ts';
 import { flags } from '../../../src/cli/flags.ts';
 import { helpText } from '../../../src/cli/help.ts';
 import { main } from '../../../src/cli/main.ts';
+import { Options } from '../../../src/cli/options.ts';
 import { Output } from '../../../src/cli/output.ts';
 import {
   applyConfig,
@@ -21,6 +22,7 @@ import {
   parseArgs,
   parseDurationSeconds,
 } from '../../../src/cli/parse-args.ts';
+import { solversFor } from '../../../src/cli/solvers.ts';
 import { UsageError } from '../../../src/cli/usage-error.ts';
 import { buildCsr, parseCsr } from '../../../src/crypto/csr.ts';
 import { InvalidInputError } from '../../../src/errors/base.ts';
