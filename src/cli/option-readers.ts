@@ -1,9 +1,14 @@
 import { type CertificateKeyType, certificateKeyTypes } from '../crypto/keys.ts';
+import type { OptionNameOf } from './flags.ts';
 import type { Options } from './options.ts';
 import { UsageError } from './usage-error.ts';
 
 /** A number of seconds > 0 from the option `name`, or undefined when not given. */
-export function secondsOption(o: Options, name: string, flag: string): number | undefined {
+export function secondsOption(
+  o: Options,
+  name: OptionNameOf<'number' | 'duration'>,
+  flag: string,
+): number | undefined {
   const v = o.num(name);
   if (v === undefined) return undefined;
   if (!(v > 0) || !Number.isFinite(v)) throw new UsageError(`${flag} ${v}: give a number of seconds > 0`);

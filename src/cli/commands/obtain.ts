@@ -20,6 +20,7 @@ import type { Store } from '../../storage/store.ts';
 import { accountFor } from '../account.ts';
 import { makeClient } from '../client.ts';
 import { exitCodeFor, exitCodes } from '../exit-codes.ts';
+import type { OptionNameOf } from '../flags.ts';
 import { nextStep } from '../next-step.ts';
 import { challengeDelayMs, keyTypeOption, secondsOption } from '../option-readers.ts';
 import type { Options } from '../options.ts';
@@ -304,7 +305,7 @@ async function obtainWith(
       await clock.sleep(ms);
     }
     const runHooks = !dryRun || o.bool('runHooks');
-    const hookTimeoutMs = (name: string): number =>
+    const hookTimeoutMs = (name: OptionNameOf<'duration'>): number =>
       Math.round((o.num(name) ?? o.num('hookTimeout') ?? 300) * 1000);
     const preHook = o.str('preHook');
     if (preHook && runHooks) await runCheckedHook(preHook, 'pre-hook', {}, hookTimeoutMs('preHookTimeout'));

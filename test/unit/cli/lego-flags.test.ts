@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { makeClient } from '../../../src/cli/client.ts';
-import { flags } from '../../../src/cli/flags.ts';
+import { flags, type OptionName } from '../../../src/cli/flags.ts';
 import { helpText } from '../../../src/cli/help.ts';
 import { main } from '../../../src/cli/main.ts';
 import { Options } from '../../../src/cli/options.ts';
@@ -54,7 +54,7 @@ function devNull(): NodeJS.WritableStream {
 }
 
 // The lego flags this change adds, in lego v4's spelling with a value each, and the option they set.
-const NEW_FLAGS: [string[], string, unknown][] = [
+const NEW_FLAGS: [string[], OptionName, unknown][] = [
   [['--http-timeout', '12'], 'httpTimeout', 12],
   [['--cert.timeout', '45'], 'certTimeout', 45],
   [['--user-agent', 'myapp/1.0'], 'userAgent', 'myapp/1.0'],
