@@ -1,8 +1,8 @@
 // Writes docs/dns-providers.md and the provider table in README.md from the provider definitions;
 // test/unit/dns/docs.test.ts checks both are current.
 import { readFile, writeFile } from 'node:fs/promises';
-import { providersMarkdown, providerTable } from '../src/cli/commands/dns.ts';
 import { dnsProviderCodes, loadDnsProviderDefinition } from '../src/dns/registry.ts';
+import { providersMarkdown, providerTable } from './docs/dns-providers.ts';
 
 const defs = await Promise.all(dnsProviderCodes().map((c) => loadDnsProviderDefinition(c)));
 await writeFile(new URL('../docs/dns-providers.md', import.meta.url), providersMarkdown(defs));

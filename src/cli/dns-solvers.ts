@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Solver } from '../acme/solver.ts';
 import type { Logger } from '../internal/logger.ts';
 import type { DnsReplay } from '../storage/lego/certificate-record.ts';
-import type { Options } from './context.ts';
+import type { Options } from './options.ts';
 import { UsageError } from './usage-error.ts';
 
 /**

@@ -6,9 +6,9 @@
 /** `duration`: seconds as a number, or a Go-style duration as lego takes it ("90", "30s", "2m0s", "1h30m"). */
 export type FlagType = 'boolean' | 'string' | 'number' | 'list' | 'duration';
 
-export interface FlagSpec {
+export interface FlagSpec<Name extends string = OptionName> {
   /** Canonical name, also the config-file key. */
-  readonly name: string;
+  readonly name: Name;
   readonly type: FlagType;
   /** Every accepted spelling without dashes; single letters are short flags (-d). */
   readonly spellings: readonly string[];
@@ -36,7 +36,8 @@ export interface FlagSpec {
   readonly valueOptional?: boolean;
 }
 
-export const flags: readonly FlagSpec[] = [
+// `as const`: the canonical names stay literal types, so OptionName below is the union of them.
+const flagTable = [
   // Where and who
   {
     name: 'server',
@@ -816,7 +817,18 @@ export const flags: readonly FlagSpec[] = [
     group: 'output',
     help: 'Print the version',
   },
-];
+] as const satisfies readonly FlagSpec<string>[];
+
+/** Every option's canonical name, from the table: `o.str('emial')` does not compile. */
+export type OptionName = (typeof flagTable)[number]['name'];
+
+/** The names of the options of one type, e.g. `OptionNameOf<'boolean'>` for what `Options.bool` reads. */
+export type OptionNameOf<T extends FlagType> = Extract<
+  (typeof flagTable)[number],
+  { readonly type: T }
+>['name'];
+
+export const flags: readonly FlagSpec[] = flagTable;
 
 const bySpelling = new Map<string, FlagSpec>();
 for (const f of flags) for (const s of f.spellings) bySpelling.set(s, f);

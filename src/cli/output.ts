@@ -1,10 +1,13 @@
+import type { OptionName } from './flags.ts';
 import { UsageError } from './usage-error.ts';
 
 export const logLevels = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof logLevels)[number];
 
 /** --log-level, or debug for --verbose; undefined when neither is given (warnings, and progress on a terminal). */
-export function logLevelOption(options: Readonly<Record<string, unknown>>): LogLevel | undefined {
+export function logLevelOption(
+  options: Readonly<Partial<Record<OptionName, unknown>>>,
+): LogLevel | undefined {
   const given = options.logLevel;
   if (given === undefined || given === '') return options.verbose === true ? 'debug' : undefined;
   const level = String(given).toLowerCase();

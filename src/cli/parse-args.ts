@@ -1,4 +1,4 @@
-import { type FlagSpec, flagBySpelling, flags } from './flags.ts';
+import { type FlagSpec, flagBySpelling, flags, type OptionName } from './flags.ts';
 import { UsageError } from './usage-error.ts';
 
 /** Commands and their subcommands; lego v4 (`run renew revoke list`) and v5 (`certificates …`, `accounts …`). */
@@ -31,9 +31,9 @@ export interface ParsedArgs {
   command: string[];
   /** Words after the command (e.g. `dns help cloudflare`). */
   positional: string[];
-  options: Record<string, OptionValue>;
+  options: Partial<Record<OptionName, OptionValue>>;
   /** Where each option came from, for error messages: "--days", "env LEGO_EMAIL", "config". */
-  sources: Record<string, string>;
+  sources: Partial<Record<OptionName, string>>;
 }
 
 function convert(spec: FlagSpec, raw: string, from: string): OptionValue {
@@ -237,15 +237,15 @@ export function applyConfig(parsed: ParsedArgs, config: Record<string, unknown>,
       const list = Array.isArray(value) ? value : [value];
       if (!list.every((v) => typeof v === 'string'))
         throw new UsageError(`${from} must be a list of strings`);
-      parsed.options[key] = list as string[];
+      parsed.options[spec.name] = list as string[];
     } else if (typeof value === spec.type) {
-      parsed.options[key] = value as OptionValue;
+      parsed.options[spec.name] = value as OptionValue;
     } else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
-      parsed.options[key] = convert(spec, String(value), from);
+      parsed.options[spec.name] = convert(spec, String(value), from);
     } else {
       throw new UsageError(`${from} must be a ${spec.type}`);
     }
-    parsed.sources[key] = from;
+    parsed.sources[spec.name] = from;
   }
 }
 

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { StorageError } from '../errors/storage.ts';
 import { redactUrl, urlScrubber } from '../storage/backend-error.ts';
 import type { Store } from '../storage/store.ts';
-import type { Options } from './context.ts';
+import type { Options } from './options.ts';
 import type { Output } from './output.ts';
 import { UsageError } from './usage-error.ts';
 

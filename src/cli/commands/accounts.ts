@@ -4,10 +4,13 @@ import { decodeLegoAccount } from '../../storage/lego/account-json.ts';
 import { encodeAccountKeyPem } from '../../storage/lego/key-pem.ts';
 import { accountKeys } from '../../storage/lego/layout.ts';
 import type { Store } from '../../storage/store.ts';
-import { accountFor, type CommandEnv, makeClient, type Options } from '../context.ts';
+import { accountFor } from '../account.ts';
+import { makeClient } from '../client.ts';
 import { exitCodes } from '../exit-codes.ts';
+import type { Options } from '../options.ts';
 import { readPrivateKeyFile } from '../private-key-file.ts';
 import { type OpenedStore, openStore } from '../storage-url.ts';
+import type { CommandEnv } from './command-env.ts';
 
 /** Every account in the store (all servers): email, account URL and its account.json key. */
 export async function storedAccounts(

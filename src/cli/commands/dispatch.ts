@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { parseEnv } from 'node:util';
-import { type CommandEnv, Options } from '../context.ts';
+import { Options } from '../options.ts';
 import type { ParsedArgs } from '../parse-args.ts';
 import { UsageError } from '../usage-error.ts';
+import type { CommandEnv } from './command-env.ts';
 
 /**
  * lego v5's --env-file: KEY=VALUE lines (dotenv) added to the environment before anything reads it

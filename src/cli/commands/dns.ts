@@ -2,10 +2,10 @@ import type { DnsProviderDefinition } from '../../dns/definition.ts';
 import { standardEnv } from '../../dns/definition.ts';
 import type { EnvVarSpec } from '../../dns/env.ts';
 import { dnsProviderCodes, loadDnsProviderDefinition } from '../../dns/registry.ts';
-import type { CommandEnv } from '../context.ts';
 import { exitCodes } from '../exit-codes.ts';
 import type { ParsedArgs } from '../parse-args.ts';
 import { UsageError } from '../usage-error.ts';
+import type { CommandEnv } from './command-env.ts';
 
 /** `acmekit dns list` and `acmekit dns help NAME`: what each provider needs, from its definition. */
 export async function dnsCommand(
@@ -83,30 +83,4 @@ export function helpText(def: DnsProviderDefinition): string {
   if (def.example) lines.push('Example:', ...def.example.split('\n').map((l) => `  ${l}`), '');
   if (def.docsUrl) lines.push(`More: ${def.docsUrl}`);
   return lines.join('\n').trimEnd();
-}
-
-/** The provider table for README.md: name, required variables, title. */
-export function providerTable(defs: readonly DnsProviderDefinition[]): string {
-  const rows = defs.map((d) => {
-    const required = d.env.filter((v) => v.required).map((v) => `\`${v.name}\``);
-    const secretOnes = d.env.filter((v) => v.secret && !v.required).map((v) => `\`${v.name}\``);
-    const vars = [...required, ...secretOnes].join(', ') || '—';
-    const names = [d.code, ...(d.aliases ?? [])].map((c) => `\`${c}\``).join(', ');
-    return `| ${names} | ${d.title} | ${vars} |`;
-  });
-  return ['| `--dns` | Provider | Main variables |', '|---|---|---|', ...rows].join('\n');
-}
-
-/** docs/dns-providers.md: the table, then every provider's `dns help` text. */
-export function providersMarkdown(defs: readonly DnsProviderDefinition[]): string {
-  const parts = [
-    '# DNS providers',
-    '',
-    'Generated from the provider definitions by `npx tsx scripts/gen-dns-docs.ts`; `acmekit dns help NAME` prints the same.',
-    '',
-    providerTable(defs),
-    '',
-  ];
-  for (const d of defs) parts.push(`## ${d.code}`, '', '```text', helpText(d), '```', '');
-  return parts.join('\n');
 }

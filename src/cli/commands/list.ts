@@ -1,9 +1,11 @@
 import { systemClock } from '../../internal/clock.ts';
 import { certificateFiles, listRecordEntries } from '../../lifecycle/certificate-files.ts';
 import { decideRenewal } from '../../lifecycle/decide.ts';
-import { type CommandEnv, makeClient, type Options } from '../context.ts';
+import { makeClient } from '../client.ts';
 import { exitCodes } from '../exit-codes.ts';
+import type { Options } from '../options.ts';
 import { openStore } from '../storage-url.ts';
+import type { CommandEnv } from './command-env.ts';
 
 /** `list` / `certificates list`: each stored certificate, its dates, and when and why it renews next. */
 export async function listCommand(o: Options, ctx: CommandEnv): Promise<number> {

@@ -26,23 +26,19 @@ import {
 } from '../../lifecycle/renew.ts';
 import type { CertificateRecord, ChallengeRecord } from '../../storage/lego/certificate-record.ts';
 import type { Store } from '../../storage/store.ts';
-import {
-  accountFor,
-  type CommandEnv,
-  challengeDelayMs,
-  keyTypeOption,
-  makeClient,
-  type Options,
-  secondsOption,
-  solversFor,
-  solversFromRecord,
-} from '../context.ts';
+import { accountFor } from '../account.ts';
+import { makeClient } from '../client.ts';
 import { exitCodeFor, exitCodes } from '../exit-codes.ts';
+import type { OptionNameOf } from '../flags.ts';
 import { nextStep } from '../next-step.ts';
+import { challengeDelayMs, keyTypeOption, secondsOption } from '../option-readers.ts';
+import type { Options } from '../options.ts';
 import type { Output } from '../output.ts';
 import { readPrivateKeyFile } from '../private-key-file.ts';
+import { solversFor, solversFromRecord } from '../solvers.ts';
 import { type OpenedStore, openStore } from '../storage-url.ts';
 import { UsageError } from '../usage-error.ts';
+import type { CommandEnv } from './command-env.ts';
 
 interface Target {
   names: string[];
@@ -291,7 +287,7 @@ async function obtainWith(
       await clock.sleep(ms);
     }
     const runHooks = !dryRun || o.bool('runHooks');
-    const hookTimeoutMs = (name: 'preHookTimeout' | 'deployHookTimeout' | 'postHookTimeout'): number =>
+    const hookTimeoutMs = (name: OptionNameOf<'duration'>): number =>
       Math.round((o.num(name) ?? o.num('hookTimeout') ?? 300) * 1000);
     const preHook = o.str('preHook');
     if (preHook && runHooks) await runCheckedHook(preHook, 'pre-hook', {}, hookTimeoutMs('preHookTimeout'));

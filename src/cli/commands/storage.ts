@@ -1,8 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { backendFailure, redactUrl, urlScrubber } from '../../storage/backend-error.ts';
 import { compareStores, copyStore } from '../../storage/copy.ts';
-import type { CommandEnv, Options } from '../context.ts';
 import { exitCodes } from '../exit-codes.ts';
+import type { Options } from '../options.ts';
 import {
   cannotConnect,
   openStorage,
@@ -12,6 +12,7 @@ import {
   storageFrom,
 } from '../storage-url.ts';
 import { UsageError } from '../usage-error.ts';
+import type { CommandEnv } from './command-env.ts';
 
 /** `storage migrate` (create or upgrade a database's schema) and `storage copy` (move an installation). */
 export async function storageCommand(o: Options, ctx: CommandEnv, sub: 'migrate' | 'copy'): Promise<number> {

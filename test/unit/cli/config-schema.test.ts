@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import { configSchema } from '../../../src/cli/config-schema.ts';
+import { configSchema } from '../../../scripts/docs/config-schema.ts';
 
 test('docs/config.schema.json is generated from the flag table (run scripts/gen-config-schema.ts)', async () => {
   const published = JSON.parse(

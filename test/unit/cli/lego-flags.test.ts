@@ -5,10 +5,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { makeClient, Options, solversFor } from '../../../src/cli/context.ts';
-import { flags } from '../../../src/cli/flags.ts';
+import { makeClient } from '../../../src/cli/client.ts';
+import { flags, type OptionName } from '../../../src/cli/flags.ts';
 import { helpText } from '../../../src/cli/help.ts';
 import { main } from '../../../src/cli/main.ts';
+import { Options } from '../../../src/cli/options.ts';
 import { Output } from '../../../src/cli/output.ts';
 import {
   applyConfig,
@@ -21,6 +22,7 @@ import {
   parseArgs,
   parseDurationSeconds,
 } from '../../../src/cli/parse-args.ts';
+import { solversFor } from '../../../src/cli/solvers.ts';
 import { UsageError } from '../../../src/cli/usage-error.ts';
 import { buildCsr, parseCsr } from '../../../src/crypto/csr.ts';
 import { InvalidInputError } from '../../../src/errors/base.ts';
@@ -52,7 +54,7 @@ function devNull(): NodeJS.WritableStream {
 }
 
 // The lego flags this change adds, in lego v4's spelling with a value each, and the option they set.
-const NEW_FLAGS: [string[], string, unknown][] = [
+const NEW_FLAGS: [string[], OptionName, unknown][] = [
   [['--http-timeout', '12'], 'httpTimeout', 12],
   [['--cert.timeout', '45'], 'certTimeout', 45],
   [['--user-agent', 'myapp/1.0'], 'userAgent', 'myapp/1.0'],

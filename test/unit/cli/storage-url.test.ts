@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
-import { Options } from '../../../src/cli/context.ts';
+import { Options } from '../../../src/cli/options.ts';
 import { applyDefaults, applyEnvironment, parseArgs } from '../../../src/cli/parse-args.ts';
 import { parseStorageUrl, storageFrom } from '../../../src/cli/storage-url.ts';
 import { UsageError } from '../../../src/cli/usage-error.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import { providersMarkdown, providerTable } from '../../../src/cli/commands/dns.ts';
+import { providersMarkdown, providerTable } from '../../../scripts/docs/dns-providers.ts';
 import { dnsProviderCodes, loadDnsProviderDefinition } from '../../../src/dns/registry.ts';
 
 const root = new URL('../../../', import.meta.url);

@@ -1,6 +1,8 @@
-import { flags } from './flags.ts';
+// docs/config.schema.json, from the flag table; written by scripts/gen-config-schema.ts, checked by
+// test/unit/cli/config-schema.test.ts. No command imports this file.
+import { flags, type OptionName } from '../../src/cli/flags.ts';
 
-const NOT_IN_CONFIG = new Set(['config', 'help', 'version']);
+const NOT_IN_CONFIG = new Set<OptionName>(['config', 'help', 'version']);
 /** A duration as a string: seconds ("90") or Go's form ("30s", "2m0s", "1h30m", "500ms"); `pattern` checks strings only. */
 const DURATION_PATTERN = '^(\\d+(\\.\\d+)?|(\\d+(\\.\\d+)?(ns|us|µs|ms|s|m|h))+)$';
 

@@ -1,0 +1,36 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChallengeContext, Solver } from '../acme/solver.ts';
+import type { Identifier } from '../crypto/identifier.ts';
+
+/**
+ * lego's --http.delay / --tls.delay: the CA is asked to check only this long after the answer is in
+ * place (a web server or load balancer that needs time to pick up the file or listener).
+ */
+class DelayedSolver implements Solver {
+  readonly type: Solver['type'];
+  readonly #inner: Solver;
+  readonly #delayMs: number;
+  constructor(inner: Solver, delayMs: number) {
+    this.type = inner.type;
+    this.#inner = inner;
+    this.#delayMs = delayMs;
+  }
+  present(ctx: ChallengeContext, signal: AbortSignal): Promise<void> {
+    return this.#inner.present(ctx, signal);
+  }
+  async wait(ctx: ChallengeContext, signal: AbortSignal): Promise<void> {
+    await this.#inner.wait?.(ctx, signal);
+    await sleep(this.#delayMs, undefined, { signal });
+  }
+  cleanup(ctx: ChallengeContext, signal: AbortSignal): Promise<void> {
+    return this.#inner.cleanup(ctx, signal);
+  }
+  handles(identifier: Identifier): boolean {
+    return this.#inner.handles ? this.#inner.handles(identifier) : true;
+  }
+}
+
+/** Each solver wrapped in a DelayedSolver when there is a delay; the solvers as they are otherwise. */
+export function delayed(solvers: Solver[], delayMs: number | undefined): Solver[] {
+  return delayMs ? solvers.map((s) => new DelayedSolver(s, delayMs)) : solvers;
+}
