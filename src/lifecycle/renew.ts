@@ -126,6 +126,7 @@ export type RenewalOutcome =
     };
 
 export const RENEWED_ELSEWHERE = 'already renewed by another process meanwhile';
+export const LEASE_LOST = 'another process took over this renewal; its certificate is kept';
 
 /** Decides whether the target needs a certificate now, and why. Reads, never writes. */
 export async function planRenewal(target: RenewalTarget, opts: PlanOptions): Promise<RenewalPlan> {
@@ -200,7 +201,7 @@ export async function carryOutRenewal(plan: DuePlan, opts: CarryOutOptions): Pro
     return { outcome: plan.certificate ? 'renewed' : 'obtained', plan, reason: plan.reason, saved };
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
-    if (error instanceof FencedWriteError) return { outcome: 'lease-lost', plan, reason: plan.reason, error };
+    if (error instanceof FencedWriteError) return { outcome: 'lease-lost', plan, reason: LEASE_LOST, error };
     if (!opts.signal?.aborted) await recordFailure(opts.store, target.files, error).catch(() => {});
     return { outcome: 'failed', plan, reason: plan.reason, error };
   }

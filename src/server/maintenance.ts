@@ -203,7 +203,7 @@ export class Maintenance {
           return { ...attempt, account };
         },
       });
-      return await this.#apply(m, outcome);
+      return await this.apply(m, outcome);
     } catch (err) {
       // Reading the store or the CA's renewal information failed before any attempt.
       if (this.#closed) return { ok: false };
@@ -228,8 +228,8 @@ export class Maintenance {
     };
   }
 
-  /** Turns the job's outcome into the cache, status, events and the next check. */
-  async #apply(m: Managed, outcome: RenewalOutcome): Promise<CheckResult> {
+  /** Turns the renewal job's outcome into the cache, status(), events and the next check. */
+  async apply(m: Managed, outcome: RenewalOutcome): Promise<CheckResult> {
     const o = this.#o;
     if (this.#closed) return { ok: false };
     m.reason = outcome.reason;

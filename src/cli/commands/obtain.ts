@@ -35,6 +35,7 @@ import { challengeDelayMs, keyTypeOption, secondsOption } from '../option-reader
 import type { Options } from '../options.ts';
 import type { Output } from '../output.ts';
 import { readPrivateKeyFile } from '../private-key-file.ts';
+import { planLine, resultLine } from '../renewal-lines.ts';
 import { solversFor, solversFromRecord } from '../solvers.ts';
 import { type OpenedStore, openStore } from '../storage-url.ts';
 import { UsageError } from '../usage-error.ts';
@@ -328,9 +329,13 @@ async function obtainWith(
         outcome = { outcome: 'failed', plan, reason: plan.reason, error: err as Error };
         if (!dryRun) await recordFailure(store, target.files, err).catch(() => {});
       }
-      if (outcome.outcome === 'renewed-elsewhere') {
-        const until = outcome.record.acmekit?.notAfter ?? 'unknown';
-        out.line(`${domain}: ${outcome.reason}, valid until ${until}`);
+      if (outcome.outcome === 'renewed-elsewhere' || outcome.outcome === 'lease-lost') {
+        // Another process holds the newer certificate: nothing of this run's is missing.
+        const until =
+          outcome.outcome === 'renewed-elsewhere'
+            ? (outcome.record.acmekit?.notAfter ?? 'unknown')
+            : undefined;
+        out.line(resultLine(outcome));
         outcomes.push({
           domain,
           names: [...target.names],
@@ -340,11 +345,10 @@ async function obtainWith(
         });
         continue;
       }
-      if (outcome.outcome === 'failed' || outcome.outcome === 'lease-lost') {
+      if (outcome.outcome === 'failed') {
         const err = outcome.error;
         firstError ??= err;
-        const message = (err as { describe?: () => string }).describe?.call(err) ?? err.message;
-        out.error(`${domain}: failed: ${message}`);
+        out.error(resultLine(outcome));
         const next = nextStep(err);
         if (next) out.log(`  next: ${next}`);
         outcomes.push({
@@ -373,7 +377,12 @@ async function obtainWith(
         ...(plan.explanationUrl ? { explanationUrl: plan.explanationUrl } : {}),
       };
       out.line(
-        `${domain}: ${result.status}, valid until ${result.notAfter}${dryRun ? ' (dry run, not saved)' : ` → ${files.certificate}${opened.location.kind === 'file' ? '' : ` in ${opened.label}`}`}`,
+        resultLine(
+          outcome,
+          dryRun
+            ? ' (dry run, not saved)'
+            : ` → ${files.certificate}${opened.location.kind === 'file' ? '' : ` in ${opened.label}`}`,
+        ),
       );
       renewed.push(domain);
       const deployHook = o.str('deployHook');
@@ -431,19 +440,6 @@ async function obtainWith(
   } finally {
     client.close();
   }
-}
-
-/**
- * The line a plan prints: why the certificate is ordered now, or until when it is left alone. The
- * words are the renewal job's, the same the server shows in status() and its events.
- */
-export function planLine(plan: RenewalPlan): string {
-  const domain = plan.target.files.mainDomain;
-  if (!plan.due) return `${domain}: not due until ${plan.decision.renewAt.toISOString()} (${plan.reason})`;
-  // RFC 9773 §4.2: the CA may say why it wants an early renewal; show it (B9).
-  if (plan.explanationUrl)
-    return `${domain}: the CA asks for renewal now (${plan.reason}); see ${plan.explanationUrl}`;
-  return `${domain}: ${plan.reason}; ${plan.certificate ? 'renewing' : 'obtaining'}`;
 }
 
 /** What the renewal job needs to know about one target: its files, names, and how to order it. */
