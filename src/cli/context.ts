@@ -6,6 +6,7 @@ import type { AcmeClient } from '../acme/client.ts';
 import type { ChallengeContext, Solver } from '../acme/solver.ts';
 import type { Identifier } from '../crypto/identifier.ts';
 import { type CertificateKeyType, certificateKeyTypes } from '../crypto/keys.ts';
+import { UsageError } from '../errors/usage.ts';
 import type { Logger } from '../internal/logger.ts';
 import { Secret } from '../internal/secret.ts';
 import { mark } from '../internal/timing.ts';
@@ -13,7 +14,6 @@ import type { ChallengeRecord } from '../lifecycle/certificate-record.ts';
 import type { Store } from '../storage/store.ts';
 import type { Output } from './output.ts';
 import type { OptionValue, ParsedArgs } from './parse-args.ts';
-import { UsageError } from './usage-error.ts';
 
 export interface CommandEnv {
   out: Output;

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseEnv } from 'node:util';
+import { UsageError } from '../../errors/usage.ts';
 import { type CommandEnv, Options } from '../context.ts';
 import type { ParsedArgs } from '../parse-args.ts';
-import { UsageError } from '../usage-error.ts';
 
 /**
  * lego v5's --env-file: KEY=VALUE lines (dotenv) added to the environment before anything reads it

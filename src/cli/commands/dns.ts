@@ -2,10 +2,10 @@ import type { DnsProviderDefinition } from '../../dns/definition.ts';
 import { standardEnv } from '../../dns/definition.ts';
 import type { EnvVarSpec } from '../../dns/env.ts';
 import { dnsProviderCodes, loadDnsProviderDefinition } from '../../dns/registry.ts';
+import { UsageError } from '../../errors/usage.ts';
 import type { CommandEnv } from '../context.ts';
 import { exitCodes } from '../exit-codes.ts';
 import type { ParsedArgs } from '../parse-args.ts';
-import { UsageError } from '../usage-error.ts';
 
 /** `acmekit dns list` and `acmekit dns help NAME`: what each provider needs, from its definition. */
 export async function dnsCommand(

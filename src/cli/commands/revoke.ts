@@ -1,11 +1,11 @@
 import { normalizeIdentifiers } from '../../acme/identifiers.ts';
+import { UsageError } from '../../errors/usage.ts';
 import { certificateFileKeys, locateCertificate } from '../../lifecycle/certificate-files.ts';
 import { archiveKey } from '../../storage/key-layout.ts';
 import type { Store } from '../../storage/store.ts';
 import { accountFor, type CommandEnv, makeClient, type Options } from '../context.ts';
 import { exitCodes } from '../exit-codes.ts';
 import { openStore } from '../storage-url.ts';
-import { UsageError } from '../usage-error.ts';
 
 /** `revoke` / `certificates revoke`: revokes the stored certificate of each --domains, then archives its files. */
 export async function revokeCommand(o: Options, ctx: CommandEnv): Promise<number> {

@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { UsageError } from '../../errors/usage.ts';
 import { backendFailure, redactUrl, urlScrubber } from '../../storage/backend-error.ts';
 import { compareStores, copyStore } from '../../storage/copy.ts';
 import type { CommandEnv, Options } from '../context.ts';
@@ -11,7 +12,6 @@ import {
   type StorageLocation,
   storageFrom,
 } from '../storage-url.ts';
-import { UsageError } from '../usage-error.ts';
 
 /** `storage migrate` (create or upgrade a database's schema) and `storage copy` (move an installation). */
 export async function storageCommand(o: Options, ctx: CommandEnv, sub: 'migrate' | 'copy'): Promise<number> {

@@ -21,9 +21,9 @@ import {
   parseArgs,
   parseDurationSeconds,
 } from '../../../src/cli/parse-args.ts';
-import { UsageError } from '../../../src/cli/usage-error.ts';
 import { buildCsr, parseCsr } from '../../../src/crypto/csr.ts';
 import { InvalidInputError } from '../../../src/errors/base.ts';
+import { UsageError } from '../../../src/errors/usage.ts';
 import {
   certificateFileKeys,
   locateCertificate,
