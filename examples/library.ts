@@ -5,7 +5,7 @@
  *   npx tsx examples/library.ts example.com www.example.com   (needs port 80 reachable from the CA)
  */
 
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import {
   AccountCredentials,
@@ -13,7 +13,6 @@ import {
   buildCsr,
   exportPrivateKeyPem,
   generateKeyType,
-  writeFileAtomic,
 } from '../src/index.ts';
 
 const names = process.argv.slice(2);
@@ -24,7 +23,7 @@ const saved = await readFile('account.json', 'utf8').catch(() => undefined);
 const account = saved
   ? client.account(AccountCredentials.fromJSON(saved))
   : await client.createAccount({ contact: process.env.ACME_EMAIL, acceptTos: true });
-if (!saved) await writeFileAtomic('account.json', JSON.stringify(account.toCredentials()));
+if (!saved) await writeFile('account.json', JSON.stringify(account.toCredentials()), { mode: 0o600 });
 
 // Order and challenges: publish every http-01 proof from a small server of our own.
 const order = await account.newOrder({ identifiers: names });
@@ -52,7 +51,7 @@ if (order.status !== 'ready') throw order.error ?? new Error(`order is ${order.s
 const key = await generateKeyType('ec256');
 await order.finalize(await buildCsr({ key, identifiers: order.identifiers }));
 const chain = await order.certificate({ key });
-await writeFileAtomic(`${names[0]}.key`, exportPrivateKeyPem(key), 0o600);
-await writeFileAtomic(`${names[0]}.crt`, chain.pem, 0o644);
+await writeFile(`${names[0]}.key`, exportPrivateKeyPem(key), { mode: 0o600 });
+await writeFile(`${names[0]}.crt`, chain.pem, { mode: 0o644 });
 console.log(`saved ${names[0]}.crt, valid until ${chain.notAfter.toISOString()}`);
 client.close();

@@ -6,46 +6,31 @@ export { Authorization } from './acme/authorization.ts';
 export type { CertificateChain } from './acme/certificate-download.ts';
 export { Challenge } from './acme/challenge.ts';
 export { AcmeClient, type AcmeClientOptions, type CreateAccountOptions } from './acme/client.ts';
-export { normalizeContacts } from './acme/contacts.ts';
-export {
-  checkChallengeTypes,
-  identifiersEqual,
-  isWildcard,
-  normalizeIdentifiers,
-} from './acme/identifiers.ts';
 export type { ObtainOptions, ObtainResult } from './acme/obtain.ts';
 export { Order } from './acme/order.ts';
-export { defaultPollPolicy, type PollPolicy } from './acme/polling.ts';
+export type { PollPolicy } from './acme/polling.ts';
 export type { RenewalInfo } from './acme/renewal-info.ts';
 export { type RevocationReason, revocationReasons } from './acme/revocation.ts';
 export { type ChallengeContext, challengeFits, type Solver, type SolverType } from './acme/solver.ts';
-export {
-  ariCertificateId,
-  type ParsedCertificate,
-  parseCertificateChain,
-  verifyChainMatches,
-} from './crypto/certificate.ts';
-export { buildCsr, type ParsedCsr, parseCsr } from './crypto/csr.ts';
+export { buildCsr } from './crypto/csr.ts';
 export type { ExternalAccountBinding } from './crypto/eab.ts';
 export type { Identifier } from './crypto/identifier.ts';
-export { jwkThumbprint } from './crypto/jwk.ts';
+// Keys for the step-by-step flow: generateKeyType makes the certificate key order.finalize's CSR needs,
+// exportPrivateKeyPem saves it as lego and certbot do (PKCS#8 PEM), importPrivateKey reads it back to
+// reuse it, generateAccountKey makes the key of createAccount({ key }) and rolloverKey.
 export {
   type AccountKeyAlgorithm,
   type CertificateKeyType,
-  certificateKeyTypes,
   exportPrivateKeyPem,
   generateAccountKey,
   generateKeyType,
   importPrivateKey,
-  keyTypeOf,
 } from './crypto/keys.ts';
-export { buildTlsAlpnCertificate } from './crypto/tls-alpn-cert.ts';
 export * from './errors/index.ts';
-export { writeFileAtomic } from './internal/atomic-write.ts';
 export type { Clock } from './internal/clock.ts';
 export type { Logger } from './internal/logger.ts';
-export { type CaPreset, caPresets, resolveDirectoryUrl } from './protocol/ca-presets.ts';
-export { defaultRetryPolicy, type RetryPolicy } from './protocol/signed-request.ts';
+export { type CaPreset, caPresets } from './protocol/ca-presets.ts';
+export type { RetryPolicy } from './protocol/signed-request.ts';
 export type {
   AccountStatus,
   AuthorizationStatus,

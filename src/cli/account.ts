@@ -1,10 +1,10 @@
 import type { Account } from '../acme/account.ts';
 import type { AcmeClient } from '../acme/client.ts';
+import { UsageError } from '../errors/usage.ts';
 import { Secret } from '../internal/secret.ts';
 import { mark } from '../internal/timing.ts';
 import type { Store } from '../storage/store.ts';
 import type { Options } from './options.ts';
-import { UsageError } from './usage-error.ts';
 
 /** The account of --email at the client's CA (with --eab.kid/--eab.hmac when given); registered when `create`. */
 export async function accountFor(

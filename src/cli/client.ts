@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { AcmeClient } from '../acme/client.ts';
+import { UsageError } from '../errors/usage.ts';
 import { mark } from '../internal/timing.ts';
 import { secondsOption } from './option-readers.ts';
 import type { Options } from './options.ts';
 import type { Output } from './output.ts';
 import { progressLogger } from './progress-logger.ts';
-import { UsageError } from './usage-error.ts';
 
 /** The ACME client the options ask for: --server (or --dry-run's staging CA), --ca-bundle, timeouts, --user-agent. */
 export async function makeClient(o: Options, out: Output): Promise<AcmeClient> {

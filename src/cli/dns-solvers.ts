@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { Solver } from '../acme/solver.ts';
+import { UsageError } from '../errors/usage.ts';
 import type { Logger } from '../internal/logger.ts';
 import type { DnsReplay } from '../storage/lego/certificate-record.ts';
 import type { Options } from './options.ts';
-import { UsageError } from './usage-error.ts';
 
 /**
  * `--dns cloudflare` (one provider for every name) or `--dns example.com=cloudflare --dns

@@ -2,7 +2,7 @@ import { AuthorizationFailedError } from '../errors/authorization.ts';
 import { InvalidInputError } from '../errors/base.ts';
 import { AcmeProblemError } from '../errors/problem.ts';
 import { LockTimeoutError } from '../errors/storage.ts';
-import { UsageError } from './usage-error.ts';
+import { UsageError } from '../errors/usage.ts';
 
 /** Documented in docs/cli.md; scripts may switch on them. */
 export const exitCodes = {

@@ -1,4 +1,4 @@
-import { UsageError } from './usage-error.ts';
+import { UsageError } from '../errors/usage.ts';
 
 /** "[iface]:port" (lego v4 --http.port) or "host:port" (v5 --http.address) → listen host and port. */
 export function parseAddress(value: string, flag: string): { host: string | undefined; port: number } {

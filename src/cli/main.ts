@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { UsageError } from '../errors/usage.ts';
 import { mark } from '../internal/timing.ts';
 import { ACMEKIT_VERSION } from '../internal/version.ts';
 import { exitCodeFor, exitCodes } from './exit-codes.ts';
@@ -14,7 +15,6 @@ import {
   type ParsedArgs,
   parseArgs,
 } from './parse-args.ts';
-import { UsageError } from './usage-error.ts';
 
 async function loadConfig(parsed: ParsedArgs): Promise<void> {
   const file = parsed.options.config;

@@ -1,7 +1,7 @@
 import { type CertificateKeyType, certificateKeyTypes } from '../crypto/keys.ts';
+import { UsageError } from '../errors/usage.ts';
 import type { OptionNameOf } from './flags.ts';
 import type { Options } from './options.ts';
-import { UsageError } from './usage-error.ts';
 
 /** A number of seconds > 0 from the option `name`, or undefined when not given. */
 export function secondsOption(

@@ -1,5 +1,5 @@
+import { UsageError } from '../errors/usage.ts';
 import type { OptionName } from './flags.ts';
-import { UsageError } from './usage-error.ts';
 
 export const logLevels = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof logLevels)[number];

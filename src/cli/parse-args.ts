@@ -1,5 +1,5 @@
+import { UsageError } from '../errors/usage.ts';
 import { type FlagSpec, flagBySpelling, flags, type OptionName } from './flags.ts';
-import { UsageError } from './usage-error.ts';
 
 /** Commands and their subcommands; lego v4 (`run renew revoke list`) and v5 (`certificates …`, `accounts …`). */
 export const commandTree: Readonly<Record<string, readonly string[]>> = {

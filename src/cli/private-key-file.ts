@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { importPrivateKey } from '../crypto/keys.ts';
-import { UsageError } from './usage-error.ts';
+import { UsageError } from '../errors/usage.ts';
 
 /**
  * The key in the file named by --private-key (unencrypted PEM). `check` may refuse a key that does not

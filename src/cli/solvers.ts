@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Solver } from '../acme/solver.ts';
+import { UsageError } from '../errors/usage.ts';
 import type { ChallengeRecord } from '../storage/lego/certificate-record.ts';
 import { delayed } from './delayed-solver.ts';
 import { parseAddress } from './listen-address.ts';
@@ -7,7 +8,6 @@ import { challengeDelayMs } from './option-readers.ts';
 import type { Options } from './options.ts';
 import type { Output } from './output.ts';
 import { progressLogger } from './progress-logger.ts';
-import { UsageError } from './usage-error.ts';
 
 /** The solvers the flags ask for, and how to remember the choice in the certificate record. */
 export async function solversFor(

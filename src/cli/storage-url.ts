@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StorageError } from '../errors/storage.ts';
+import { UsageError } from '../errors/usage.ts';
 import { redactUrl, urlScrubber } from '../storage/backend-error.ts';
 import type { Store } from '../storage/store.ts';
 import type { Options } from './options.ts';
 import type { Output } from './output.ts';
-import { UsageError } from './usage-error.ts';
 
 /** Where a `--storage URL` points: a folder in lego's layout, or a database shared by a cluster. */
 export type StorageLocation =

@@ -1,7 +1,9 @@
+import type { AcmekitErrorCode } from './codes.ts';
+
 /** Root of every error acmekit throws; `code` is stable and safe to switch on. */
 export class AcmekitError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  readonly code: AcmekitErrorCode;
+  constructor(code: AcmekitErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;

@@ -1,4 +1,5 @@
 import { AcmekitError } from './base.ts';
+import type { AcmeProblemErrorCode } from './codes.ts';
 
 export interface ProblemIdentifier {
   type: string;
@@ -36,6 +37,8 @@ export function sanitizeText(text: string, max = 2000): string {
 
 /** An error the CA reported as a problem document. Subclasses exist for every RFC 8555 type. */
 export class AcmeProblemError extends AcmekitError {
+  /** ERR_ACME_PROBLEM for a type acmekit does not know, else the code of the type's subclass. */
+  declare readonly code: AcmeProblemErrorCode;
   /** Full type URI, e.g. urn:ietf:params:acme:error:badNonce. */
   readonly type: string;
   readonly detail: string;
@@ -47,7 +50,11 @@ export class AcmeProblemError extends AcmekitError {
   readonly retryAfter: Date | undefined;
   readonly links: Readonly<Record<string, string[]>>;
 
-  constructor(problem: ProblemDocument, details: ProblemDetails = {}, code = 'ERR_ACME_PROBLEM') {
+  constructor(
+    problem: ProblemDocument,
+    details: ProblemDetails = {},
+    code: AcmeProblemErrorCode = 'ERR_ACME_PROBLEM',
+  ) {
     const detail = sanitizeText(problem.detail ?? '');
     const status = problem.status ?? details.httpStatus;
     const who = problem.identifier ? ` (${problem.identifier.value})` : '';
@@ -79,7 +86,7 @@ export class AcmeProblemError extends AcmekitError {
   }
 }
 
-function define(name: string, code: string) {
+function define(name: string, code: AcmeProblemErrorCode) {
   const cls = class extends AcmeProblemError {
     constructor(problem: ProblemDocument, details?: ProblemDetails) {
       super(problem, details, code);

@@ -16,3 +16,19 @@ export function redactSecrets(
   }
   return out;
 }
+
+const SECRET_NAME = /TOKEN|SECRET|PASSW|API_?KEY|PRIVATE|HMAC|CREDENTIAL|AUTH/i;
+
+/**
+ * Cuts the values of this process's secret-looking variables (DNS API tokens, passwords...) out of
+ * text; `*_PATH` variables name files, not secrets, and stay.
+ */
+export function redactEnvironmentSecrets(text: string, env: NodeJS.ProcessEnv = process.env): string {
+  const secretVars = Object.entries(env).filter(
+    ([name]) => SECRET_NAME.test(name) && !name.endsWith('_PATH'),
+  );
+  return redactSecrets(
+    text,
+    secretVars.map(([, value]) => value),
+  );
+}

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AcmekitError } from '../errors/base.ts';
+import { PfxError } from '../errors/pfx.ts';
 
 /** lego's --pfx.format values (go-pkcs12 encoders): LegacyRC2, LegacyDES, Modern (AES-256, PBKDF2-SHA256). */
 export const pfxFormats = ['RC2', 'DES', 'SHA256'] as const;
@@ -45,8 +45,7 @@ export async function buildPfx(opts: {
       });
     } catch (cause) {
       const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
-      throw new AcmekitError(
-        'ERR_PFX',
+      throw new PfxError(
         missing
           ? '--pfx needs the openssl command; install it (apt-get install openssl)'
           : `openssl could not build the .pfx: ${(cause as { stderr?: string }).stderr ?? String(cause)}`,

@@ -1,5 +1,6 @@
 // acmekit/server: automatic HTTPS inside a Node server (node:https, node:http2, node:tls).
 
+export { OnDemandRefusedError } from '../errors/server.ts';
 export {
   type Attachable,
   type AutoHttps,
@@ -18,6 +19,6 @@ export type {
 } from './events.ts';
 export { HttpChallengeSolver, type Middleware, type RequestHandler } from './http-challenge.ts';
 export type { MetricsOptions, MetricsRegistry } from './metrics.ts';
-export { type OnDemandOptions, type OnDemandOutcome, OnDemandRefusedError } from './on-demand.ts';
+export type { OnDemandOptions, OnDemandOutcome } from './on-demand.ts';
 export { type CachedCertificate, describeChain, SniCache, type SniCacheListener } from './sni-cache.ts';
 export { TlsAlpnChallengeSolver } from './tls-alpn-challenge.ts';

@@ -1,5 +1,6 @@
 import { normalizeIdentifiers } from '../acme/identifiers.ts';
-import { AcmekitError, InvalidInputError } from '../errors/base.ts';
+import { InvalidInputError } from '../errors/base.ts';
+import { OnDemandRefusedError } from '../errors/server.ts';
 import { backoffDelay } from '../internal/backoff.ts';
 import type { Clock } from '../internal/clock.ts';
 import type { Logger } from '../internal/logger.ts';
@@ -28,15 +29,6 @@ export interface OnDemandOptions {
   failureBackoff?: { minMs: number; maxMs: number };
   /** Bound on remembered decisions and failures (oldest forgotten first). Default 10,000. */
   maxTracked?: number;
-}
-
-/** The handshake could not get an on-demand certificate; says why, without waiting on anything. */
-export class OnDemandRefusedError extends AcmekitError {
-  readonly serverName: string;
-  constructor(serverName: string, message: string, options?: { cause?: unknown }) {
-    super('ERR_ON_DEMAND_REFUSED', `on-demand TLS for ${JSON.stringify(serverName)}: ${message}`, options);
-    this.serverName = serverName;
-  }
 }
 
 export interface OnDemandDeps {

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseEnv } from 'node:util';
+import { UsageError } from '../../errors/usage.ts';
 import { Options } from '../options.ts';
 import type { ParsedArgs } from '../parse-args.ts';
-import { UsageError } from '../usage-error.ts';
 import type { CommandEnv } from './command-env.ts';
 
 /**

@@ -2,9 +2,9 @@ import type { DnsProviderDefinition } from '../../dns/definition.ts';
 import { standardEnv } from '../../dns/definition.ts';
 import type { EnvVarSpec } from '../../dns/env.ts';
 import { dnsProviderCodes, loadDnsProviderDefinition } from '../../dns/registry.ts';
+import { UsageError } from '../../errors/usage.ts';
 import { exitCodes } from '../exit-codes.ts';
 import type { ParsedArgs } from '../parse-args.ts';
-import { UsageError } from '../usage-error.ts';
 import type { CommandEnv } from './command-env.ts';
 
 /** `acmekit dns list` and `acmekit dns help NAME`: what each provider needs, from its definition. */

@@ -5,6 +5,7 @@ import { checkChallengeTypes, normalizeIdentifiers } from '../../acme/identifier
 import type { Solver } from '../../acme/solver.ts';
 import { type CertificateKeyType, keyTypeOf } from '../../crypto/keys.ts';
 import { InvalidInputError } from '../../errors/base.ts';
+import { UsageError } from '../../errors/usage.ts';
 import { systemClock } from '../../internal/clock.ts';
 import {
   type CertificateFiles,
@@ -38,7 +39,6 @@ import { readPrivateKeyFile } from '../private-key-file.ts';
 import { planLine, resultLine } from '../renewal-lines.ts';
 import { solversFor, solversFromRecord } from '../solvers.ts';
 import { type OpenedStore, openStore } from '../storage-url.ts';
-import { UsageError } from '../usage-error.ts';
 import type { CommandEnv } from './command-env.ts';
 
 interface Target {
@@ -523,7 +523,7 @@ async function replay(
 async function runCheckedHook(command: string, what: string, env: Record<string, string>, timeoutMs: number) {
   const result = await runHook({ command, env, timeoutMs });
   if (result.exitCode !== 0 || result.timedOut) {
-    const { HookError } = await import('../../lifecycle/hooks.ts');
+    const { HookError } = await import('../../errors/hook.ts');
     throw new HookError(what, command, result, { env });
   }
 }

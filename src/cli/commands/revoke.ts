@@ -1,4 +1,5 @@
 import { normalizeIdentifiers } from '../../acme/identifiers.ts';
+import { UsageError } from '../../errors/usage.ts';
 import { type CertificateFiles, locateCertificate } from '../../lifecycle/certificate-files.ts';
 import { archiveKey } from '../../storage/lego/layout.ts';
 import type { Store } from '../../storage/store.ts';
@@ -7,7 +8,6 @@ import { makeClient } from '../client.ts';
 import { exitCodes } from '../exit-codes.ts';
 import type { Options } from '../options.ts';
 import { openStore } from '../storage-url.ts';
-import { UsageError } from '../usage-error.ts';
 import type { CommandEnv } from './command-env.ts';
 
 /** `revoke` / `certificates revoke`: revokes the stored certificate of each --domains, then archives its files. */

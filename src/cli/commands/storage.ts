@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { UsageError } from '../../errors/usage.ts';
 import { backendFailure, redactUrl, urlScrubber } from '../../storage/backend-error.ts';
 import { compareStores, copyStore } from '../../storage/copy.ts';
 import { exitCodes } from '../exit-codes.ts';
@@ -11,7 +12,6 @@ import {
   type StorageLocation,
   storageFrom,
 } from '../storage-url.ts';
-import { UsageError } from '../usage-error.ts';
 import type { CommandEnv } from './command-env.ts';
 
 /** `storage migrate` (create or upgrade a database's schema) and `storage copy` (move an installation). */

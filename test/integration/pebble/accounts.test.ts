@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { inspect } from 'node:util';
+import { jwkThumbprint } from '../../../src/crypto/jwk.ts';
 import {
   AccountCredentials,
   AccountDoesNotExistError,
@@ -9,7 +10,6 @@ import {
   BadPublicKeyError,
   generateAccountKey,
   InvalidInputError,
-  jwkThumbprint,
 } from '../../../src/index.ts';
 import { type PebbleServer, startPebble } from '../../support/pebble.ts';
 

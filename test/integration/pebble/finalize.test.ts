@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+import { certificateKeyTypes } from '../../../src/crypto/keys.ts';
 import {
   type Account,
   AcmeClient,
   AlreadyRevokedError,
-  certificateKeyTypes,
   Http01ListenerSolver,
   InvalidInputError,
   importPrivateKey,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { dnsReplayFrom, solverOrder } from '../../../src/cli/dns-solvers.ts';
 import { Options } from '../../../src/cli/options.ts';
-import { UsageError } from '../../../src/cli/usage-error.ts';
+import { UsageError } from '../../../src/errors/usage.ts';
 
 const options = (dns: string[]): Options => new Options({ options: { dns }, sources: {} } as never);
 

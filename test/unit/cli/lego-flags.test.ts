@@ -23,9 +23,9 @@ import {
   parseDurationSeconds,
 } from '../../../src/cli/parse-args.ts';
 import { solversFor } from '../../../src/cli/solvers.ts';
-import { UsageError } from '../../../src/cli/usage-error.ts';
 import { buildCsr, parseCsr } from '../../../src/crypto/csr.ts';
 import { InvalidInputError } from '../../../src/errors/base.ts';
+import { UsageError } from '../../../src/errors/usage.ts';
 import {
   certificateFiles,
   locateCertificate,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyConfig, applyDefaults, applyEnvironment, parseArgs } from '../../../src/cli/parse-args.ts';
-import { UsageError } from '../../../src/cli/usage-error.ts';
+import { UsageError } from '../../../src/errors/usage.ts';
 
 test('lego v4 spelling: global options before the command, renew --days --renew-hook', () => {
   const p = parseArgs([

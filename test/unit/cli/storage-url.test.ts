@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { Options } from '../../../src/cli/options.ts';
 import { applyDefaults, applyEnvironment, parseArgs } from '../../../src/cli/parse-args.ts';
 import { parseStorageUrl, storageFrom } from '../../../src/cli/storage-url.ts';
-import { UsageError } from '../../../src/cli/usage-error.ts';
+import { UsageError } from '../../../src/errors/usage.ts';
 
 test('--storage reads file:DIR, file:///dir, a plain folder, postgres(ql):// and redis(s)://', () => {
   assert.deepEqual(parseStorageUrl('file:rel/dir', '--storage'), { kind: 'file', dir: resolve('rel/dir') });

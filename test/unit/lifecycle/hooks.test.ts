@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AcmekitError, InvalidInputError } from '../../../src/errors/base.ts';
-import { HookError, hookEnvironment, runHook } from '../../../src/lifecycle/hooks.ts';
+import { HookError } from '../../../src/errors/hook.ts';
+import { hookEnvironment, runHook } from '../../../src/lifecycle/hooks.ts';
 
 let dir = '';
 before(async () => {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidInputError } from '../../../src/errors/base.ts';
+import { OnDemandRefusedError } from '../../../src/errors/server.ts';
 import type { Clock } from '../../../src/internal/clock.ts';
 import { systemClock } from '../../../src/internal/clock.ts';
 import { silentLogger } from '../../../src/internal/logger.ts';
-import { OnDemand, type OnDemandOptions, OnDemandRefusedError } from '../../../src/server/on-demand.ts';
+import { OnDemand, type OnDemandOptions } from '../../../src/server/on-demand.ts';
 
 function setup(opts: Partial<OnDemandOptions>, obtain: (name: string) => Promise<void> = async () => {}) {
   let now = 1_000_000;
