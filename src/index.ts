@@ -13,7 +13,6 @@ export {
   isWildcard,
   normalizeIdentifiers,
 } from './acme/identifiers.ts';
-export type { ObtainOptions, ObtainResult } from './acme/obtain.ts';
 export { Order } from './acme/order.ts';
 export { defaultPollPolicy, type PollPolicy } from './acme/polling.ts';
 export type { RenewalInfo } from './acme/renewal-info.ts';
@@ -44,6 +43,7 @@ export * from './errors/index.ts';
 export { writeFileAtomic } from './internal/atomic-write.ts';
 export type { Clock } from './internal/clock.ts';
 export type { Logger } from './internal/logger.ts';
+export { type ObtainOptions, type ObtainResult, obtainCertificate } from './lifecycle/obtain.ts';
 export { type CaPreset, caPresets, resolveDirectoryUrl } from './protocol/ca-presets.ts';
 export { defaultRetryPolicy, type RetryPolicy } from './protocol/signed-request.ts';
 export type {

@@ -9,12 +9,11 @@ import type { AcmeResponse } from '../protocol/signed-request.ts';
 import { parseAccount, parseOrder } from '../protocol/wire-parse.ts';
 import type { AccountStatus, AccountWire } from '../protocol/wire-types.ts';
 import { AccountCredentials } from './account-credentials.ts';
-import type { AcmeClient } from './client.ts';
 import { normalizeContacts } from './contacts.ts';
 import { normalizeIdentifiers } from './identifiers.ts';
-import { type ObtainOptions, type ObtainResult, obtainCertificate } from './obtain.ts';
 import { Order } from './order.ts';
 import { type RevocationReason, revokeCertificate } from './revocation.ts';
+import type { AccountSession, ClientContext } from './session.ts';
 
 export interface NewOrderOptions {
   /** DNS names (wildcards allowed) and IP addresses; normalised and checked before sending. */
@@ -28,15 +27,18 @@ export interface NewOrderOptions {
   signal?: AbortSignal;
 }
 
-/** A registered ACME account (RFC 8555 §7.1.2): its URL (the kid), its key, and its last known state. */
-export class Account {
-  readonly client: AcmeClient;
+/**
+ * A registered ACME account (RFC 8555 §7.1.2): its URL (the kid), its key, and its last known state.
+ * Its client is the AcmeClient it came from (typed by what orders and challenges need of it).
+ */
+export class Account implements AccountSession {
+  readonly client: ClientContext;
   readonly url: string;
   #key: KeyObject;
   #thumbprint: string;
   #state: AccountWire;
 
-  constructor(client: AcmeClient, url: string, key: KeyObject, state: AccountWire) {
+  constructor(client: ClientContext, url: string, key: KeyObject, state: AccountWire) {
     accountAlgorithm(key);
     this.client = client;
     this.url = url;
@@ -186,10 +188,5 @@ export class Account {
     opts: { reason?: RevocationReason; signal?: AbortSignal } = {},
   ): Promise<void> {
     await revokeCertificate(this.client, certificatePem, { key: this.#key, kid: this.url }, opts);
-  }
-
-  /** The whole flow for one certificate: order, solve, finalize, download. See ObtainOptions. */
-  obtain(opts: ObtainOptions): Promise<ObtainResult> {
-    return obtainCertificate(this, opts);
   }
 }

@@ -1,6 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { Account } from '../acme/account.ts';
-import type { ObtainResult } from '../acme/obtain.ts';
 import type { Solver } from '../acme/solver.ts';
 import { sameSerial } from '../crypto/certificate.ts';
 import {
@@ -13,6 +12,7 @@ import { encodeAccountKeyPem } from '../storage/lego-account-file.ts';
 import type { Store, StoreWrite } from '../storage/store.ts';
 import { certificateFileKeys, readRecord, recordWrite, writeRecord } from './certificate-files.ts';
 import type { CertificateRecord, ChallengeRecord } from './certificate-record.ts';
+import { type ObtainResult, obtainCertificate } from './obtain.ts';
 import type { PfxFormat } from './pfx.ts';
 import { putGroups } from './store-writes.ts';
 
@@ -147,7 +147,7 @@ export async function obtainAndSave(
       }
     }
     let record: CertificateRecord = previous ?? { domain: main, certUrl: '', certStableUrl: '' };
-    const result = await account.obtain({
+    const result = await obtainCertificate(account, {
       names: job.names,
       solvers: job.solvers,
       ...(key ? { key } : {}),
