@@ -17,7 +17,6 @@ export { Order } from './acme/order.ts';
 export { defaultPollPolicy, type PollPolicy } from './acme/polling.ts';
 export type { RenewalInfo } from './acme/renewal-info.ts';
 export { type RevocationReason, revocationReasons } from './acme/revocation.ts';
-export { type ChallengeContext, challengeFits, type Solver, type SolverType } from './acme/solver.ts';
 export {
   ariCertificateId,
   type ParsedCertificate,
@@ -56,4 +55,5 @@ export type {
 } from './protocol/wire-types.ts';
 export { Dns01Solver, type Dns01SolverOptions } from './solvers/dns01.ts';
 export { type Http01ListenerOptions, Http01ListenerSolver } from './solvers/http01-listener.ts';
+export { type ChallengeContext, challengeFits, type Solver } from './solvers/solver.ts';
 export { TlsAlpn01ListenerSolver, type TlsAlpn01Options } from './solvers/tls-alpn01.ts';

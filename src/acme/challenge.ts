@@ -3,7 +3,7 @@ import type { Identifier } from '../crypto/identifier.ts';
 import { BadServerResponseError } from '../errors/base.ts';
 import { AcmeProblemError, problemToError } from '../errors/problem.ts';
 import { parseChallenge } from '../protocol/wire-parse.ts';
-import type { ChallengeStatus, ChallengeType, ChallengeWire } from '../protocol/wire-types.ts';
+import type { ChallengeStatus, ChallengeWire } from '../protocol/wire-types.ts';
 import type { AccountSession } from './session.ts';
 
 /** RFC 8555 §8.1: tokens are base64url; 256 characters is far above what any CA sends. */
@@ -26,7 +26,8 @@ export class Challenge {
   get url(): string {
     return this.#state.url;
   }
-  get type(): ChallengeType {
+  /** 'http-01', 'dns-01', 'tls-alpn-01' (ChallengeType), or a type acmekit does not know, as the CA spelt it. */
+  get type(): string {
     return this.#state.type;
   }
   get status(): ChallengeStatus {

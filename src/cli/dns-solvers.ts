@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import type { Solver } from '../acme/solver.ts';
 import type { Logger } from '../internal/logger.ts';
 import type { DnsReplay } from '../lifecycle/certificate-record.ts';
+import type { Solver } from '../solvers/solver.ts';
 import type { Options } from './context.ts';
 import { UsageError } from './usage-error.ts';
 

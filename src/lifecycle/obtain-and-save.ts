@@ -1,6 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { Account } from '../acme/account.ts';
-import type { Solver } from '../acme/solver.ts';
 import { sameSerial } from '../crypto/certificate.ts';
 import {
   type CertificateKeyType,
@@ -8,6 +7,7 @@ import {
   generateKeyType,
   importPrivateKey,
 } from '../crypto/keys.ts';
+import type { Solver } from '../solvers/solver.ts';
 import { encodeAccountKeyPem } from '../storage/lego-account-file.ts';
 import type { Store, StoreWrite } from '../storage/store.ts';
 import { certificateFileKeys, readRecord, recordWrite, writeRecord } from './certificate-files.ts';

@@ -3,7 +3,6 @@ import type { Account } from '../acme/account.ts';
 import type { Authorization } from '../acme/authorization.ts';
 import { checkChallengeTypes, identifiersEqual, normalizeIdentifiers } from '../acme/identifiers.ts';
 import type { Order } from '../acme/order.ts';
-import { type ChallengeContext, challengeFits, type Solver } from '../acme/solver.ts';
 import type { Identifier } from '../crypto/identifier.ts';
 import { jwkThumbprint } from '../crypto/jwk.ts';
 import { type CertificateKeyType, exportPrivateKeyPem, generateKeyType } from '../crypto/keys.ts';
@@ -11,6 +10,7 @@ import { AuthorizationFailedError } from '../errors/authorization.ts';
 import { BadServerResponseError, InvalidInputError } from '../errors/base.ts';
 import { anySignal } from '../internal/abort.ts';
 import { caQuirks } from '../protocol/ca-presets.ts';
+import { type ChallengeContext, challengeFits, type Solver } from '../solvers/solver.ts';
 
 export interface ObtainOptions {
   /** Names and IPs for the certificate. May be left out when a CSR is given (its names are used). */

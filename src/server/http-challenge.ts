@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ChallengeContext, Solver } from '../acme/solver.ts';
+import type { ChallengeContext, Solver } from '../solvers/solver.ts';
 import type { Store } from '../storage/store.ts';
 import {
   httpChallengeKey,

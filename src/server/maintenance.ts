@@ -1,6 +1,5 @@
 import type { Account } from '../acme/account.ts';
 import type { AcmeClient } from '../acme/client.ts';
-import type { Solver } from '../acme/solver.ts';
 import type { CertificateKeyType } from '../crypto/keys.ts';
 import { FencedWriteError } from '../errors/storage.ts';
 import type { Clock } from '../internal/clock.ts';
@@ -9,6 +8,7 @@ import { certificateFileKeys, readRecord } from '../lifecycle/certificate-files.
 import type { CertificateRecord } from '../lifecycle/certificate-record.ts';
 import { decideRenewal, decideRenewalOf } from '../lifecycle/decide.ts';
 import { obtainAndSave, recordFailure } from '../lifecycle/obtain-and-save.ts';
+import type { Solver } from '../solvers/solver.ts';
 import type { Store } from '../storage/store.ts';
 import type { AttemptInstrument, AutoHttpsEmitter, AutoHttpsEventName, AutoHttpsEvents } from './events.ts';
 import { retryDelay } from './retry-delay.ts';

@@ -1,5 +1,5 @@
 import { createSecureContext, type SecureContext } from 'node:tls';
-import type { ChallengeContext, Solver } from '../acme/solver.ts';
+import type { ChallengeContext, Solver } from '../solvers/solver.ts';
 import { tlsAlpnServerName } from '../solvers/tls-alpn01.ts';
 import type { Store } from '../storage/store.ts';
 import {

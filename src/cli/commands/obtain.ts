@@ -2,7 +2,6 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Account } from '../../acme/account.ts';
 import { checkChallengeTypes, normalizeIdentifiers } from '../../acme/identifiers.ts';
-import type { Solver } from '../../acme/solver.ts';
 import { keyTypeOf } from '../../crypto/keys.ts';
 import { InvalidInputError } from '../../errors/base.ts';
 import { systemClock } from '../../internal/clock.ts';
@@ -16,6 +15,7 @@ import { decideRenewal } from '../../lifecycle/decide.ts';
 import { hookEnvironment, runHook } from '../../lifecycle/hooks.ts';
 import { obtainAndSave, recordFailure } from '../../lifecycle/obtain-and-save.ts';
 import { type PfxFormat, pfxFormats } from '../../lifecycle/pfx.ts';
+import type { Solver } from '../../solvers/solver.ts';
 import type { Store } from '../../storage/store.ts';
 import {
   accountFor,

@@ -6,7 +6,6 @@ import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, mock, type TestContext, test } from 'node:test';
-import type { ChallengeContext } from '../../../src/acme/solver.ts';
 import {
   BadServerResponseError,
   Http01ListenerSolver,
@@ -15,6 +14,7 @@ import {
 } from '../../../src/index.ts';
 import { autoHttps, type FailureEvent } from '../../../src/server/index.ts';
 import { Http01WebrootSolver } from '../../../src/solvers/http01-webroot.ts';
+import type { ChallengeContext } from '../../../src/solvers/solver.ts';
 import { MemoryStore } from '../../../src/storage/memory-store.ts';
 import { runAcmekit } from '../../reliability/support.ts';
 import { installedCli } from '../../support/cli.ts';
