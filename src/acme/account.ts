@@ -36,9 +36,10 @@ export class Account implements AccountSession {
   readonly url: string;
   #key: KeyObject;
   #thumbprint: string;
-  #state: AccountWire;
+  #state: Partial<AccountWire>;
 
-  constructor(client: ClientContext, url: string, key: KeyObject, state: AccountWire) {
+  /** `state`: the last known account object; without a status, `status` is undefined until refresh(). */
+  constructor(client: ClientContext, url: string, key: KeyObject, state: Partial<AccountWire> = {}) {
     accountAlgorithm(key);
     this.client = client;
     this.url = url;
@@ -47,10 +48,12 @@ export class Account implements AccountSession {
     this.#state = state;
   }
 
-  get state(): Readonly<AccountWire> {
+  /** The last known account object; empty for an account made from credentials alone. */
+  get state(): Readonly<Partial<AccountWire>> {
     return this.#state;
   }
-  get status(): AccountStatus {
+  /** The last known status; undefined when it was never fetched (refresh() fetches it). */
+  get status(): AccountStatus | undefined {
     return this.#state.status;
   }
   get contact(): readonly string[] {
