@@ -4,9 +4,9 @@
 //   node --import tsx bench/dns.ts [--runs 20]
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import type { ChallengeContext } from '../src/acme/solver.ts';
 import { createDnsProvider } from '../src/dns/registry.ts';
 import { Dns01Solver } from '../src/solvers/dns01.ts';
+import type { ChallengeContext } from '../src/solvers/solver.ts';
 import { startBind } from '../test/support/bind.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' } } });

@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as acme from 'acme-client';
-import { AcmeClient, Http01ListenerSolver } from '../src/index.ts';
+import { AcmeClient, Http01ListenerSolver, obtainCertificate } from '../src/index.ts';
 import { startPebble } from '../test/support/pebble.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -358,7 +358,7 @@ async function runAcmekit(opts: RunOptions): Promise<RunResult> {
     result.marks.push(await opts.mark());
     const solver = new Http01ListenerSolver({ port: opts.httpPort, host: '127.0.0.1' });
     return await loop(result, opts.n, opts.mark, (i) =>
-      account.obtain({ names: [nameFor('acmekit', i)], solvers: [solver] }),
+      obtainCertificate(account, { names: [nameFor('acmekit', i)], solvers: [solver] }),
     );
   } finally {
     client.close();

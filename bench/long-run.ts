@@ -4,7 +4,7 @@
 // Not a test and not in CI (about two minutes):   node --import tsx bench/long-run.ts [--n 100]
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { AcmeClient, Http01ListenerSolver } from '../src/index.ts';
+import { AcmeClient, Http01ListenerSolver, obtainCertificate } from '../src/index.ts';
 import { type FaultProxy, type ProxyLogEntry, reply, startFaultProxy } from '../test/support/fault-proxy.ts';
 import { type PebbleServer, startPebble } from '../test/support/pebble.ts';
 
@@ -29,7 +29,7 @@ async function run(pebble: PebbleServer, proxy: FaultProxy, label: string): Prom
   for (let i = 0; i < N; i++) {
     const name = `${label}-${i}-${randomBytes(3).toString('hex')}.long.test`;
     try {
-      await account.obtain({ names: [name], solvers: [solver] });
+      await obtainCertificate(account, { names: [name], solvers: [solver] });
       ok++;
     } catch (err) {
       failures.push(`${name}: ${(err as Error).message}`);

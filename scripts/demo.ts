@@ -7,7 +7,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { resolve } from 'node:path';
-import { AcmeClient, Http01ListenerSolver } from '../src/index.ts';
+import { AcmeClient, Http01ListenerSolver, obtainCertificate } from '../src/index.ts';
 import { writeFileAtomic } from '../src/internal/atomic-write.ts';
 import { startPebble } from '../test/support/pebble.ts';
 
@@ -20,7 +20,7 @@ const client = new AcmeClient(pebble.directoryUrl, { caBundle: pebble.caBundle }
 try {
   const started = performance.now();
   const account = await client.createAccount({ contact: 'demo@acmekit.test', acceptTos: true });
-  const result = await account.obtain({
+  const result = await obtainCertificate(account, {
     names,
     solvers: [new Http01ListenerSolver({ port: pebble.httpPort, host: '127.0.0.1' })],
   });

@@ -6,12 +6,11 @@ export { Authorization } from './acme/authorization.ts';
 export type { CertificateChain } from './acme/certificate-download.ts';
 export { Challenge } from './acme/challenge.ts';
 export { AcmeClient, type AcmeClientOptions, type CreateAccountOptions } from './acme/client.ts';
-export type { ObtainOptions, ObtainResult } from './acme/obtain.ts';
 export { Order } from './acme/order.ts';
 export type { PollPolicy } from './acme/polling.ts';
 export type { RenewalInfo } from './acme/renewal-info.ts';
 export { type RevocationReason, revocationReasons } from './acme/revocation.ts';
-export { type ChallengeContext, challengeFits, type Solver, type SolverType } from './acme/solver.ts';
+export type { AccountSession, ClientContext } from './acme/session.ts';
 export { buildCsr } from './crypto/csr.ts';
 export type { ExternalAccountBinding } from './crypto/eab.ts';
 export type { Identifier } from './crypto/identifier.ts';
@@ -29,6 +28,7 @@ export {
 export * from './errors/index.ts';
 export type { Clock } from './internal/clock.ts';
 export type { Logger } from './internal/logger.ts';
+export { type ObtainOptions, type ObtainResult, obtainCertificate } from './lifecycle/obtain.ts';
 export { type CaPreset, caPresets } from './protocol/ca-presets.ts';
 export type { RetryPolicy } from './protocol/signed-request.ts';
 export type {
@@ -41,4 +41,5 @@ export type {
 } from './protocol/wire-types.ts';
 export { Dns01Solver, type Dns01SolverOptions } from './solvers/dns01.ts';
 export { type Http01ListenerOptions, Http01ListenerSolver } from './solvers/http01-listener.ts';
+export type { ChallengeContext, Solver } from './solvers/solver.ts';
 export { TlsAlpn01ListenerSolver, type TlsAlpn01Options } from './solvers/tls-alpn01.ts';

@@ -9,12 +9,11 @@ import type { AcmeResponse } from '../protocol/signed-request.ts';
 import { parseAccount, parseOrder } from '../protocol/wire-parse.ts';
 import type { AccountStatus, AccountWire } from '../protocol/wire-types.ts';
 import { AccountCredentials } from './account-credentials.ts';
-import type { AcmeClient } from './client.ts';
 import { normalizeContacts } from './contacts.ts';
 import { normalizeIdentifiers } from './identifiers.ts';
-import { type ObtainOptions, type ObtainResult, obtainCertificate } from './obtain.ts';
 import { Order } from './order.ts';
 import { type RevocationReason, revokeCertificate } from './revocation.ts';
+import type { AccountSession, ClientContext } from './session.ts';
 
 export interface NewOrderOptions {
   /** DNS names (wildcards allowed) and IP addresses; normalised and checked before sending. */
@@ -28,15 +27,19 @@ export interface NewOrderOptions {
   signal?: AbortSignal;
 }
 
-/** A registered ACME account (RFC 8555 §7.1.2): its URL (the kid), its key, and its last known state. */
-export class Account {
-  readonly client: AcmeClient;
+/**
+ * A registered ACME account (RFC 8555 §7.1.2): its URL (the kid), its key, and its last known state.
+ * Its client is the AcmeClient it came from (typed by what orders and challenges need of it).
+ */
+export class Account implements AccountSession {
+  readonly client: ClientContext;
   readonly url: string;
   #key: KeyObject;
   #thumbprint: string;
-  #state: AccountWire;
+  #state: Partial<AccountWire>;
 
-  constructor(client: AcmeClient, url: string, key: KeyObject, state: AccountWire) {
+  /** `state`: the last known account object; without a status, `status` is undefined until refresh(). */
+  constructor(client: ClientContext, url: string, key: KeyObject, state: Partial<AccountWire> = {}) {
     accountAlgorithm(key);
     this.client = client;
     this.url = url;
@@ -45,10 +48,12 @@ export class Account {
     this.#state = state;
   }
 
-  get state(): Readonly<AccountWire> {
+  /** The last known account object; empty for an account made from credentials alone. */
+  get state(): Readonly<Partial<AccountWire>> {
     return this.#state;
   }
-  get status(): AccountStatus {
+  /** The last known status; undefined when it was never fetched (refresh() fetches it). */
+  get status(): AccountStatus | undefined {
     return this.#state.status;
   }
   get contact(): readonly string[] {
@@ -186,10 +191,5 @@ export class Account {
     opts: { reason?: RevocationReason; signal?: AbortSignal } = {},
   ): Promise<void> {
     await revokeCertificate(this.client, certificatePem, { key: this.#key, kid: this.url }, opts);
-  }
-
-  /** The whole flow for one certificate: order, solve, finalize, download. See ObtainOptions. */
-  obtain(opts: ObtainOptions): Promise<ObtainResult> {
-    return obtainCertificate(this, opts);
   }
 }

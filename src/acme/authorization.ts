@@ -3,23 +3,23 @@ import { BadServerResponseError } from '../errors/base.ts';
 import { retryAfterOf } from '../protocol/retry-after.ts';
 import { parseAuthorization } from '../protocol/wire-parse.ts';
 import type { AuthorizationStatus, AuthorizationWire, ChallengeType } from '../protocol/wire-types.ts';
-import type { Account } from './account.ts';
 import { Challenge } from './challenge.ts';
 import { pollUntil } from './polling.ts';
+import type { AccountSession } from './session.ts';
 
 /** An identifier the account must prove control of (RFC 8555 §7.1.4), with its challenges. */
 export class Authorization {
   readonly url: string;
-  readonly account: Account;
+  readonly account: AccountSession;
   #state: AuthorizationWire;
 
-  constructor(account: Account, url: string, state: AuthorizationWire) {
+  constructor(account: AccountSession, url: string, state: AuthorizationWire) {
     this.account = account;
     this.url = url;
     this.#state = state;
   }
 
-  static async fetch(account: Account, url: string, signal?: AbortSignal): Promise<Authorization> {
+  static async fetch(account: AccountSession, url: string, signal?: AbortSignal): Promise<Authorization> {
     const res = await account.request(url, undefined, signal);
     return new Authorization(account, url, parseAuthorization(res.json(), url));
   }

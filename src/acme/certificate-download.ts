@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Identifier } from '../crypto/identifier.ts';
 import { BadServerResponseError } from '../errors/base.ts';
-import type { Account } from './account.ts';
+import type { AccountSession } from './session.ts';
 
 /** A downloaded certificate: the chosen chain plus every alternate the CA offered, as PEM. */
 export interface CertificateChain {
@@ -22,7 +22,7 @@ export interface CertificateChain {
 
 const PEM_CHAIN_TYPE = 'application/pem-certificate-chain';
 
-async function fetchChain(account: Account, url: string, signal?: AbortSignal) {
+async function fetchChain(account: AccountSession, url: string, signal?: AbortSignal) {
   const res = await account.request(url, undefined, signal, { accept: PEM_CHAIN_TYPE });
   const type = String(res.headers['content-type'] ?? '');
   if (type && !type.toLowerCase().startsWith(PEM_CHAIN_TYPE)) {
@@ -35,7 +35,7 @@ async function fetchChain(account: Account, url: string, signal?: AbortSignal) {
 
 /** Downloads, parses and checks the chain(s) of a valid order (RFC 8555 §7.4.2). */
 export async function downloadChains(
-  account: Account,
+  account: AccountSession,
   url: string,
   opts: { identifiers: Identifier[]; preferredChain?: string; key?: KeyObject; signal?: AbortSignal },
 ): Promise<CertificateChain> {

@@ -3,20 +3,20 @@ import type { Identifier } from '../crypto/identifier.ts';
 import { BadServerResponseError } from '../errors/base.ts';
 import { AcmeProblemError, problemToError } from '../errors/problem.ts';
 import { parseChallenge } from '../protocol/wire-parse.ts';
-import type { ChallengeStatus, ChallengeType, ChallengeWire } from '../protocol/wire-types.ts';
-import type { Account } from './account.ts';
+import type { ChallengeStatus, ChallengeWire } from '../protocol/wire-types.ts';
+import type { AccountSession } from './session.ts';
 
 /** RFC 8555 §8.1: tokens are base64url; 256 characters is far above what any CA sends. */
 const TOKEN_RE = /^[A-Za-z0-9_-]{16,256}$/;
 
 /** One challenge of an authorization: what to publish, and the call that tells the CA to look. */
 export class Challenge {
-  readonly account: Account;
+  readonly account: AccountSession;
   readonly identifier: Identifier;
   readonly wildcard: boolean;
   #state: ChallengeWire;
 
-  constructor(account: Account, identifier: Identifier, wildcard: boolean, state: ChallengeWire) {
+  constructor(account: AccountSession, identifier: Identifier, wildcard: boolean, state: ChallengeWire) {
     this.account = account;
     this.identifier = identifier;
     this.wildcard = wildcard;
@@ -26,7 +26,8 @@ export class Challenge {
   get url(): string {
     return this.#state.url;
   }
-  get type(): ChallengeType {
+  /** 'http-01', 'dns-01', 'tls-alpn-01' (ChallengeType), or a type acmekit does not know, as the CA spelt it. */
+  get type(): string {
     return this.#state.type;
   }
   get status(): ChallengeStatus {

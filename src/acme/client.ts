@@ -9,7 +9,7 @@ import { caQuirks, resolveDirectoryUrl } from '../protocol/ca-presets.ts';
 import { AcmeHttp, type RetryPolicy } from '../protocol/signed-request.ts';
 import { HttpTransport, type TransportOptions } from '../protocol/transport.ts';
 import { parseAccount } from '../protocol/wire-parse.ts';
-import type { DirectoryWire } from '../protocol/wire-types.ts';
+import type { AccountWire, DirectoryWire } from '../protocol/wire-types.ts';
 import { Account } from './account.ts';
 import { AccountCredentials, type AccountCredentialsJson } from './account-credentials.ts';
 import { normalizeContacts } from './contacts.ts';
@@ -121,8 +121,15 @@ export class AcmeClient {
     return new Account(this, res.location, key, parseAccount(res.json(), res.location));
   }
 
-  /** An account from saved credentials, without a request. The directory URL must match this client's. */
-  account(credentials: AccountCredentials | AccountCredentialsJson | string): Account {
+  /**
+   * An account from saved credentials, without a request. The directory URL must match this client's.
+   * `state` is the last known account object (e.g. the one saved with the credentials); without it the
+   * account's status is undefined until `refresh()`.
+   */
+  account(
+    credentials: AccountCredentials | AccountCredentialsJson | string,
+    state?: Partial<AccountWire>,
+  ): Account {
     const creds =
       credentials instanceof AccountCredentials ? credentials : AccountCredentials.fromJSON(credentials);
     if (creds.directoryUrl !== this.directoryUrl) {
@@ -130,7 +137,7 @@ export class AcmeClient {
         `these credentials belong to ${creds.directoryUrl}, not ${this.directoryUrl}; accounts exist per CA`,
       );
     }
-    return new Account(this, creds.accountUrl, creds.key, { status: 'valid' });
+    return new Account(this, creds.accountUrl, creds.key, { ...state });
   }
 
   /** Revokes with the certificate's own private key, no account needed (RFC 8555 §7.6). */

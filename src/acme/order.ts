@@ -5,18 +5,18 @@ import { AcmeProblemError, problemToError } from '../errors/problem.ts';
 import { retryAfterOf } from '../protocol/retry-after.ts';
 import { parseOrder } from '../protocol/wire-parse.ts';
 import type { OrderStatus, OrderWire } from '../protocol/wire-types.ts';
-import type { Account } from './account.ts';
 import { Authorization } from './authorization.ts';
 import { type CertificateChain, downloadChains } from './certificate-download.ts';
 import { pollUntil } from './polling.ts';
+import type { AccountSession } from './session.ts';
 
 /** A request for one certificate (RFC 8555 §7.1.3): its URL plus the last state the CA reported. */
 export class Order {
   readonly url: string;
-  readonly account: Account;
+  readonly account: AccountSession;
   #state: OrderWire;
 
-  constructor(account: Account, url: string, state: OrderWire) {
+  constructor(account: AccountSession, url: string, state: OrderWire) {
     this.account = account;
     this.url = url;
     this.#state = state;

@@ -1,7 +1,7 @@
 import { BadServerResponseError } from '../errors/base.ts';
 import { retryAfterOf } from '../protocol/retry-after.ts';
 import { parseRenewalInfo } from '../protocol/wire-parse.ts';
-import type { AcmeClient } from './client.ts';
+import type { ClientContext } from './session.ts';
 
 /** RFC 9773 renewal information: when the CA suggests renewing, and when to ask again. */
 export interface RenewalInfo {
@@ -20,7 +20,7 @@ const MAX_RETRY_MS = 86_400_000;
 const DEFAULT_RETRY_MS = 6 * 3_600_000;
 
 export async function fetchRenewalInfo(
-  client: AcmeClient,
+  client: ClientContext,
   certificatePem: string,
   signal?: AbortSignal,
 ): Promise<RenewalInfo | undefined> {

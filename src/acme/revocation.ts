@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { BadServerResponseError, InvalidInputError } from '../errors/base.ts';
 import { decodePem } from '../internal/pem.ts';
-import type { AcmeClient } from './client.ts';
+import type { ClientContext } from './session.ts';
 
 /** RFC 5280 §5.3.1 reason codes a CA accepts for revocation. */
 export const revocationReasons = {
@@ -44,7 +44,7 @@ function leafDer(certificate: string | Uint8Array): Buffer {
  * own key (jwk), which works without any account.
  */
 export async function revokeCertificate(
-  client: AcmeClient,
+  client: ClientContext,
   certificate: string | Uint8Array,
   signer: { key: KeyObject; kid?: string },
   opts: { reason?: RevocationReason; signal?: AbortSignal } = {},

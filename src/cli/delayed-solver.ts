@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ChallengeContext, Solver } from '../acme/solver.ts';
 import type { Identifier } from '../crypto/identifier.ts';
+import type { ChallengeContext, Solver } from '../solvers/solver.ts';
 
 /**
  * lego's --http.delay / --tls.delay: the CA is asked to check only this long after the answer is in

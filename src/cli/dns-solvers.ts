@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import type { Solver } from '../acme/solver.ts';
 import { UsageError } from '../errors/usage.ts';
 import type { Logger } from '../internal/logger.ts';
+import type { Solver } from '../solvers/solver.ts';
 import type { DnsReplay } from '../storage/lego/certificate-record.ts';
 import type { Options } from './options.ts';
 

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import type { Solver } from '../acme/solver.ts';
 import { UsageError } from '../errors/usage.ts';
+import type { Solver } from '../solvers/solver.ts';
 import type { ChallengeRecord } from '../storage/lego/certificate-record.ts';
 import { delayed } from './delayed-solver.ts';
 import { parseAddress } from './listen-address.ts';

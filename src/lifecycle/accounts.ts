@@ -5,6 +5,7 @@ import { decodeEabKey, type ExternalAccountBinding } from '../crypto/eab.ts';
 import { type AccountKeyAlgorithm, generateAccountKey } from '../crypto/keys.ts';
 import { InvalidInputError } from '../errors/base.ts';
 import { AccountDoesNotExistError } from '../errors/problem.ts';
+import type { AccountStatus, AccountWire } from '../protocol/wire-types.ts';
 import { decodeLegoAccount, encodeLegoAccount } from '../storage/lego/account-json.ts';
 import { decodeAccountKeyPem, encodeAccountKeyPem } from '../storage/lego/key-pem.ts';
 import { type AccountKeys, accountKeys } from '../storage/lego/layout.ts';
@@ -57,7 +58,18 @@ async function loadSaved(opts: AccountOptions): Promise<{ account?: Account }> {
   const saved = decodeLegoAccount(jsonBytes, keys.accountJson);
   if (!saved.accountUrl) return {};
   const key = decodeAccountKeyPem(text(found.bytes), found.file);
-  return { account: client.account(new AccountCredentials(client.directoryUrl, saved.accountUrl, key)) };
+  // The account object saved with it: its status as last seen (undefined when absent or unknown).
+  const state: Partial<AccountWire> = {
+    ...(isAccountStatus(saved.status) ? { status: saved.status } : {}),
+    ...(saved.contact ? { contact: saved.contact } : {}),
+  };
+  return {
+    account: client.account(new AccountCredentials(client.directoryUrl, saved.accountUrl, key), state),
+  };
+}
+
+function isAccountStatus(status: string | undefined): status is AccountStatus {
+  return status === 'valid' || status === 'deactivated' || status === 'revoked';
 }
 
 async function findOrRegister(opts: AccountOptions): Promise<Account> {

@@ -1,7 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { Account } from '../acme/account.ts';
-import type { ObtainResult } from '../acme/obtain.ts';
-import type { Solver } from '../acme/solver.ts';
 import { sameSerial } from '../crypto/certificate.ts';
 import {
   type CertificateKeyType,
@@ -9,10 +7,12 @@ import {
   generateKeyType,
   importPrivateKey,
 } from '../crypto/keys.ts';
+import type { Solver } from '../solvers/solver.ts';
 import type { CertificateRecord, ChallengeRecord } from '../storage/lego/certificate-record.ts';
 import { encodeAccountKeyPem } from '../storage/lego/key-pem.ts';
 import type { Store, StoreWrite } from '../storage/store.ts';
 import { type CertificateFiles, readRecord, recordWrite, writeRecord } from './certificate-files.ts';
+import { type ObtainResult, obtainCertificate } from './obtain.ts';
 import type { PfxFormat } from './pfx.ts';
 import { putGroups } from './store-writes.ts';
 
@@ -147,7 +147,7 @@ export async function obtainAndSave(
       }
     }
     let record: CertificateRecord = previous ?? { domain: main, certUrl: '', certStableUrl: '' };
-    const result = await account.obtain({
+    const result = await obtainCertificate(account, {
       names: job.names,
       solvers: job.solvers,
       ...(key ? { key } : {}),

@@ -1,9 +1,9 @@
 import type { Account } from '../acme/account.ts';
 import type { AcmeClient } from '../acme/client.ts';
 import type { RenewalInfo } from '../acme/renewal-info.ts';
-import type { Solver } from '../acme/solver.ts';
 import { FencedWriteError } from '../errors/storage.ts';
 import type { Clock } from '../internal/clock.ts';
+import type { Solver } from '../solvers/solver.ts';
 import type { CertificateRecord } from '../storage/lego/certificate-record.ts';
 import type { Store } from '../storage/store.ts';
 import { type CertificateFiles, readRecord } from './certificate-files.ts';

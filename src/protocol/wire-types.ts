@@ -30,7 +30,8 @@ export type AccountStatus = 'valid' | 'deactivated' | 'revoked';
 export type OrderStatus = 'pending' | 'ready' | 'processing' | 'valid' | 'invalid';
 export type AuthorizationStatus = 'pending' | 'valid' | 'invalid' | 'deactivated' | 'expired' | 'revoked';
 export type ChallengeStatus = 'pending' | 'processing' | 'valid' | 'invalid';
-export type ChallengeType = 'http-01' | 'dns-01' | 'tls-alpn-01' | (string & {});
+/** The challenge types acmekit can answer (RFC 8555 §8.3, §8.4; RFC 8737). */
+export type ChallengeType = 'http-01' | 'dns-01' | 'tls-alpn-01';
 
 /** RFC 8555 §7.1.2. */
 export interface AccountWire {
@@ -64,9 +65,9 @@ export interface AuthorizationWire {
   readonly wildcard?: boolean;
 }
 
-/** RFC 8555 §8. */
+/** RFC 8555 §8. `type` stays a string: a challenge type acmekit does not know must still parse. */
 export interface ChallengeWire {
-  readonly type: ChallengeType;
+  readonly type: string;
   readonly url: string;
   readonly status: ChallengeStatus;
   readonly token?: string;

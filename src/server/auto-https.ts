@@ -4,7 +4,6 @@ import type { SecureContextOptions, TlsOptions } from 'node:tls';
 import type { Account } from '../acme/account.ts';
 import { AcmeClient, type AcmeClientOptions } from '../acme/client.ts';
 import { checkChallengeTypes, normalizeIdentifiers } from '../acme/identifiers.ts';
-import type { Solver } from '../acme/solver.ts';
 import type { ExternalAccountBinding } from '../crypto/eab.ts';
 import { type CertificateKeyType, certificateKeyTypes } from '../crypto/keys.ts';
 import { InvalidInputError } from '../errors/base.ts';
@@ -12,17 +11,18 @@ import { type Clock, systemClock } from '../internal/clock.ts';
 import { type Logger, silentLogger } from '../internal/logger.ts';
 import { loadOrRegisterAccount } from '../lifecycle/accounts.ts';
 import type { TransportOptions } from '../protocol/transport.ts';
+import { HttpChallengeSolver, type Middleware, type RequestHandler } from '../solvers/http01-store.ts';
+import type { Solver } from '../solvers/solver.ts';
+import { TlsAlpnChallengeSolver } from '../solvers/tls-alpn01-store.ts';
 import { FileStore } from '../storage/file-store.ts';
 import type { Store } from '../storage/store.ts';
 import { AutoHttpsEmitter, type AutoHttpsEventName, type AutoHttpsEvents } from './events.ts';
-import { HttpChallengeSolver, type Middleware, type RequestHandler } from './http-challenge.ts';
 import { forEachLimited } from './limit.ts';
 import { Maintenance } from './maintenance.ts';
 import type { MetricsOptions } from './metrics.ts';
 import { OnDemand, type OnDemandOptions } from './on-demand.ts';
 import { normalizeServerName, SniCache } from './sni-cache.ts';
 import { StoreSync, type StoreSyncStatus } from './store-sync.ts';
-import { TlsAlpnChallengeSolver } from './tls-alpn-challenge.ts';
 import { tlsCallbacks } from './tls-callbacks.ts';
 
 /** Stored certificates read (and first checks run) at once at start. */

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Solver } from '../acme/solver.ts';
+import type { Solver } from '../solvers/solver.ts';
 import type { Store } from '../storage/store.ts';
 
 export interface CertificateEvent {

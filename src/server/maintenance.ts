@@ -1,6 +1,5 @@
 import type { Account } from '../acme/account.ts';
 import type { AcmeClient } from '../acme/client.ts';
-import type { Solver } from '../acme/solver.ts';
 import type { CertificateKeyType } from '../crypto/keys.ts';
 import type { FencedWriteError } from '../errors/storage.ts';
 import type { Clock } from '../internal/clock.ts';
@@ -8,6 +7,7 @@ import type { Logger } from '../internal/logger.ts';
 import { certificateFiles } from '../lifecycle/certificate-files.ts';
 import type { StoredCertificate } from '../lifecycle/decide.ts';
 import { type RenewalOutcome, type RenewalTarget, renewCertificate } from '../lifecycle/renew.ts';
+import type { Solver } from '../solvers/solver.ts';
 import type { Store } from '../storage/store.ts';
 import type { AttemptInstrument, AutoHttpsEmitter, AutoHttpsEventName, AutoHttpsEvents } from './events.ts';
 import { retryDelay } from './retry-delay.ts';

@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import type { ChallengeContext, Solver } from '../acme/solver.ts';
 import { AuthorizationFailedError } from '../errors/authorization.ts';
 import { InvalidInputError } from '../errors/base.ts';
 import type { Logger } from '../internal/logger.ts';
+import type { ChallengeContext, Solver } from '../solvers/solver.ts';
 import type { Lease, LockOptions, Store } from '../storage/store.ts';
 import type { AttemptInstrument, AutoHttpsEmitter, CertificateEvent, FailureEvent } from './events.ts';
 import type { OnDemandOutcome } from './on-demand.ts';

@@ -1,7 +1,7 @@
 import type { SecureContext, TLSSocket } from 'node:tls';
 import { ACME_TLS_ALPN } from '../solvers/tls-alpn01.ts';
+import type { TlsAlpnChallengeSolver } from '../solvers/tls-alpn01-store.ts';
 import { normalizeServerName, type SniCache } from './sni-cache.ts';
-import type { TlsAlpnChallengeSolver } from './tls-alpn-challenge.ts';
 
 type SniCallback = (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void;
 type AlpnCallback = (arg: { servername: string; protocols: string[] }) => string | undefined;

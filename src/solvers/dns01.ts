@@ -1,5 +1,4 @@
 import { getServers } from 'node:dns';
-import type { ChallengeContext, Solver } from '../acme/solver.ts';
 import type { Identifier } from '../crypto/identifier.ts';
 import { globalDnsDefaults } from '../dns/definition.ts';
 import { authoritativeServers, type NamedServer, waitForTxt } from '../dns/propagation.ts';
@@ -10,6 +9,7 @@ import { findZone, followCnames, type LookupOptions } from '../dns/zone.ts';
 import { InvalidInputError } from '../errors/base.ts';
 import { type Clock, systemClock } from '../internal/clock.ts';
 import { type Logger, silentLogger } from '../internal/logger.ts';
+import type { ChallengeContext, Solver } from './solver.ts';
 
 export interface Dns01SolverOptions {
   /** A provider object, or one loaded by `createDnsProvider()` (its propagation settings then apply). */

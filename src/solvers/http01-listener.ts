@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { ChallengeContext, Solver } from '../acme/solver.ts';
 import { close, listen, SharedListener } from './listener.ts';
+import type { ChallengeContext, Solver } from './solver.ts';
 
 export interface Http01ListenerOptions {
   /** Port the CA connects to; 80 in production. */

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, open, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { ChallengeContext, Solver } from '../acme/solver.ts';
 import { SolverError } from '../errors/base.ts';
 import { throwIfAborted } from '../internal/abort.ts';
+import type { ChallengeContext, Solver } from './solver.ts';
 
 export interface Http01WebrootOptions {
   /** Document root a web server already serves for the names (lego's --http.webroot); must exist. */

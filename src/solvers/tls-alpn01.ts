@@ -1,7 +1,7 @@
 import { createSecureContext, createServer, type SecureContext } from 'node:tls';
-import type { ChallengeContext, Solver } from '../acme/solver.ts';
 import { type Identifier, ipToBytes } from '../crypto/identifier.ts';
 import { close, listen, SharedListener } from './listener.ts';
+import type { ChallengeContext, Solver } from './solver.ts';
 
 export interface TlsAlpn01Options {
   /** Port the CA connects to; 443 in production. */

@@ -21,6 +21,7 @@ import {
   InvalidInputError,
   MalformedError,
   type ObtainResult,
+  obtainCertificate,
   UnauthorizedError,
 } from '../../src/index.ts';
 import { type AriServer, defaultWindow, startAriServer } from '../support/ari-server.ts';
@@ -88,7 +89,7 @@ before(async () => {
   ari = await startAriServer({ pebble });
   client = frontClient();
   account = await client.createAccount({ acceptTos: true });
-  issued = await account.obtain({ names: [NAME], solvers: solvers() });
+  issued = await obtainCertificate(account, { names: [NAME], solvers: solvers() });
   issuedCertId = await opensslCertId(issued.certificate);
 });
 
@@ -286,7 +287,11 @@ test('ARI: a CA without renewalInfo → undefined (real Pebble 2.4.0, and the em
 
 test('B9: ARI (emulated RFC 9773 server): replaces is sent on newOrder; on 409 alreadyReplaced the order is sent again without it', async () => {
   // First renewal: the front accepts "replaces" and Pebble issues.
-  const first = await account.obtain({ names: [NAME], solvers: solvers(), replaces: issuedCertId });
+  const first = await obtainCertificate(account, {
+    names: [NAME],
+    solvers: solvers(),
+    replaces: issuedCertId,
+  });
   let orders = ari.newOrders();
   assert.equal(orders.length, 1);
   assert.equal(orders[0]!.payload.replaces, issuedCertId);
@@ -296,7 +301,11 @@ test('B9: ARI (emulated RFC 9773 server): replaces is sent on newOrder; on 409 a
 
   // Second renewal naming the same certificate: 409 alreadyReplaced, then the same order without it.
   ari.reset();
-  const second = await account.obtain({ names: [NAME], solvers: solvers(), replaces: issuedCertId });
+  const second = await obtainCertificate(account, {
+    names: [NAME],
+    solvers: solvers(),
+    replaces: issuedCertId,
+  });
   orders = ari.newOrders();
   assert.deepEqual(
     orders.map((o) => [o.status, o.answeredBy]),
@@ -358,13 +367,13 @@ test('profiles (emulated draft-aaron-acme-profiles server): meta.profiles is par
       /classic, shortlived/.test(err.message),
   );
   await assert.rejects(
-    account.obtain({ names: ['profile.example.com'], profile: 'tlsserver', solvers: solvers() }),
+    obtainCertificate(account, { names: ['profile.example.com'], profile: 'tlsserver', solvers: solvers() }),
     InvalidInputError,
   );
   assert.deepEqual(ari.requests, []);
 
   // A known one is sent; Pebble issues (with its only profile: the name changes nothing in the certificate).
-  const result = await account.obtain({
+  const result = await obtainCertificate(account, {
     names: ['profile.example.com'],
     profile: 'shortlived',
     solvers: solvers(),

@@ -2,7 +2,6 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Account } from '../../acme/account.ts';
 import { checkChallengeTypes, normalizeIdentifiers } from '../../acme/identifiers.ts';
-import type { Solver } from '../../acme/solver.ts';
 import { type CertificateKeyType, keyTypeOf } from '../../crypto/keys.ts';
 import { InvalidInputError } from '../../errors/base.ts';
 import { UsageError } from '../../errors/usage.ts';
@@ -22,9 +21,9 @@ import {
   type DuePlan,
   planRenewal,
   type RenewalOutcome,
-  type RenewalPlan,
   type RenewalTarget,
 } from '../../lifecycle/renew.ts';
+import type { Solver } from '../../solvers/solver.ts';
 import type { CertificateRecord, ChallengeRecord } from '../../storage/lego/certificate-record.ts';
 import type { Store } from '../../storage/store.ts';
 import { accountFor } from '../account.ts';

@@ -1,5 +1,6 @@
 import { type CertificateKeyType, certificateKeyTypes } from '../../crypto/keys.ts';
 import { CorruptFileError } from '../../errors/storage.ts';
+import type { ChallengeType } from '../../protocol/wire-types.ts';
 import { formatLegoJson, isObject, parseJsonObject } from './json-file.ts';
 
 /**
@@ -14,8 +15,6 @@ import { formatLegoJson, isObject, parseJsonObject } from './json-file.ts';
  * without the original flags (like certbot's renewal configs). Go's decoder ignores unknown fields,
  * so lego still reads the file.
  */
-
-export type ChallengeType = 'http-01' | 'dns-01' | 'tls-alpn-01';
 
 /** How the challenges were answered; enough to answer them again. */
 export interface ChallengeReplay {

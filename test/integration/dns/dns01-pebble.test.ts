@@ -8,7 +8,13 @@ import type { DnsProvider, TxtRecord } from '../../../src/dns/index.ts';
 import { createDnsProvider } from '../../../src/dns/registry.ts';
 import { queryDns } from '../../../src/dns/wire/client.ts';
 import { findZone, followCnames } from '../../../src/dns/zone.ts';
-import { type Account, AcmeClient, Dns01Solver, DnsPropagationError } from '../../../src/index.ts';
+import {
+  type Account,
+  AcmeClient,
+  Dns01Solver,
+  DnsPropagationError,
+  obtainCertificate,
+} from '../../../src/index.ts';
 import { type BindServer, startBind } from '../../support/bind.ts';
 import { opensslText } from '../../support/openssl.ts';
 import { type PebbleServer, startPebble } from '../../support/pebble.ts';
@@ -84,7 +90,10 @@ const solverOpts = () => ({
 
 test('D8: example.test + *.example.test through rfc2136: both values at one name, checked on BIND, removed after', async () => {
   const solver = new Dns01Solver({ provider: await rfc2136(), ...solverOpts() });
-  const result = await account.obtain({ names: ['example.test', '*.example.test'], solvers: [solver] });
+  const result = await obtainCertificate(account, {
+    names: ['example.test', '*.example.test'],
+    solvers: [solver],
+  });
   const text = await opensslText(result.certificate);
   assert.match(text, /DNS:example\.test/);
   assert.match(text, /DNS:\*\.example\.test/);
@@ -125,7 +134,7 @@ test('D9: alias mode: the CNAME on _acme-challenge is followed; the record goes 
   const log: string[] = [];
   const provider = counting((await rfc2136()).provider, log, 'rfc2136');
   const solver = new Dns01Solver({ provider, ...solverOpts() });
-  await account.obtain({ names: ['delegated.example.test'], solvers: [solver] });
+  await obtainCertificate(account, { names: ['delegated.example.test'], solvers: [solver] });
   assert.deepEqual(log, [
     'rfc2136 present _acme-challenge.target.acme.example.test.',
     'rfc2136 cleanup _acme-challenge.target.acme.example.test.',
@@ -171,7 +180,10 @@ test('one certificate across two providers: rfc2136 for example.test, exec drivi
       ...solverOpts(),
     }),
   ];
-  const result = await account.obtain({ names: ['split.example.test', 'split.other.test'], solvers });
+  const result = await obtainCertificate(account, {
+    names: ['split.example.test', 'split.other.test'],
+    solvers,
+  });
   assert.match(await opensslText(result.certificate), /DNS:split\.other\.test/);
   assert.deepEqual(log.filter((l) => l.includes('present')).sort(), [
     'exec present _acme-challenge.split.other.test.',
@@ -189,12 +201,15 @@ test('a record that never appears: DnsPropagationError says what the nameserver 
     resolvers: [`${bind.host}:${bind.port}`],
     propagation: { intervalMs: 100, timeoutMs: 500 },
   });
-  await assert.rejects(account.obtain({ names: ['never.example.test'], solvers: [solver] }), (e: Error) => {
-    assert.ok(e instanceof DnsPropagationError, String(e));
-    assert.match(e.message, /TXT _acme-challenge\.never\.example\.test\. not visible/);
-    assert.match(e.message, /has no TXT record there/);
-    return true;
-  });
+  await assert.rejects(
+    obtainCertificate(account, { names: ['never.example.test'], solvers: [solver] }),
+    (e: Error) => {
+      assert.ok(e instanceof DnsPropagationError, String(e));
+      assert.match(e.message, /TXT _acme-challenge\.never\.example\.test\. not visible/);
+      assert.match(e.message, /has no TXT record there/);
+      return true;
+    },
+  );
   assert.deepEqual(log, [
     'liar present _acme-challenge.never.example.test.',
     'liar cleanup _acme-challenge.never.example.test.',
@@ -208,7 +223,7 @@ test('a CNAME loop on _acme-challenge fails with the loop spelled out, before an
     ...solverOpts(),
   });
   await assert.rejects(
-    account.obtain({ names: ['loop.example.test'], solvers: [solver] }),
+    obtainCertificate(account, { names: ['loop.example.test'], solvers: [solver] }),
     /CNAME loop: _acme-challenge\.loop\.example\.test\. → _acme-challenge\.loop2\.example\.test\. → _acme-challenge\.loop\.example\.test\./,
   );
   assert.deepEqual(log, []);

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { AcmeClient, BadServerResponseError, Http01ListenerSolver } from '../../../src/index.ts';
+import {
+  AcmeClient,
+  BadServerResponseError,
+  Http01ListenerSolver,
+  obtainCertificate,
+} from '../../../src/index.ts';
 import { mutateJson, reply, setHeader } from '../../support/fault-proxy.ts';
 import { opensslText } from '../../support/openssl.ts';
 import { type PebbleServer, startPebble } from '../../support/pebble.ts';
@@ -58,7 +63,7 @@ test('B10: unknown fields in the directory and its meta are ignored: a real issu
 
   const account = await client.createAccount({ acceptTos: true });
   const name = uniqueName('b10-unknown');
-  const result = await account.obtain({ names: [name], solvers: [solver()] });
+  const result = await obtainCertificate(account, { names: [name], solvers: [solver()] });
   assert.match(await opensslText(result.certificate), new RegExp(`DNS:${name.replace(/\./g, '\\.')}`));
 
   assert.equal(trap.connections, 0, 'no URL from an unknown field was contacted');
@@ -83,7 +88,7 @@ test('B10: resources on another host than the directory are used as named (https
   });
   const account = await client.createAccount({ acceptTos: true });
   const name = uniqueName('b10-foreign');
-  const result = await account.obtain({ names: [name], solvers: [solver()] });
+  const result = await obtainCertificate(account, { names: [name], solvers: [solver()] });
   assert.deepEqual(result.identifiers, [{ type: 'dns', value: name }]);
   assert.ok(result.orderUrl.startsWith(`${foreign}/`), result.orderUrl);
   assert.ok(result.certificateUrl.startsWith(`${foreign}/`), result.certificateUrl);

@@ -6,6 +6,7 @@ import {
   AcmeClient,
   AuthorizationFailedError,
   type ChallengeContext,
+  obtainCertificate,
   type Solver,
 } from '../../../src/index.ts';
 import { type PebbleServer, startPebble } from '../../support/pebble.ts';
@@ -62,7 +63,7 @@ test('A11: a failed order deactivates only what is still pending; an authorizati
   const split = splitSolver('bad.example.com');
   try {
     await assert.rejects(
-      account.obtain({ names: ['good.example.com', 'bad.example.com'], solvers: [split.solver] }),
+      obtainCertificate(account, { names: ['good.example.com', 'bad.example.com'], solvers: [split.solver] }),
       (err: unknown) => err instanceof AuthorizationFailedError && /bad\.example\.com/.test(err.message),
     );
   } finally {

@@ -13,6 +13,7 @@ import {
   Http01ListenerSolver,
   InvalidInputError,
   importPrivateKey,
+  obtainCertificate,
 } from '../../../src/index.ts';
 import { setHeader } from '../../support/fault-proxy.ts';
 import { opensslText, opensslVerify } from '../../support/openssl.ts';
@@ -47,7 +48,7 @@ const expectedKey: Record<string, RegExp> = {
 
 for (const keyType of certificateKeyTypes) {
   test(`finalize with a generated ${keyType} key; the leaf carries that key and verifies`, async () => {
-    const result = await account.obtain({
+    const result = await obtainCertificate(account, {
       names: [`${keyType}.example.com`],
       solvers: [http01],
       key: keyType,
@@ -97,18 +98,18 @@ test('finalize with a user CSR made by openssl (PEM and DER); no private key is 
       join(dir, 'csr.der'),
     ]);
     const pem = await readFile(join(dir, 'csr.pem'), 'utf8');
-    const fromPem = await account.obtain({ csr: pem, solvers: [http01] });
+    const fromPem = await obtainCertificate(account, { csr: pem, solvers: [http01] });
     assert.equal(fromPem.privateKey, undefined);
     assert.match(await opensslText(fromPem.certificate), /DNS:www\.csr\.example\.com/);
     const der = await readFile(join(dir, 'csr.der'));
-    const fromDer = await account.obtain({
+    const fromDer = await obtainCertificate(account, {
       csr: der,
       names: ['www.csr.example.com', 'csr.example.com'],
       solvers: [http01],
     });
     assert.equal(fromDer.identifiers.length, 2);
     await assert.rejects(
-      account.obtain({ csr: pem, names: ['other.example.com'], solvers: [http01] }),
+      obtainCertificate(account, { csr: pem, names: ['other.example.com'], solvers: [http01] }),
       (err: unknown) => err instanceof InvalidInputError && /differ/.test(err.message),
     );
   } finally {
@@ -117,7 +118,7 @@ test('finalize with a user CSR made by openssl (PEM and DER); no private key is 
 });
 
 test('A8: alternate chains are downloaded; the preferred chain is chosen by its top issuer name', async () => {
-  const first = await account.obtain({ names: ['chains.example.com'], solvers: [http01] });
+  const first = await obtainCertificate(account, { names: ['chains.example.com'], solvers: [http01] });
   assert.equal(first.alternates.length, 1, 'Pebble with one alternate root offers two chains');
   const topIssuer = (pem: string) => {
     const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
@@ -125,7 +126,7 @@ test('A8: alternate chains are downloaded; the preferred chain is chosen by its 
   };
   const altTopText = await opensslText(topIssuer(first.alternates[0]!));
   const wanted = /Issuer: CN ?= ?(.+)/.exec(altTopText)![1]!.trim();
-  const preferred = await account.obtain({
+  const preferred = await obtainCertificate(account, {
     names: ['chains.example.com'],
     solvers: [http01],
     preferredChain: wanted,
@@ -139,7 +140,7 @@ test('A8: alternate chains are downloaded; the preferred chain is chosen by its 
     await opensslVerify({ leaf: preferred.certificate, intermediates: preferred.issuer, roots }),
     /OK/,
   );
-  const unknown = await account.obtain({
+  const unknown = await obtainCertificate(account, {
     names: ['chains.example.com'],
     solvers: [http01],
     preferredChain: 'No Such CA',
@@ -175,7 +176,10 @@ test('A8: an alternate chain that cannot be fetched is left out with a warning; 
     ),
   });
   const viaProxy = await proxied.createAccount({ acceptTos: true });
-  const result = await viaProxy.obtain({ names: [uniqueName('a8-alternate')], solvers: [http01] });
+  const result = await obtainCertificate(viaProxy, {
+    names: [uniqueName('a8-alternate')],
+    solvers: [http01],
+  });
   assert.equal(result.alternates.length, 0, 'the unusable alternate is left out');
   const roots = await pebble.roots();
   assert.match(await opensslVerify({ leaf: result.certificate, intermediates: result.issuer, roots }), /OK/);
@@ -187,13 +191,13 @@ test('A8: an alternate chain that cannot be fetched is left out with a warning; 
 });
 
 test('A16: revoke with the account key, then again is AlreadyRevokedError', async () => {
-  const result = await account.obtain({ names: ['revoke1.example.com'], solvers: [http01] });
+  const result = await obtainCertificate(account, { names: ['revoke1.example.com'], solvers: [http01] });
   await account.revoke(result.chain, { reason: 'superseded' });
   await assert.rejects(account.revoke(result.chain), AlreadyRevokedError);
 });
 
 test("A16: revoke with the certificate's own key, no account involved", async () => {
-  const result = await account.obtain({ names: ['revoke2.example.com'], solvers: [http01] });
+  const result = await obtainCertificate(account, { names: ['revoke2.example.com'], solvers: [http01] });
   await client.revokeWithCertificateKey(result.chain, importPrivateKey(result.privateKey!), {
     reason: 'keyCompromise',
   });

@@ -6,10 +6,15 @@ import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, mock, type TestContext, test } from 'node:test';
-import type { ChallengeContext } from '../../../src/acme/solver.ts';
-import { BadServerResponseError, Http01ListenerSolver, SolverError } from '../../../src/index.ts';
+import {
+  BadServerResponseError,
+  Http01ListenerSolver,
+  obtainCertificate,
+  SolverError,
+} from '../../../src/index.ts';
 import { autoHttps, type FailureEvent } from '../../../src/server/index.ts';
 import { Http01WebrootSolver } from '../../../src/solvers/http01-webroot.ts';
+import type { ChallengeContext } from '../../../src/solvers/solver.ts';
 import { MemoryStore } from '../../../src/storage/memory-store.ts';
 import { runAcmekit } from '../../reliability/support.ts';
 import { installedCli } from '../../support/cli.ts';
@@ -114,7 +119,7 @@ test('D3: hostile tokens rewritten into the challenges are refused by the webroo
 
   const solver = new Http01WebrootSolver({ root });
   const results = await Promise.all(
-    names.map((name) => rejection(account.obtain({ names: [name], solvers: [solver] }))),
+    names.map((name) => rejection(obtainCertificate(account, { names: [name], solvers: [solver] }))),
   );
   for (const [i, err] of results.entries()) {
     const name = names[i]!;
@@ -189,7 +194,7 @@ test('D3: the http-01 listener solver refuses a hostile token before it binds it
     proxy.clearRules();
     rewriteTokens(proxy, () => token);
     const solver = new Http01ListenerSolver({ port, host: '127.0.0.1' });
-    const err = await rejection(account.obtain({ names: [name], solvers: [solver] }));
+    const err = await rejection(obtainCertificate(account, { names: [name], solvers: [solver] }));
     assert.ok(err instanceof BadServerResponseError, `${shown(token)}: got ${String(err)}`);
     assert.match(
       err.message,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { AcmeClient, Http01ListenerSolver } from '../../../src/index.ts';
+import { AcmeClient, Http01ListenerSolver, obtainCertificate } from '../../../src/index.ts';
 import { type PebbleServer, startPebble } from '../../support/pebble.ts';
 
 let pebble: PebbleServer;
@@ -26,7 +26,10 @@ test('A1, A2: 100 issuances in a row with Pebble rejecting nonces: all 100 succe
     const solver = new Http01ListenerSolver({ port: pebble.httpPort, host: '127.0.0.1' });
     let ok = 0;
     for (let i = 0; i < 100; i++) {
-      const result = await account.obtain({ names: [`n${i}.hundred.example`], solvers: [solver] });
+      const result = await obtainCertificate(account, {
+        names: [`n${i}.hundred.example`],
+        solvers: [solver],
+      });
       if (result.chain.includes('BEGIN CERTIFICATE')) ok++;
     }
     assert.equal(ok, 100);

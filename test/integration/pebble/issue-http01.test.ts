@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { AcmeClient, Http01ListenerSolver } from '../../../src/index.ts';
+import { AcmeClient, Http01ListenerSolver, obtainCertificate } from '../../../src/index.ts';
 import { type PebbleServer, startPebble } from '../../support/pebble.ts';
 
 let pebble: PebbleServer;
@@ -13,7 +13,7 @@ test('issues a certificate for one name with http-01 answered by our own listene
   const client = new AcmeClient(pebble.directoryUrl, { caBundle: pebble.caBundle });
   try {
     const account = await client.createAccount({ contact: 'admin@example.com', acceptTos: true });
-    const result = await account.obtain({
+    const result = await obtainCertificate(account, {
       names: ['test.example.com'],
       solvers: [new Http01ListenerSolver({ port: pebble.httpPort, host: '127.0.0.1' })],
     });

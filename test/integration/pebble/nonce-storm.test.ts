@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { after, before, type TestContext, test } from 'node:test';
-import { AcmeClient, Http01ListenerSolver } from '../../../src/index.ts';
+import { AcmeClient, Http01ListenerSolver, obtainCertificate } from '../../../src/index.ts';
 import { assertNoNonceTwice } from '../../reliability/support.ts';
 import { type FaultProxy, type ProxyLogEntry, startFaultProxy } from '../../support/fault-proxy.ts';
 import { type PebbleServer, startPebble } from '../../support/pebble.ts';
@@ -49,7 +49,7 @@ async function stormIssuance(t: TestContext, rate: number): Promise<void> {
     const account = await client.createAccount({ acceptTos: true });
     const name = `storm${rate}.example.com`;
     const solver = new Http01ListenerSolver({ port: pebble.httpPort, host: '127.0.0.1' });
-    const result = await account.obtain({ names: [name], solvers: [solver] });
+    const result = await obtainCertificate(account, { names: [name], solvers: [solver] });
     assert.match(new X509Certificate(result.certificate).subjectAltName ?? '', new RegExp(`DNS:${name}`));
     await proxy.idle();
     const log = proxy.log;

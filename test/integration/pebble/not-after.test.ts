@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { AcmeClient, Http01ListenerSolver } from '../../../src/index.ts';
+import { AcmeClient, Http01ListenerSolver, obtainCertificate } from '../../../src/index.ts';
 import { systemClock } from '../../../src/internal/clock.ts';
 import { certificateFiles } from '../../../src/lifecycle/certificate-files.ts';
 import { decideRenewal, stableRandom } from '../../../src/lifecycle/decide.ts';
@@ -31,7 +31,7 @@ test('A19: newOrder with notAfter = now + 3 min: Pebble honours it; the result, 
   t.after(() => client.close());
   const account = await client.createAccount({ acceptTos: true });
   const requested = new Date(Math.floor(Date.now() / 1000) * 1000 + 180_000 + 900);
-  const result = await account.obtain({
+  const result = await obtainCertificate(account, {
     names: [NAME],
     solvers: [new Http01ListenerSolver({ port: pebble.httpPort, host: '127.0.0.1' })],
     notAfter: requested,

@@ -9,6 +9,7 @@ import {
   Http01ListenerSolver,
   InvalidInputError,
   OrderNotReadyError,
+  obtainCertificate,
 } from '../../../src/index.ts';
 import { type PebbleServer, startPebble } from '../../support/pebble.ts';
 
@@ -38,12 +39,12 @@ test('A12: finalizing a pending order is OrderNotReadyError from the CA; the ord
 test('A12: the account key as certificate key is refused before any order, given as a key or in a CSR', async () => {
   const solver = new Http01ListenerSolver({ port: pebble.httpPort, host: '127.0.0.1' });
   await assert.rejects(
-    account.obtain({ names: ['order-errors.example.com'], key: account.key, solvers: [solver] }),
+    obtainCertificate(account, { names: ['order-errors.example.com'], key: account.key, solvers: [solver] }),
     (err: unknown) => err instanceof InvalidInputError && /is the account key/.test(err.message),
   );
   const csr = await buildCsr({ key: account.key, identifiers: ids });
   await assert.rejects(
-    account.obtain({ csr, solvers: [solver] }),
+    obtainCertificate(account, { csr, solvers: [solver] }),
     (err: unknown) => err instanceof InvalidInputError && /in the CSR is the account key/.test(err.message),
   );
   assert.equal(solver.listening, false, 'no solver was started');

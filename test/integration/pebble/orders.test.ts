@@ -9,6 +9,7 @@ import {
   type ChallengeContext,
   Http01ListenerSolver,
   InvalidInputError,
+  obtainCertificate,
   type Solver,
   SolverError,
   TimeoutError,
@@ -44,7 +45,7 @@ async function verifyWithPebble(chain: { certificate: string; issuer: string }) 
 }
 
 test('A1: one order for several names, each validated by http-01; openssl verifies the chain', async () => {
-  const result = await account.obtain({
+  const result = await obtainCertificate(account, {
     names: ['a.example.com', 'B.Example.com', 'a.example.com'],
     solvers: [http01],
   });
@@ -60,13 +61,16 @@ test('A1: one order for several names, each validated by http-01; openssl verifi
 });
 
 test('an IDN is ordered as punycode', async () => {
-  const result = await account.obtain({ names: ['bücher.example'], solvers: [http01] });
+  const result = await obtainCertificate(account, { names: ['bücher.example'], solvers: [http01] });
   assert.match(await opensslText(result.certificate), /DNS:xn--bcher-kva\.example/);
 });
 
 test('A17: a wildcard with the base name: dns-01 through challtestsrv for both, TXT records cleaned up', async () => {
   const dns = challtestsrvDnsSolver(pebble.challtestsrv!);
-  const result = await account.obtain({ names: ['*.wild.example', 'wild.example'], solvers: [dns] });
+  const result = await obtainCertificate(account, {
+    names: ['*.wild.example', 'wild.example'],
+    solvers: [dns],
+  });
   const text = await opensslText(result.certificate);
   assert.match(text, /DNS:\*\.wild\.example/);
   assert.deepEqual(dns.presented, ['_acme-challenge.wild.example', '_acme-challenge.wild.example']);
@@ -74,22 +78,25 @@ test('A17: a wildcard with the base name: dns-01 through challtestsrv for both, 
 });
 
 test('A17: a wildcard with only http-01 is refused before any order', async () => {
-  await assert.rejects(account.obtain({ names: ['*.example.com'], solvers: [http01] }), (err: unknown) => {
-    assert.ok(err instanceof InvalidInputError);
-    assert.match(err.message, /dns-01/);
-    return true;
-  });
+  await assert.rejects(
+    obtainCertificate(account, { names: ['*.example.com'], solvers: [http01] }),
+    (err: unknown) => {
+      assert.ok(err instanceof InvalidInputError);
+      assert.match(err.message, /dns-01/);
+      return true;
+    },
+  );
 });
 
 test('A17: an IP address identifier (RFC 8738) validated by http-01 gets an IP SAN', async () => {
-  const result = await account.obtain({ names: ['127.0.0.1'], solvers: [http01] });
+  const result = await obtainCertificate(account, { names: ['127.0.0.1'], solvers: [http01] });
   assert.deepEqual(result.identifiers, [{ type: 'ip', value: '127.0.0.1' }]);
   assert.match(await opensslText(result.certificate), /IP Address:127\.0\.0\.1/);
 });
 
 test('D7: tls-alpn-01 answered by our own TLS listener on the validation port', async () => {
   const tls = new TlsAlpn01ListenerSolver({ port: pebble.tlsPort, host: '127.0.0.1' });
-  const result = await account.obtain({ names: ['alpn.example.com'], solvers: [tls] });
+  const result = await obtainCertificate(account, { names: ['alpn.example.com'], solvers: [tls] });
   assert.match(await opensslText(result.certificate), /DNS:alpn\.example\.com/);
   assert.equal(tls.listening, false);
 });
@@ -99,7 +106,7 @@ test('tls-alpn-01 for an IP address uses the reverse-DNS SNI (RFC 8738 §6)', as
   // 100 even at PEBBLE_AUTHZREUSE=0: given up first, so this order must validate it by tls-alpn-01.
   await deactivateValidAuthorizations(account);
   const tls = new TlsAlpn01ListenerSolver({ port: pebble.tlsPort, host: '127.0.0.1' });
-  const result = await account.obtain({ names: ['127.0.0.1'], solvers: [tls] });
+  const result = await obtainCertificate(account, { names: ['127.0.0.1'], solvers: [tls] });
   assert.match(await opensslText(result.certificate), /IP Address:127\.0\.0\.1/);
   const [authz] = await (await account.order(result.orderUrl)).authorizations();
   assert.equal(authz?.challenge('tls-alpn-01')?.status, 'valid', 'validated by tls-alpn-01, not reused');
@@ -115,14 +122,17 @@ test('A11: a failing http-01 validation surfaces the CA problem detail and the i
     },
     cleanup: (ctx) => http01.cleanup(ctx),
   };
-  await assert.rejects(account.obtain({ names: ['fail.example.com'], solvers: [liar] }), (err: unknown) => {
-    assert.ok(err instanceof AuthorizationFailedError, String(err));
-    assert.equal(err.identifier, 'fail.example.com');
-    assert.equal(err.challengeType, 'http-01');
-    assert.ok(err.problem, 'the CA explanation is kept');
-    assert.match(err.message, /fail\.example\.com/);
-    return true;
-  });
+  await assert.rejects(
+    obtainCertificate(account, { names: ['fail.example.com'], solvers: [liar] }),
+    (err: unknown) => {
+      assert.ok(err instanceof AuthorizationFailedError, String(err));
+      assert.equal(err.identifier, 'fail.example.com');
+      assert.equal(err.challengeType, 'http-01');
+      assert.ok(err.problem, 'the CA explanation is kept');
+      assert.match(err.message, /fail\.example\.com/);
+      return true;
+    },
+  );
   assert.equal(http01.listening, false, 'cleanup ran after the failure');
 });
 
@@ -140,11 +150,14 @@ test('D1: http-01 port in use gives a clear error before any challenge is answer
       },
       cleanup: (ctx, signal) => real.cleanup(ctx, signal),
     };
-    await assert.rejects(account.obtain({ names: ['busy.example.com'], solvers: [spy] }), (err: unknown) => {
-      assert.ok(err instanceof SolverError, String(err));
-      assert.match(err.message, /in use/);
-      return true;
-    });
+    await assert.rejects(
+      obtainCertificate(account, { names: ['busy.example.com'], solvers: [spy] }),
+      (err: unknown) => {
+        assert.ok(err instanceof SolverError, String(err));
+        assert.match(err.message, /in use/);
+        return true;
+      },
+    );
     assert.equal(seen.length, 1);
     await seen[0]!.authorization.refresh();
     assert.equal(seen[0]!.authorization.status, 'deactivated');
@@ -183,7 +196,7 @@ test('a whole-flow deadline aborts a stuck solver with TimeoutError, and cleanup
   };
   const started = Date.now();
   await assert.rejects(
-    account.obtain({ names: ['stuck.example.com'], solvers: [stuck], timeoutMs: 1500 }),
+    obtainCertificate(account, { names: ['stuck.example.com'], solvers: [stuck], timeoutMs: 1500 }),
     (err: unknown) => err instanceof TimeoutError || (err as Error).name === 'TimeoutError',
   );
   assert.ok(Date.now() - started < 10_000);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
-import { AcmeClient, Http01ListenerSolver } from '../../../src/index.ts';
+import { AcmeClient, Http01ListenerSolver, obtainCertificate } from '../../../src/index.ts';
 import { freePort } from '../../support/free-port.ts';
 import { type PebbleServer, startPebble } from '../../support/pebble.ts';
 
@@ -37,7 +37,7 @@ test('requests to the CA go through an explicit CONNECT proxy, with TLS still ve
   const client = new AcmeClient(pebble.directoryUrl, { caBundle: pebble.caBundle, proxy: proxy.url });
   try {
     const account = await client.createAccount({ acceptTos: true });
-    const result = await account.obtain({
+    const result = await obtainCertificate(account, {
       names: ['proxied.example.com'],
       solvers: [new Http01ListenerSolver({ port: pebble.httpPort, host: '127.0.0.1' })],
     });

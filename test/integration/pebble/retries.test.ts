@@ -12,6 +12,7 @@ import {
   InvalidInputError,
   MalformedError,
   NetworkError,
+  obtainCertificate,
   RateLimitedError,
   RejectedIdentifierError,
   ServerInternalError,
@@ -100,7 +101,7 @@ test('B1: 429 with Retry-After waits, then retries with a fresh nonce', async (t
   const limited = proxy.rule({ resource: 'newOrder', times: 1, action: rateLimited('2') });
   const account = await client.createAccount({ acceptTos: true });
   const name = uniqueName('b1');
-  const result = await account.obtain({ names: [name], solvers: [solver()] });
+  const result = await obtainCertificate(account, { names: [name], solvers: [solver()] });
   assert.deepEqual(result.identifiers, [{ type: 'dns', value: name }]);
   assert.equal(limited.applied, 1);
 
@@ -280,7 +281,7 @@ test('B3: a finalize whose answer was lost (reset after Pebble processed it) sti
   const lost = proxy.rule({ resource: 'finalize', times: 1, action: reset('after') });
   const account = await client.createAccount({ acceptTos: true });
   const name = uniqueName('b3-finalize');
-  const result = await account.obtain({ names: [name], solvers: [solver()] });
+  const result = await obtainCertificate(account, { names: [name], solvers: [solver()] });
   assert.equal(lost.applied, 1);
   assert.deepEqual(result.identifiers, [{ type: 'dns', value: name }]);
 });
@@ -292,7 +293,7 @@ test('B3: a challenge answer lost after Pebble accepted it does not fail the iss
   const lost = proxy.rule({ resource: 'chall', times: 1, action: reset('after') });
   const account = await client.createAccount({ acceptTos: true });
   const name = uniqueName('b3-chall');
-  const result = await account.obtain({ names: [name], solvers: [solver()] });
+  const result = await obtainCertificate(account, { names: [name], solvers: [solver()] });
   assert.equal(lost.applied, 1);
   assert.deepEqual(result.identifiers, [{ type: 'dns', value: name }]);
 });
@@ -378,7 +379,7 @@ test('A2/B1-B4: no nonce is ever sent twice across an issuance with injected fau
   ];
   const account = await client.createAccount({ acceptTos: true });
   const name = uniqueName('nonces');
-  const result = await account.obtain({ names: [name], solvers: [solver()] });
+  const result = await obtainCertificate(account, { names: [name], solvers: [solver()] });
   assert.match(result.chain, /BEGIN CERTIFICATE/);
   for (const r of rules) assert.equal(r.applied, 1, `rule ${r.name} fired`);
 
@@ -644,7 +645,7 @@ test('B13: a per-request timeout fires on a stalled server', async (t) => {
   const slowAccount = slow.account(account.toCredentials());
   const flowStart = Date.now();
   const flowErr = await rejection(
-    slowAccount.obtain({ names: [uniqueName('b13-flow')], solvers: [solver()], timeoutMs: 800 }),
+    obtainCertificate(slowAccount, { names: [uniqueName('b13-flow')], solvers: [solver()], timeoutMs: 800 }),
   );
   assert.ok(flowErr instanceof TimeoutError, `got ${String(flowErr)}`);
   const flowTook = Date.now() - flowStart;
@@ -685,7 +686,11 @@ test('an aborted signal stops the flow with AbortedError', async (t) => {
   const controller = new AbortController();
   controller.abort(new Error('shutting down'));
   const before = await rejection(
-    account.obtain({ names: [uniqueName('abort-obtain')], solvers: [solver()], signal: controller.signal }),
+    obtainCertificate(account, {
+      names: [uniqueName('abort-obtain')],
+      solvers: [solver()],
+      signal: controller.signal,
+    }),
   );
   assert.ok(before instanceof AbortedError, `got ${String(before)}`);
   assert.equal(proxy.log.length, 0);

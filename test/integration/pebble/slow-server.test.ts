@@ -3,7 +3,7 @@ import diagnostics from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
 import type { Socket } from 'node:net';
 import { after, before, type TestContext, test } from 'node:test';
-import { type Account, Http01ListenerSolver, TimeoutError } from '../../../src/index.ts';
+import { type Account, Http01ListenerSolver, obtainCertificate, TimeoutError } from '../../../src/index.ts';
 import { type FaultProxy, type ProxyLogEntry, silentBody, trickle } from '../../support/fault-proxy.ts';
 import { type PebbleServer, startPebble } from '../../support/pebble.ts';
 import { eventually, proxiedClient, rejection, uniqueName } from './proxied.ts';
@@ -200,7 +200,7 @@ test('B13: the whole operation has a deadline: obtain timeoutMs stops a flow who
   const obtainTimeoutMs = 3000;
   const started = Date.now();
   const err = await rejection(
-    account.obtain({
+    obtainCertificate(account, {
       names: [uniqueName('b13-flow')],
       solvers: [new Http01ListenerSolver({ port: pebble.httpPort, host: '127.0.0.1' })],
       timeoutMs: obtainTimeoutMs,

@@ -6,6 +6,7 @@ import {
   AcmeClient,
   type ChallengeContext,
   Http01ListenerSolver,
+  obtainCertificate,
   TimeoutError,
 } from '../../../src/index.ts';
 import {
@@ -79,7 +80,7 @@ test('A4: slow validation (PEBBLE_VA_SLEEPTIME=15): issuance succeeds; obtain() 
   proxy.rule({ name: 'note', resource: 'order', method: 'POST', when: mine, action: note });
 
   const started = Date.now();
-  const issue = account.obtain({ names: ['slow.example.com'], solvers: [solver] });
+  const issue = obtainCertificate(account, { names: ['slow.example.com'], solvers: [solver] });
   const giveUp = (async () => {
     const order = await other.newOrder({ identifiers: ['impatient.example.com'] });
     const [authz] = await order.authorizations();

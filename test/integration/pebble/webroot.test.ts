@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, normalize, sep } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Account, AcmeClient, type Solver } from '../../../src/index.ts';
+import { type Account, AcmeClient, obtainCertificate, type Solver } from '../../../src/index.ts';
 import { Http01WebrootSolver } from '../../../src/solvers/http01-webroot.ts';
 import { opensslText } from '../../support/openssl.ts';
 import { type PebbleServer, startPebble } from '../../support/pebble.ts';
@@ -59,7 +59,7 @@ test('issuance with http-01 files served by a separate web server; the webroot i
   await writeFile(join(webroot, 'index.html'), '<h1>site</h1>');
   served.length = 0;
   const solver = new Http01WebrootSolver({ root: webroot });
-  const result = await account.obtain({
+  const result = await obtainCertificate(account, {
     names: ['web.example.com', 'www.web.example.com'],
     solvers: [solver],
   });
@@ -90,7 +90,11 @@ test('D5: a flow aborted right after present still removes the token file and th
     cleanup: (ctx, signal) => real.cleanup(ctx, signal),
   };
   await assert.rejects(
-    account.obtain({ names: ['abort.example.com'], solvers: [interrupting], signal: controller.signal }),
+    obtainCertificate(account, {
+      names: ['abort.example.com'],
+      solvers: [interrupting],
+      signal: controller.signal,
+    }),
     (err: unknown) => {
       assert.equal((err as { code?: string }).code, 'ERR_ABORTED', String(err));
       return true;
@@ -114,7 +118,7 @@ test('D5: a failed validation also cleans up, keeping a pre-existing .well-known
     cleanup: (ctx, signal) => real.cleanup(ctx, signal),
   };
   await assert.rejects(
-    account.obtain({ names: ['fail-web.example.com'], solvers: [wrong] }),
+    obtainCertificate(account, { names: ['fail-web.example.com'], solvers: [wrong] }),
     /fail-web\.example\.com/,
   );
   assert.deepEqual(await tree(webroot), ['.well-known', '.well-known/security.txt']);

@@ -3,7 +3,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { after, test } from 'node:test';
-import { AcmeClient, Http01ListenerSolver } from '../../../src/index.ts';
+import { AcmeClient, Http01ListenerSolver, obtainCertificate } from '../../../src/index.ts';
 import {
   autoHttps,
   type CertificateEvent,
@@ -54,7 +54,7 @@ test('C11: an expired stored certificate with the CA down: served meanwhile, fai
   const direct = new AcmeClient(pebble.directoryUrl, { caBundle: pebble.caBundle });
   cleanups.push(() => direct.close());
   const account = await direct.createAccount({ acceptTos: true });
-  const old = await account.obtain({
+  const old = await obtainCertificate(account, {
     names: ['down.example.com'],
     solvers: [new Http01ListenerSolver({ port: pebble.httpPort, host: '127.0.0.1' })],
     notAfter: new Date(Date.now() + 2_000),

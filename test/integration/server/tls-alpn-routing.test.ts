@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createServer, type Server } from 'node:tls';
 import { promisify } from 'node:util';
-import type { ChallengeContext } from '../../../src/acme/solver.ts';
 import { buildTlsAlpnCertificate } from '../../../src/crypto/tls-alpn-cert.ts';
 import { describeChain, SniCache } from '../../../src/server/sni-cache.ts';
-import { TlsAlpnChallengeSolver } from '../../../src/server/tls-alpn-challenge.ts';
 import { tlsCallbacks } from '../../../src/server/tls-callbacks.ts';
+import type { ChallengeContext } from '../../../src/solvers/solver.ts';
+import { TlsAlpnChallengeSolver } from '../../../src/solvers/tls-alpn01-store.ts';
 import { closeServer, listen, peek } from './support.ts';
 
 // RELIABILITY D7 on the serving port, without a CA: a pending challenge is published the way the

@@ -7,7 +7,6 @@ import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { Registry } from 'prom-client';
-import type { ChallengeContext, Solver } from '../../../src/acme/solver.ts';
 import { AuthorizationFailedError } from '../../../src/errors/authorization.ts';
 import { NetworkError } from '../../../src/errors/base.ts';
 import { silentLogger } from '../../../src/internal/logger.ts';
@@ -15,6 +14,7 @@ import { AutoHttpsEmitter } from '../../../src/server/events.ts';
 import { createServerMetrics, errorReason, METRICS } from '../../../src/server/metrics.ts';
 import { OnDemand } from '../../../src/server/on-demand.ts';
 import { type CachedCertificate, SniCache } from '../../../src/server/sni-cache.ts';
+import type { ChallengeContext, Solver } from '../../../src/solvers/solver.ts';
 import { MemoryStore } from '../../../src/storage/memory-store.ts';
 import { freePort } from '../../support/free-port.ts';
 

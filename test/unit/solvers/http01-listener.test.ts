@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { test } from 'node:test';
-import type { ChallengeContext } from '../../../src/acme/solver.ts';
 import { Http01ListenerSolver } from '../../../src/solvers/http01-listener.ts';
+import type { ChallengeContext } from '../../../src/solvers/solver.ts';
 import { freePort } from '../../support/free-port.ts';
 
 const TOKEN = 'evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA';

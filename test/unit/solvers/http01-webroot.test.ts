@@ -3,9 +3,9 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { ChallengeContext } from '../../../src/acme/solver.ts';
 import { SolverError } from '../../../src/errors/base.ts';
 import { Http01WebrootSolver } from '../../../src/solvers/http01-webroot.ts';
+import type { ChallengeContext } from '../../../src/solvers/solver.ts';
 
 const signal = new AbortController().signal;
 const GOOD = 'goodToken_0123456789-abcdefghijk';

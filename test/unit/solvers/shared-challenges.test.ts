@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { test } from 'node:test';
-import type { ChallengeContext } from '../../../src/acme/solver.ts';
 import { buildTlsAlpnCertificate } from '../../../src/crypto/tls-alpn-cert.ts';
-import { HttpChallengeSolver } from '../../../src/server/http-challenge.ts';
-import { isWellFormedServerName, isWellFormedToken } from '../../../src/server/shared-challenges.ts';
-import { TlsAlpnChallengeSolver } from '../../../src/server/tls-alpn-challenge.ts';
+import { HttpChallengeSolver } from '../../../src/solvers/http01-store.ts';
+import { isWellFormedServerName, isWellFormedToken } from '../../../src/solvers/shared-challenges.ts';
+import type { ChallengeContext } from '../../../src/solvers/solver.ts';
+import { TlsAlpnChallengeSolver } from '../../../src/solvers/tls-alpn01-store.ts';
 import { MemoryStore } from '../../../src/storage/memory-store.ts';
 import type { Store } from '../../../src/storage/store.ts';
 

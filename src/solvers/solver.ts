@@ -1,6 +1,7 @@
+import type { Authorization } from '../acme/authorization.ts';
+import type { Challenge } from '../acme/challenge.ts';
 import type { Identifier } from '../crypto/identifier.ts';
-import type { Authorization } from './authorization.ts';
-import type { Challenge } from './challenge.ts';
+import type { ChallengeType } from '../protocol/wire-types.ts';
 
 /** What a solver gets for one identifier: the challenge to satisfy and the authorization it belongs to. */
 export interface ChallengeContext {
@@ -8,8 +9,6 @@ export interface ChallengeContext {
   readonly challenge: Challenge;
   readonly authorization: Authorization;
 }
-
-export type SolverType = 'http-01' | 'dns-01' | 'tls-alpn-01';
 
 /**
  * Makes one kind of challenge proof visible to the CA, for any number of identifiers.
@@ -23,7 +22,7 @@ export type SolverType = 'http-01' | 'dns-01' | 'tls-alpn-01';
  *   proof that is already gone.
  */
 export interface Solver {
-  readonly type: SolverType;
+  readonly type: ChallengeType;
   present(ctx: ChallengeContext, signal: AbortSignal): Promise<void>;
   wait?(ctx: ChallengeContext, signal: AbortSignal): Promise<void>;
   cleanup(ctx: ChallengeContext, signal: AbortSignal): Promise<void>;

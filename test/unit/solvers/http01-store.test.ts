@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { test } from 'node:test';
-import type { ChallengeContext } from '../../../src/acme/solver.ts';
-import { HttpChallengeSolver } from '../../../src/server/http-challenge.ts';
+import { HttpChallengeSolver } from '../../../src/solvers/http01-store.ts';
+import type { ChallengeContext } from '../../../src/solvers/solver.ts';
 
 const TOKEN = 'abcdefghijklmnopqrstuvwxyz012345';
 

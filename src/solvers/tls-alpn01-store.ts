@@ -1,6 +1,4 @@
 import { createSecureContext, type SecureContext } from 'node:tls';
-import type { ChallengeContext, Solver } from '../acme/solver.ts';
-import { tlsAlpnServerName } from '../solvers/tls-alpn01.ts';
 import type { Store } from '../storage/store.ts';
 import {
   isWellFormedServerName,
@@ -8,6 +6,8 @@ import {
   type SharedLookupOptions,
   tlsAlpnChallengeKey,
 } from './shared-challenges.ts';
+import type { ChallengeContext, Solver } from './solver.ts';
+import { tlsAlpnServerName } from './tls-alpn01.ts';
 
 export interface TlsAlpnChallengeOptions {
   /**

@@ -1,4 +1,8 @@
 import type { KeyObject } from 'node:crypto';
+import type { Account } from '../acme/account.ts';
+import type { Authorization } from '../acme/authorization.ts';
+import { checkChallengeTypes, identifiersEqual, normalizeIdentifiers } from '../acme/identifiers.ts';
+import type { Order } from '../acme/order.ts';
 import type { Identifier } from '../crypto/identifier.ts';
 import { jwkThumbprint } from '../crypto/jwk.ts';
 import { type CertificateKeyType, exportPrivateKeyPem, generateKeyType } from '../crypto/keys.ts';
@@ -6,11 +10,7 @@ import { AuthorizationFailedError } from '../errors/authorization.ts';
 import { BadServerResponseError, InvalidInputError } from '../errors/base.ts';
 import { anySignal } from '../internal/abort.ts';
 import { caQuirks } from '../protocol/ca-presets.ts';
-import type { Account } from './account.ts';
-import type { Authorization } from './authorization.ts';
-import { checkChallengeTypes, identifiersEqual, normalizeIdentifiers } from './identifiers.ts';
-import type { Order } from './order.ts';
-import { type ChallengeContext, challengeFits, type Solver } from './solver.ts';
+import { type ChallengeContext, challengeFits, type Solver } from '../solvers/solver.ts';
 
 export interface ObtainOptions {
   /** Names and IPs for the certificate. May be left out when a CSR is given (its names are used). */
@@ -234,7 +234,10 @@ async function resumeOrder(
   return undefined;
 }
 
-/** Order → challenges → finalize → download, cleaning up every challenge whatever happens. */
+/**
+ * The whole flow for one certificate as `account`: order (or resume one), solve every challenge,
+ * finalize, download, cleaning up every challenge whatever happens. See ObtainOptions.
+ */
 export async function obtainCertificate(account: Account, opts: ObtainOptions): Promise<ObtainResult> {
   if (opts.timeoutMs === undefined) return obtainWithin(account, opts, opts.signal);
   // A ref'd timer, unlike AbortSignal.timeout: a stuck flow must not let the process exit silently.

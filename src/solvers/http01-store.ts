@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ChallengeContext, Solver } from '../acme/solver.ts';
 import type { Store } from '../storage/store.ts';
 import {
   httpChallengeKey,
@@ -7,6 +6,7 @@ import {
   SharedLookup,
   type SharedLookupOptions,
 } from './shared-challenges.ts';
+import type { ChallengeContext, Solver } from './solver.ts';
 
 const PREFIX = '/.well-known/acme-challenge/';
 // A Host header we are willing to put into a redirect: a DNS name or IPv4, optional port, or [IPv6].
