@@ -13,6 +13,9 @@ export interface NormalizeOptions {
 
 type Fail = (reason: string) => never;
 
+/** Lists this module produced: a name is normalised once, and the list is carried from there on. */
+const normalizedLists = new WeakSet<readonly Identifier[]>();
+
 /**
  * Validates and normalises the names of one certificate before anything touches the network:
  * trimmed, lower case, IDN to punycode (RFC 5891), IP addresses canonical (RFC 8738 §3),
@@ -24,7 +27,13 @@ type Fail = (reason: string) => never;
 export function normalizeIdentifiers(
   input: readonly (string | Identifier)[],
   options: NormalizeOptions = {},
-): Identifier[] {
+): readonly Identifier[] {
+  // Already normalised (the CLI's names on their way to the order): checked once, not at every layer.
+  if (
+    normalizedLists.has(input as readonly Identifier[]) &&
+    input.length <= (options.maxNames ?? DEFAULT_MAX_NAMES)
+  )
+    return input as readonly Identifier[];
   if (!Array.isArray(input) || input.length === 0) {
     throw new InvalidInputError('no names given: give at least one domain name or IP address', input);
   }
@@ -45,6 +54,8 @@ export function normalizeIdentifiers(
       out.length,
     );
   }
+  Object.freeze(out);
+  normalizedLists.add(out);
   return out;
 }
 

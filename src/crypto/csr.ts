@@ -133,7 +133,7 @@ function extensionDer(extnId: string, critical: boolean, value: Uint8Array): Buf
 /** Builds a DER PKCS#10 request for the finalize call (RFC 8555 §7.4), with der.ts (no ASN.1 library). */
 export async function buildCsr(opts: {
   key: KeyObject;
-  identifiers: Identifier[];
+  identifiers: readonly Identifier[];
   mustStaple?: boolean;
   /** false: no common name at all, the names only in the SAN (lego's --disable-cn). Default true. */
   commonName?: boolean;

@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { Account } from '../acme/account.ts';
 import { sameSerial } from '../crypto/certificate.ts';
+import type { Identifier } from '../crypto/identifier.ts';
 import {
   type CertificateKeyType,
   exportPrivateKeyPem,
@@ -17,8 +18,8 @@ import type { PfxFormat } from './pfx.ts';
 import { putGroups } from './store-writes.ts';
 
 export interface ObtainJob {
-  /** Normalised names; the first one names the files. */
-  names: string[];
+  /** Normalised once by the caller (normalizeIdentifiers); the first one names the files. */
+  identifiers: readonly Identifier[];
   solvers: Solver[];
   challenge: ChallengeRecord;
   keyType: CertificateKeyType;
@@ -148,7 +149,7 @@ export async function obtainAndSave(
     }
     let record: CertificateRecord = previous ?? { domain: main, certUrl: '', certStableUrl: '' };
     const result = await obtainCertificate(account, {
-      names: job.names,
+      names: job.identifiers,
       solvers: job.solvers,
       ...(key ? { key } : {}),
       ...(job.csr !== undefined ? { csr: job.csr } : {}),
@@ -290,7 +291,7 @@ function withAcmekit(
   const merged = {
     ...base,
     version: 1 as const,
-    identifiers: job.names,
+    identifiers: job.identifiers.map((i) => i.value),
     server: job.server,
     ...(job.email ? { email: job.email } : {}),
     keyType: job.keyType,

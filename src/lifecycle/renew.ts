@@ -1,6 +1,7 @@
 import type { Account } from '../acme/account.ts';
 import type { AcmeClient } from '../acme/client.ts';
 import type { RenewalInfo } from '../acme/renewal-info.ts';
+import type { Identifier } from '../crypto/identifier.ts';
 import { FencedWriteError } from '../errors/storage.ts';
 import type { Clock } from '../internal/clock.ts';
 import type { Solver } from '../solvers/solver.ts';
@@ -24,15 +25,15 @@ import type { RenewalDecision } from './renewal-decision.ts';
 /** What to keep fresh: the files, the names, and how to order it (everything obtainAndSave needs but the solvers). */
 export interface RenewalTarget {
   files: CertificateFiles;
-  /** Normalised names; the first is the main domain. */
-  names: readonly string[];
+  /** The names, normalised once (normalizeIdentifiers); the first is the main domain. */
+  identifiers: readonly Identifier[];
   /**
    * When the stored certificate's names call for a new one: `exact` when they are not exactly `names`
    * (the CLI's `run`: lego orders the new set), `covered` when one of `names` is missing (the server:
    * a certificate with more names still serves), `ignore` (the CLI's `renew`: renews what it has).
    */
   namesRule: 'exact' | 'covered' | 'ignore';
-  order: Omit<ObtainJob, 'names' | 'solvers' | 'files' | 'signal' | 'expectedSerial' | 'replaces'>;
+  order: Omit<ObtainJob, 'identifiers' | 'solvers' | 'files' | 'signal' | 'expectedSerial' | 'replaces'>;
 }
 
 export interface PlanOptions {
@@ -138,7 +139,8 @@ export async function planRenewal(target: RenewalTarget, opts: PlanOptions): Pro
     return due(base, 'no-certificate', 'no certificate yet', record?.acmekit?.serial ?? '');
   }
   if (opts.force) return due(base, 'forced', 'renewal forced', certificate.serial);
-  const changed = namesChange(certificate.names, target.names, target.namesRule);
+  const wanted = target.identifiers.map((i) => i.value);
+  const changed = namesChange(certificate.names, wanted, target.namesRule);
   if (changed) return due(base, 'names-changed', changed, certificate.serial);
   const decideRecord =
     record && opts.ignorePersistedBackoff ? withoutBackoff(record) : (record ?? emptyRecord(target));
@@ -188,7 +190,7 @@ export async function carryOutRenewal(plan: DuePlan, opts: CarryOutOptions): Pro
   try {
     const saved = await obtainAndSave(opts.store, opts.account, {
       ...target.order,
-      names: [...target.names],
+      identifiers: target.identifiers,
       files: target.files,
       solvers: opts.solvers,
       expectedSerial: plan.expectedSerial,

@@ -5,6 +5,7 @@ import type { Account } from '../acme/account.ts';
 import { AcmeClient, type AcmeClientOptions } from '../acme/client.ts';
 import { checkChallengeTypes, normalizeIdentifiers } from '../acme/identifiers.ts';
 import type { ExternalAccountBinding } from '../crypto/eab.ts';
+import type { Identifier } from '../crypto/identifier.ts';
 import { type CertificateKeyType, certificateKeyTypes } from '../crypto/keys.ts';
 import { InvalidInputError } from '../errors/base.ts';
 import { type Clock, systemClock } from '../internal/clock.ts';
@@ -167,9 +168,9 @@ export async function autoHttps(options: AutoHttpsOptions): Promise<AutoHttps> {
   const http01 = new HttpChallengeSolver({ store });
   const tlsAlpn = new TlsAlpnChallengeSolver({ store });
   const solvers = chooseSolvers(options, http01, tlsAlpn);
-  for (const names of groups) {
+  for (const identifiers of groups) {
     checkChallengeTypes(
-      normalizeIdentifiers(names),
+      identifiers,
       solvers.map((s) => s.type),
     );
   }
@@ -192,7 +193,7 @@ export async function autoHttps(options: AutoHttpsOptions): Promise<AutoHttps> {
   });
   const defaultId = options.defaultServerName
     ? normalizeServerName(options.defaultServerName)
-    : groups[0]?.[0];
+    : groups[0]?.[0]?.value;
   const cache = new SniCache(defaultId);
   const events = new AutoHttpsEmitter();
   // The metrics module, and prom-client with it, is imported only when metrics are asked for.
@@ -242,7 +243,7 @@ export async function autoHttps(options: AutoHttpsOptions): Promise<AutoHttps> {
         logger,
         clock,
         loadStored: async (name) => {
-          const m = maintenance.add([name], true);
+          const m = maintenance.add(normalizeIdentifiers([name]), true);
           const found = await maintenance.loadFromStore(m).catch(() => false);
           const cert = cache.get(name);
           if (found && cert && cert.notAfter.getTime() > clock.now()) {
@@ -253,7 +254,7 @@ export async function autoHttps(options: AutoHttpsOptions): Promise<AutoHttps> {
           return false;
         },
         obtain: async (name) => {
-          const m = maintenance.add([name], true);
+          const m = maintenance.add(normalizeIdentifiers([name]), true);
           const result = await maintenance.check(m);
           if (!result.ok) {
             if (!cache.get(name)) maintenance.remove(name);
@@ -430,15 +431,16 @@ export async function autoHttps(options: AutoHttpsOptions): Promise<AutoHttps> {
 }
 
 /** Runs `fn` holding the store's lease `name` (a short job: registration, not an order). */
-function configuredGroups(options: AutoHttpsOptions): string[][] {
+function configuredGroups(options: AutoHttpsOptions): (readonly Identifier[])[] {
   const raw = [...(options.domains?.length ? [options.domains] : []), ...(options.certificates ?? [])];
-  const groups = raw.map((names) => normalizeIdentifiers(names).map((i) => i.value));
+  const groups = raw.map((names) => normalizeIdentifiers(names));
   const seen = new Set<string>();
   for (const g of groups) {
-    if (seen.has(g[0]!)) {
-      throw new InvalidInputError(`${g[0]} is the first name of two certificates; each needs its own`, g[0]);
+    const id = g[0]!.value;
+    if (seen.has(id)) {
+      throw new InvalidInputError(`${id} is the first name of two certificates; each needs its own`, id);
     }
-    seen.add(g[0]!);
+    seen.add(id);
   }
   return groups;
 }

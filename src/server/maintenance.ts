@@ -1,10 +1,11 @@
 import type { Account } from '../acme/account.ts';
 import type { AcmeClient } from '../acme/client.ts';
+import type { Identifier } from '../crypto/identifier.ts';
 import type { CertificateKeyType } from '../crypto/keys.ts';
 import type { FencedWriteError } from '../errors/storage.ts';
 import type { Clock } from '../internal/clock.ts';
 import type { Logger } from '../internal/logger.ts';
-import { certificateFiles } from '../lifecycle/certificate-files.ts';
+import { type CertificateFiles, certificateFiles } from '../lifecycle/certificate-files.ts';
 import type { StoredCertificate } from '../lifecycle/decide.ts';
 import { type RenewalOutcome, type RenewalTarget, renewCertificate } from '../lifecycle/renew.ts';
 import type { Solver } from '../solvers/solver.ts';
@@ -45,7 +46,11 @@ export interface MaintenanceOptions {
 /** One certificate the server keeps fresh. */
 export interface Managed {
   readonly id: string;
+  /** Normalised once, when the certificate was added. */
+  readonly identifiers: readonly Identifier[];
   readonly names: string[];
+  /** Where its files are in the store. */
+  readonly files: CertificateFiles;
   readonly onDemand: boolean;
   timer: NodeJS.Timeout | undefined;
   nextCheck: Date | undefined;
@@ -92,14 +97,16 @@ export class Maintenance {
     return this.#managed.get(id);
   }
 
-  /** Starts managing `names` (the first is the id); does not check yet. */
-  add(names: string[], onDemand = false): Managed {
-    const id = names[0]!;
+  /** Starts managing a certificate for `identifiers` (the first is the id); does not check yet. */
+  add(identifiers: readonly Identifier[], onDemand = false): Managed {
+    const id = identifiers[0]!.value;
     const existing = this.#managed.get(id);
     if (existing) return existing;
     const m: Managed = {
       id,
-      names,
+      identifiers,
+      names: identifiers.map((i) => i.value),
+      files: certificateFiles(id),
       onDemand,
       timer: undefined,
       nextCheck: undefined,
@@ -123,7 +130,7 @@ export class Maintenance {
 
   /** Puts the stored certificate (if any) into the SNI cache; true when one was found. */
   async loadFromStore(m: Managed): Promise<boolean> {
-    const files = certificateFiles(m.id);
+    const { files } = m;
     const [crt, key] = await Promise.all([this.#o.store.get(files.crt), this.#o.store.get(files.key)]);
     if (!crt || !key) return false;
     const chain = Buffer.from(crt).toString('utf8');
@@ -214,8 +221,8 @@ export class Maintenance {
   #target(m: Managed): RenewalTarget {
     const o = this.#o;
     return {
-      files: certificateFiles(m.id),
-      names: m.names,
+      files: m.files,
+      identifiers: m.identifiers,
       // A certificate with more names than managed still serves every one of them.
       namesRule: 'covered',
       order: {

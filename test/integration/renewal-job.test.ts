@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Account } from '../../src/acme/account.ts';
 import { AcmeClient } from '../../src/acme/client.ts';
+import { normalizeIdentifiers } from '../../src/acme/identifiers.ts';
 import { planLine, resultLine } from '../../src/cli/renewal-lines.ts';
 import type { Solver } from '../../src/index.ts';
 import { systemClock } from '../../src/internal/clock.ts';
@@ -50,7 +51,7 @@ after(async () => {
 function target(names: string[] = [NAME], order: Partial<RenewalTarget['order']> = {}): RenewalTarget {
   return {
     files,
-    names,
+    identifiers: normalizeIdentifiers(names),
     namesRule: 'exact',
     order: { challenge: { type: 'http-01' }, keyType: 'ec256', server: pebble.directoryUrl, ...order },
   };
@@ -89,7 +90,7 @@ async function serverView(outcome: RenewalOutcome, names: string[] = [NAME]) {
     random: Math.random,
   });
   try {
-    const m = maintenance.add(names);
+    const m = maintenance.add(normalizeIdentifiers(names));
     const result = await maintenance.apply(m, outcome);
     return { ok: result.ok, reason: m.reason, outcome: m.outcome, failures: m.failures, events: seen };
   } finally {

@@ -1,7 +1,8 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Account } from '../../acme/account.ts';
-import { checkChallengeTypes, normalizeIdentifiers } from '../../acme/identifiers.ts';
+import { checkChallengeTypes, identifiersEqual, normalizeIdentifiers } from '../../acme/identifiers.ts';
+import type { Identifier } from '../../crypto/identifier.ts';
 import { type CertificateKeyType, keyTypeOf } from '../../crypto/keys.ts';
 import { InvalidInputError } from '../../errors/base.ts';
 import { UsageError } from '../../errors/usage.ts';
@@ -41,6 +42,9 @@ import { type OpenedStore, openStore } from '../storage-url.ts';
 import type { CommandEnv } from './command-env.ts';
 
 interface Target {
+  /** Normalised once, here; carried as they are to the order. */
+  identifiers: readonly Identifier[];
+  /** Their values, for lines and hooks. */
   names: string[];
   csr?: Uint8Array;
   record?: CertificateRecord;
@@ -81,24 +85,27 @@ async function targetsFrom(
   const fileName = o.str('filename');
   if (domains.length > 0 || csrPath) {
     const csr = csrPath ? await readCsr(csrPath) : undefined;
-    let names = domains.length > 0 ? normalizeIdentifiers(domains).map((i) => i.value) : [];
+    let identifiers = domains.length > 0 ? normalizeIdentifiers(domains) : undefined;
     if (csr) {
       const { parseCsr } = await import('../../crypto/csr.ts');
       const parsed = await parseCsr(csr);
-      const csrNames = normalizeIdentifiers(parsed.identifiers).map((i) => i.value);
-      if (names.length > 0 && [...names].sort().join() !== [...csrNames].sort().join()) {
+      const csrIdentifiers = normalizeIdentifiers(parsed.identifiers);
+      if (identifiers && !identifiersEqual(identifiers, csrIdentifiers)) {
+        const list = (ids: readonly Identifier[]) => ids.map((i) => i.value).join(', ');
         throw new UsageError(
-          `--csr names (${csrNames.join(', ')}) differ from --domains (${names.join(', ')})`,
+          `--csr names (${list(csrIdentifiers)}) differ from --domains (${list(identifiers)})`,
         );
       }
-      names = names.length > 0 ? names : csrNames;
+      identifiers ??= csrIdentifiers;
       if (privateKey && !samePublicKey(privateKey, parsed.publicKey)) {
         throw new UsageError('--private-key is not the key of the --csr; give the key the CSR was made with');
       }
     }
+    const names = identifiers!.map((i) => i.value);
     const located = await locateCertificate(store, names[0]!, fileName);
     return [
       {
+        identifiers: identifiers!,
         names,
         ...(csr ? { csr } : {}),
         ...(located.record ? { record: located.record } : {}),
@@ -117,8 +124,10 @@ async function targetsFrom(
 }
 
 function targetOf({ record, fileName }: RecordEntry): Target {
+  const identifiers = normalizeIdentifiers(record.acmekit?.identifiers ?? [record.domain]);
   return {
-    names: record.acmekit?.identifiers ?? [record.domain],
+    identifiers,
+    names: identifiers.map((i) => i.value),
     record,
     files: certificateFiles(record.domain, fileName),
   };
@@ -226,7 +235,7 @@ async function obtainWith(
   if (chosen)
     for (const t of targets)
       checkChallengeTypes(
-        normalizeIdentifiers(t.names),
+        t.identifiers,
         chosen.solvers.map((s) => s.type),
       );
   if (mode === 'run' && !chosen) {
@@ -337,7 +346,7 @@ async function obtainWith(
         out.line(resultLine(outcome));
         outcomes.push({
           domain,
-          names: [...target.names],
+          names: target.identifiers.map((i) => i.value),
           status: 'not-due',
           notAfter: until,
           reason: outcome.reason,
@@ -352,7 +361,7 @@ async function obtainWith(
         if (next) out.log(`  next: ${next}`);
         outcomes.push({
           domain,
-          names: [...target.names],
+          names: target.identifiers.map((i) => i.value),
           status: 'failed',
           reason: outcome.reason,
           error: {
@@ -368,7 +377,7 @@ async function obtainWith(
       const files = Object.fromEntries(Object.entries(saved.files).map(([k, v]) => [k, where(v)]));
       const result: Outcome = {
         domain,
-        names: [...target.names],
+        names: target.identifiers.map((i) => i.value),
         status: outcome.outcome,
         reason: outcome.reason,
         notAfter: saved.result.notAfter.toISOString(),
@@ -394,7 +403,7 @@ async function obtainWith(
           issuerPath: where(paths.issuer),
           fullchainPath: where(paths.crt),
           ...(o.bool('pem') ? { pemPath: where(paths.pem) } : {}),
-          renewedDomains: [...target.names],
+          renewedDomains: target.identifiers.map((i) => i.value),
           ...(o.str('email') ? { accountEmail: o.str('email')! } : {}),
           keyType,
           server: client.directoryUrl,
@@ -454,7 +463,7 @@ function renewalTarget(
   const rememberedKeyType = remembered?.keyType && !o.sources.keyType ? remembered.keyType : undefined;
   return {
     files: target.files,
-    names: target.names,
+    identifiers: target.identifiers,
     // lego's run orders the names asked for; its renew keeps the certificate's own unless --force-cert-domains.
     namesRule: mode === 'run' || o.bool('forceCertDomains') ? 'exact' : 'ignore',
     order: {
