@@ -11,6 +11,7 @@ import { InvalidInputError } from '../errors/base.ts';
 import { type Clock, systemClock } from '../internal/clock.ts';
 import { type Logger, silentLogger } from '../internal/logger.ts';
 import { loadOrRegisterAccount } from '../lifecycle/accounts.ts';
+import type { RenewalOutcome } from '../lifecycle/renew.ts';
 import type { TransportOptions } from '../protocol/transport.ts';
 import { HttpChallengeSolver, type Middleware, type RequestHandler } from '../solvers/http01-store.ts';
 import type { Solver } from '../solvers/solver.ts';
@@ -95,8 +96,13 @@ export interface CertificateStatus {
   notBefore: string | undefined;
   notAfter: string | undefined;
   nextCheck: string | undefined;
-  /** Why the last check renewed, or why it did not. */
+  /** Why the last check renewed, or why it did not: the renewal job's words, as the CLI prints them. */
   reason: string | undefined;
+  /**
+   * What the last check did: `obtained`, `renewed`, `not-due`, `backoff`, `renewed-elsewhere` (another
+   * process renewed it; this one serves that), `failed` or `lease-lost`; undefined before the first.
+   */
+  outcome: RenewalOutcome['outcome'] | undefined;
   failures: number;
   lastError: string | undefined;
 }
@@ -388,6 +394,7 @@ export async function autoHttps(options: AutoHttpsOptions): Promise<AutoHttps> {
             notAfter: cert?.notAfter.toISOString(),
             nextCheck: m.nextCheck?.toISOString(),
             reason: m.reason,
+            outcome: m.outcome,
             failures: m.failures,
             lastError: m.lastError,
           };

@@ -244,8 +244,11 @@ export class Maintenance {
     switch (outcome.outcome) {
       case 'not-due':
       case 'backoff': {
-        m.failures = 0;
-        m.lastError = undefined;
+        // Fine as it is (another process may have renewed it): earlier failures are over.
+        if (outcome.outcome === 'not-due') {
+          m.failures = 0;
+          m.lastError = undefined;
+        }
         if (!o.cache.get(m.id)) await this.loadFromStore(m);
         const current = o.cache.get(m.id);
         if (current) this.#warnIfExpiring(m, current);
