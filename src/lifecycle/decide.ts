@@ -1,6 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import type { AcmeClient } from '../acme/client.ts';
 import type { RenewalInfo } from '../acme/renewal-info.ts';
+import { sanNames } from '../crypto/san-names.ts';
 import type { Clock } from '../internal/clock.ts';
 import type { CertificateRecord } from '../storage/lego/certificate-record.ts';
 import type { Store } from '../storage/store.ts';
@@ -35,13 +36,9 @@ export async function readStoredCertificate(
   if (!bytes) return undefined;
   const pem = Buffer.from(bytes).toString('utf8');
   const leaf = new X509Certificate(pem);
-  const names = (leaf.subjectAltName ?? '')
-    .split(', ')
-    .filter((s) => s.startsWith('DNS:') || s.startsWith('IP Address:'))
-    .map((s) => s.slice(s.indexOf(':') + 1).toLowerCase());
   return {
     pem,
-    names,
+    names: sanNames(leaf),
     serial: leaf.serialNumber,
     notBefore: new Date(leaf.validFrom),
     notAfter: new Date(leaf.validTo),

@@ -1,5 +1,6 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
+import { sanNames } from '../crypto/san-names.ts';
 
 /** One certificate as the server hands it out: PEM chain and key, plus what handshakes and status need. */
 export interface CachedCertificate {
@@ -54,13 +55,9 @@ function describeLeaf(
   chainPem: string,
   keyPem: string,
 ): CachedCertificate {
-  const names = (leaf.subjectAltName ?? '')
-    .split(', ')
-    .filter((s) => s.startsWith('DNS:') || s.startsWith('IP Address:'))
-    .map((s) => s.slice(s.indexOf(':') + 1).toLowerCase());
   return {
     id,
-    names,
+    names: sanNames(leaf),
     serial: leaf.serialNumber.toLowerCase(),
     notBefore: new Date(leaf.validFrom),
     notAfter: new Date(leaf.validTo),

@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { SRC, sourceFiles } from '../support/source-files.ts';
 
 // No import circle anywhere in src/, counting `import type` and dynamic import() too: a circle makes
 // load order matter and keeps two files from being understood (or moved) one without the other.
-const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
-
-async function* sourceFiles(dir: string): AsyncGenerator<string> {
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) yield* sourceFiles(path);
-    else if (entry.name.endsWith('.ts')) yield path;
-  }
-}
 
 // `import … from '…'`, `import type … from '…'`, `export … from '…'` (one or many lines), a bare
 // `import '…'`, and `import('…')`. Only relative specifiers: packages cannot import src back.

@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { dirname, relative, resolve } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { SRC, sourceFiles } from '../support/source-files.ts';
 
-// DESIGN.md: each folder imports only folders listed above it; internal and errors are leaves for everyone.
+// docs/architecture.md: each folder imports only folders listed above it; internal and errors are leaves for everyone.
 const LAYERS = ['crypto', 'protocol', 'acme', 'storage', 'dns', 'solvers', 'lifecycle', 'server', 'cli'];
 const LEAVES = new Set(['internal', 'errors', 'types']);
-const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
-
-async function* sourceFiles(dir: string): AsyncGenerator<string> {
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) yield* sourceFiles(path);
-    else if (entry.name.endsWith('.ts')) yield path;
-  }
-}
 
 function layerOf(file: string): string {
   const rel = relative(SRC, file);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CorruptFileError } from '../../../../src/errors/storage.ts';
 import { decodeLegoAccount, encodeLegoAccount } from '../../../../src/storage/lego/account-json.ts';
+import { corruptFile } from '../../../support/corrupt-file.ts';
 
 const PATH = 'accounts/127.0.0.1_14000/admin@example.com/account.json';
 
@@ -33,16 +33,6 @@ const LEGO_V5_ACCOUNT = `{
 \t\t"uri": "https://example.org/acme/acct/123456"
 \t}
 }`;
-
-function corrupt(path: string, pattern?: RegExp) {
-  return (err: unknown) => {
-    assert.ok(err instanceof CorruptFileError, String(err));
-    assert.equal(err.path, path);
-    assert.ok(err.message.includes(path), err.message);
-    if (pattern) assert.match(err.message, pattern);
-    return true;
-  };
-}
 
 describe('account.json', () => {
   it('reads what lego v4 writes', () => {
@@ -146,6 +136,6 @@ describe('account.json', () => {
       ['{"email":"a@b.c","registration":{"body":{"contact":"x"},"uri":"https://ca.example/a"}}', /contact/],
     ];
     for (const [input, pattern] of cases)
-      assert.throws(() => decodeLegoAccount(input, PATH), corrupt(PATH, pattern));
+      assert.throws(() => decodeLegoAccount(input, PATH), corruptFile(PATH, pattern));
   });
 });

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CorruptFileError } from '../../../../src/errors/storage.ts';
 import {
   type CertificateRecord,
   decodeCertificateRecord,
   encodeCertificateRecord,
 } from '../../../../src/storage/lego/certificate-record.ts';
+import { corruptFile } from '../../../support/corrupt-file.ts';
 
 const PATH = 'certificates/_.example.com.json';
 
@@ -55,16 +55,6 @@ const FULL: CertificateRecord = {
     },
   },
 };
-
-function corrupt(pattern?: RegExp) {
-  return (err: unknown) => {
-    assert.ok(err instanceof CorruptFileError, String(err));
-    assert.equal(err.path, PATH);
-    assert.ok(err.message.includes(PATH), err.message);
-    if (pattern) assert.match(err.message, pattern);
-    return true;
-  };
-}
 
 describe('certificate record (.json)', () => {
   it('reads a lego-only file with acmekit undefined', () => {
@@ -198,7 +188,7 @@ describe('certificate record (.json)', () => {
       [variant((o) => (o.acmekit.pending = { since: '2026-01-01T00:00:00Z' })), /pending\.orderUrl/],
     ];
     for (const [input, pattern] of cases) {
-      assert.throws(() => decodeCertificateRecord(input, PATH), corrupt(pattern), String(input));
+      assert.throws(() => decodeCertificateRecord(input, PATH), corruptFile(PATH, pattern), String(input));
     }
   });
 });

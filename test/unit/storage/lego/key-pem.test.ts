@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { CorruptFileError } from '../../../../src/errors/storage.ts';
 import { decodeAccountKeyPem, encodeAccountKeyPem } from '../../../../src/storage/lego/key-pem.ts';
+import { corruptFile } from '../../../support/corrupt-file.ts';
 
 const KEY_PATH = 'accounts/127.0.0.1_14000/admin@example.com/keys/admin@example.com.key';
 
@@ -30,16 +30,6 @@ zGOOI5SntEjLdUCwSJUCQQCT1FyK4uzmGbkR4fM7hltio7IukZpbtgM+06tzLknA
 08rTOIBIybFkpK2Uu98ZOv7i4V4y2qz5G+p7Y4kuhkOR
 -----END RSA PRIVATE KEY-----
 `;
-
-function corrupt(path: string, pattern?: RegExp) {
-  return (err: unknown) => {
-    assert.ok(err instanceof CorruptFileError, String(err));
-    assert.equal(err.path, path);
-    assert.ok(err.message.includes(path), err.message);
-    if (pattern) assert.match(err.message, pattern);
-    return true;
-  };
-}
 
 describe('account key PEM', () => {
   it('reads lego EC (SEC1) and RSA (PKCS#1) keys and writes them back byte for byte', () => {
@@ -92,7 +82,7 @@ describe('account key PEM', () => {
       ],
     ];
     for (const [input, pattern] of cases) {
-      assert.throws(() => decodeAccountKeyPem(input, KEY_PATH), corrupt(KEY_PATH, pattern));
+      assert.throws(() => decodeAccountKeyPem(input, KEY_PATH), corruptFile(KEY_PATH, pattern));
     }
   });
 });
