@@ -5,7 +5,7 @@ import type { CertificateKeyType } from '../crypto/keys.ts';
 import type { FencedWriteError } from '../errors/storage.ts';
 import type { Clock } from '../internal/clock.ts';
 import type { Logger } from '../internal/logger.ts';
-import { type CertificateFiles, certificateFiles } from '../lifecycle/certificate-files.ts';
+import { certificateFiles } from '../lifecycle/certificate-files.ts';
 import type { StoredCertificate } from '../lifecycle/decide.ts';
 import { type RenewalOutcome, type RenewalTarget, renewCertificate } from '../lifecycle/renew.ts';
 import type { Solver } from '../solvers/solver.ts';
@@ -49,8 +49,6 @@ export interface Managed {
   /** Normalised once, when the certificate was added. */
   readonly identifiers: readonly Identifier[];
   readonly names: string[];
-  /** Where its files are in the store. */
-  readonly files: CertificateFiles;
   readonly onDemand: boolean;
   timer: NodeJS.Timeout | undefined;
   nextCheck: Date | undefined;
@@ -106,7 +104,6 @@ export class Maintenance {
       id,
       identifiers,
       names: identifiers.map((i) => i.value),
-      files: certificateFiles(id),
       onDemand,
       timer: undefined,
       nextCheck: undefined,
@@ -130,7 +127,8 @@ export class Maintenance {
 
   /** Puts the stored certificate (if any) into the SNI cache; true when one was found. */
   async loadFromStore(m: Managed): Promise<boolean> {
-    const { files } = m;
+    // Built when needed, not kept: a server may manage many thousands of certificates (bench/tls.ts).
+    const files = certificateFiles(m.id);
     const [crt, key] = await Promise.all([this.#o.store.get(files.crt), this.#o.store.get(files.key)]);
     if (!crt || !key) return false;
     const chain = Buffer.from(crt).toString('utf8');
@@ -221,7 +219,7 @@ export class Maintenance {
   #target(m: Managed): RenewalTarget {
     const o = this.#o;
     return {
-      files: m.files,
+      files: certificateFiles(m.id),
       identifiers: m.identifiers,
       // A certificate with more names than managed still serves every one of them.
       namesRule: 'covered',

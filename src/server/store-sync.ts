@@ -1,4 +1,5 @@
 import type { Logger } from '../internal/logger.ts';
+import { certificateFiles } from '../lifecycle/certificate-files.ts';
 import { isWatchable, type Store } from '../storage/store.ts';
 import { forEachLimited } from './limit.ts';
 import type { Maintenance, Managed } from './maintenance.ts';
@@ -190,8 +191,8 @@ export class StoreSync {
     const file = match[1]!;
     // The file name is the id for plain names; wildcards ("_." for "*.") and IPv6 need the full search.
     const direct = this.#o.maintenance.get(file.startsWith('_.') ? `*.${file.slice(2)}` : file);
-    if (direct && direct.files.name === file) return direct;
-    return this.#o.maintenance.all.find((m) => m.files.name === file);
+    if (direct && certificateFiles(direct.id).name === file) return direct;
+    return this.#o.maintenance.all.find((m) => certificateFiles(m.id).name === file);
   }
 
   async #read(m: Managed): Promise<void> {
