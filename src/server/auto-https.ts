@@ -375,7 +375,8 @@ export async function autoHttps(options: AutoHttpsOptions): Promise<AutoHttps> {
     },
     async renew(name, opts = {}) {
       const key = normalizeServerName(name);
-      const m = maintenance.get(key) ?? maintenance.all.find((x) => x.names.includes(key));
+      const m =
+        maintenance.get(key) ?? maintenance.all.find((x) => x.identifiers.some((i) => i.value === key));
       if (!m) throw new InvalidInputError(`${name} is not managed by this server`, name);
       const result = await maintenance.check(m, opts.force === true);
       if (!result.ok) throw result.error ?? new Error('auto-https closed');
@@ -387,7 +388,7 @@ export async function autoHttps(options: AutoHttpsOptions): Promise<AutoHttps> {
           const cert = cache.get(m.id);
           return {
             id: m.id,
-            names: [...m.names],
+            names: m.names,
             onDemand: m.onDemand,
             serial: cert?.serial,
             notBefore: cert?.notBefore.toISOString(),

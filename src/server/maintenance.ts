@@ -44,22 +44,32 @@ export interface MaintenanceOptions {
 }
 
 /** One certificate the server keeps fresh. */
-export interface Managed {
+export class Managed {
   readonly id: string;
   /** Normalised once, when the certificate was added. */
   readonly identifiers: readonly Identifier[];
-  readonly names: string[];
   readonly onDemand: boolean;
-  timer: NodeJS.Timeout | undefined;
-  nextCheck: Date | undefined;
-  running: Promise<void> | undefined;
-  failures: number;
-  lastError: string | undefined;
-  reason: string | undefined;
+  timer: NodeJS.Timeout | undefined = undefined;
+  nextCheck: Date | undefined = undefined;
+  running: Promise<void> | undefined = undefined;
+  failures = 0;
+  lastError: string | undefined = undefined;
+  reason: string | undefined = undefined;
   /** Rotates the solver preference after failures (e.g. port 80 closed: try tls-alpn-01 next). */
-  solverOffset: number;
+  solverOffset = 0;
   /** What the last check did (the renewal job's outcome). */
-  outcome: RenewalOutcome['outcome'] | undefined;
+  outcome: RenewalOutcome['outcome'] | undefined = undefined;
+
+  constructor(identifiers: readonly Identifier[], onDemand: boolean) {
+    this.id = identifiers[0]!.value;
+    this.identifiers = identifiers;
+    this.onDemand = onDemand;
+  }
+
+  /** The identifiers' values, made when asked for: a server may keep many thousands of certificates. */
+  get names(): string[] {
+    return this.identifiers.map((i) => i.value);
+  }
 }
 
 export interface CheckResult {
@@ -100,20 +110,7 @@ export class Maintenance {
     const id = identifiers[0]!.value;
     const existing = this.#managed.get(id);
     if (existing) return existing;
-    const m: Managed = {
-      id,
-      identifiers,
-      names: identifiers.map((i) => i.value),
-      onDemand,
-      timer: undefined,
-      nextCheck: undefined,
-      running: undefined,
-      failures: 0,
-      lastError: undefined,
-      reason: undefined,
-      solverOffset: 0,
-      outcome: undefined,
-    };
+    const m = new Managed(identifiers, onDemand);
     this.#managed.set(id, m);
     return m;
   }
@@ -296,7 +293,7 @@ export class Maintenance {
         );
         this.#emit(kind, {
           id: m.id,
-          names: [...m.names],
+          names: m.names,
           serial: fresh.serial,
           notAfter: fresh.notAfter,
           onDemand: m.onDemand,
@@ -343,7 +340,7 @@ export class Maintenance {
     );
     this.#emit('failed', {
       id: m.id,
-      names: [...m.names],
+      names: m.names,
       error,
       failures: m.failures,
       retryAt,
@@ -376,7 +373,7 @@ export class Maintenance {
     const lifetime = cert.notAfter.getTime() - cert.notBefore.getTime();
     if (left > Math.min(7 * DAY, lifetime / 10)) return;
     this.#o.logger.warn({ names: m.names, notAfter: cert.notAfter.toISOString() }, 'certificate expiring');
-    this.#emit('expiring', { id: m.id, names: [...m.names], notAfter: cert.notAfter, expired: left <= 0 });
+    this.#emit('expiring', { id: m.id, names: m.names, notAfter: cert.notAfter, expired: left <= 0 });
   }
 
   #emit<K extends AutoHttpsEventName>(event: K, payload: AutoHttpsEvents[K]): void {
