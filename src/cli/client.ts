@@ -19,9 +19,14 @@ export async function makeClient(o: Options, out: Output): Promise<AcmeClient> {
       throw new UsageError(`${bundlePath} holds no PEM certificate`);
   }
   let server = o.str('server') ?? 'letsencrypt';
-  if (o.bool('dryRun') && server === 'letsencrypt') {
-    server = 'letsencrypt-staging';
-    out.line('dry run: using the Let’s Encrypt staging CA; nothing will be saved');
+  if (o.bool('dryRun')) {
+    // As certbot does: a trial against a production CA goes to its staging CA, which has the same rules.
+    const { resolveDirectoryUrl, stagingPresetOf } = await import('../protocol/ca-presets.ts');
+    const staging = stagingPresetOf(resolveDirectoryUrl(server));
+    if (staging) server = staging;
+    out.line(
+      `dry run: ordering at ${staging ? `${staging} (${resolveDirectoryUrl(staging)})` : server}; nothing will be saved`,
+    );
   }
   const logger = progressLogger(out);
   const httpTimeout = secondsOption(o, 'httpTimeout', '--http-timeout');

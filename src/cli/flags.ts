@@ -573,7 +573,7 @@ const flagTable = [
     type: 'boolean',
     spellings: ['dry-run'],
     group: 'renew',
-    help: 'Do everything against the staging CA (or the given test CA); save nothing, run no hooks',
+    help: 'A full trial: order every selected certificate, due or not, at the staging CA (or the given CA); save nothing, run no hooks',
   },
   {
     name: 'runHooks',

@@ -1,4 +1,4 @@
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, type KeyObject, X509Certificate } from 'node:crypto';
 import type { AcmeClient } from '../acme/client.ts';
 import type { RenewalInfo } from '../acme/renewal-info.ts';
 import { sanNames } from '../crypto/san-names.ts';
@@ -20,6 +20,8 @@ export interface StoredCertificate {
   notAfter: Date;
   /** The issuer's common name. */
   issuer: string | undefined;
+  /** The certificate's public key, when it was read from the store (not kept by the server's cache). */
+  publicKey?: KeyObject | undefined;
 }
 
 export interface StoredCertificateState extends StoredCertificate {
@@ -43,6 +45,7 @@ export async function readStoredCertificate(
     notBefore: new Date(leaf.validFrom),
     notAfter: new Date(leaf.validTo),
     issuer: /CN=([^\n]+)/.exec(leaf.issuer)?.[1],
+    publicKey: leaf.publicKey,
   };
 }
 

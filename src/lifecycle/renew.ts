@@ -1,3 +1,4 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { Account } from '../acme/account.ts';
 import type { AcmeClient } from '../acme/client.ts';
 import type { RenewalInfo } from '../acme/renewal-info.ts';
@@ -28,11 +29,14 @@ export interface RenewalTarget {
   /** The names, normalised once (normalizeIdentifiers); the first is the main domain. */
   identifiers: readonly Identifier[];
   /**
-   * When the stored certificate's names call for a new one: `exact` when they are not exactly `names`
-   * (the CLI's `run`: lego orders the new set), `covered` when one of `names` is missing (the server:
-   * a certificate with more names still serves), `ignore` (the CLI's `renew`: renews what it has).
+   * What about the stored certificate calls for a new one before it is due. `exact` (the CLI's `run`):
+   * names not exactly these (lego orders the new set), another key type, another CSR key or given
+   * key, another profile or preferred chain than asked for now. `covered` (the server): one of the
+   * names missing (a certificate with more names still serves). `ignore` (the CLI's `renew`): nothing.
    */
   namesRule: 'exact' | 'covered' | 'ignore';
+  /** The public key the certificate must carry, when the caller fixed it (a CSR's, or --private-key's). */
+  fixedKey?: KeyObject | undefined;
   order: Omit<ObtainJob, 'identifiers' | 'solvers' | 'files' | 'signal' | 'expectedSerial' | 'replaces'>;
 }
 
@@ -60,7 +64,7 @@ export interface PlanOptions {
 }
 
 /** Why a certificate is ordered now. */
-export type RenewalTrigger = 'no-certificate' | 'forced' | 'names-changed' | 'due';
+export type RenewalTrigger = 'no-certificate' | 'forced' | 'changed' | 'due';
 
 interface PlanBase {
   target: RenewalTarget;
@@ -140,8 +144,11 @@ export async function planRenewal(target: RenewalTarget, opts: PlanOptions): Pro
   }
   if (opts.force) return due(base, 'forced', 'renewal forced', certificate.serial);
   const wanted = target.identifiers.map((i) => i.value);
-  const changed = namesChange(certificate.names, wanted, target.namesRule);
-  if (changed) return due(base, 'names-changed', changed, certificate.serial);
+  const changed = [
+    namesChange(certificate.names, wanted, target.namesRule),
+    ...(target.namesRule === 'exact' ? settingsChanges(target, record, certificate) : []),
+  ].filter((c) => c !== undefined);
+  if (changed.length > 0) return due(base, 'changed', changed.join('; '), certificate.serial);
   const decideRecord =
     record && opts.ignorePersistedBackoff ? withoutBackoff(record) : (record ?? emptyRecord(target));
   const { ari, decision } = await decideRenewalOf({
@@ -176,6 +183,23 @@ export async function planRenewal(target: RenewalTarget, opts: PlanOptions): Pro
   };
 }
 
+/**
+ * The due plan of a trial run (the CLI's --dry-run): the certificate is ordered even when it is not
+ * due, so the whole flow is tested; the reason says what a real run would have done.
+ */
+export function trialOf(plan: IdlePlan): DuePlan {
+  const { target, record, certificate, decision } = plan;
+  return {
+    ...due(
+      { target, record, certificate },
+      'forced',
+      `dry run; a real run would wait until ${decision.renewAt.toISOString()}`,
+      certificate?.serial ?? '',
+    ),
+    decision,
+  };
+}
+
 export interface CarryOutOptions {
   /** Where the certificate is written (and locked). */
   store: Store;
@@ -200,7 +224,9 @@ export async function carryOutRenewal(plan: DuePlan, opts: CarryOutOptions): Pro
     if (saved.alreadyRenewed) {
       return { outcome: 'renewed-elsewhere', plan, reason: RENEWED_ELSEWHERE, record: saved.record };
     }
-    return { outcome: plan.certificate ? 'renewed' : 'obtained', plan, reason: plan.reason, saved };
+    // Another set of names or another key is another certificate: obtained, as lego says.
+    const fresh = plan.trigger === 'no-certificate' || plan.trigger === 'changed';
+    return { outcome: fresh ? 'obtained' : 'renewed', plan, reason: plan.reason, saved };
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
     if (error instanceof FencedWriteError) return { outcome: 'lease-lost', plan, reason: LEASE_LOST, error };
@@ -250,11 +276,38 @@ export function namesChange(
   const added = [...want].filter((n) => !have.has(n));
   const removed = rule === 'exact' ? [...have].filter((n) => !want.has(n)) : [];
   if (added.length === 0 && removed.length === 0) return undefined;
-  const parts = [
-    ...(added.length ? [`adds ${added.join(', ')}`] : []),
-    ...(removed.length ? [`drops ${removed.join(', ')}`] : []),
-  ];
-  return `the names changed: ${parts.join('; ')}`;
+  return `names changed (${[...added.map((n) => `+${n}`), ...removed.map((n) => `-${n}`)].join(', ')})`;
+}
+
+/** What else asked for now differs from how the stored certificate was made, for people. */
+function settingsChanges(
+  target: RenewalTarget,
+  record: CertificateRecord | undefined,
+  certificate: StoredCertificate,
+): string[] {
+  const made = record?.acmekit;
+  const order = target.order;
+  const changes: string[] = [];
+  const was = (v: string | undefined) => v ?? 'none';
+  if (target.fixedKey && certificate.publicKey && !samePublicKey(target.fixedKey, certificate.publicKey)) {
+    changes.push(
+      order.csr !== undefined ? 'CSR changed (another key)' : 'key changed (another --private-key)',
+    );
+  } else if (made && !made.csr && order.csr === undefined && made.keyType !== order.keyType) {
+    changes.push(`key type changed (${made.keyType} → ${order.keyType})`);
+  }
+  // Only what was asked for now: a setting left out keeps what the certificate was made with.
+  if (made && order.profile !== undefined && order.profile !== made.profile)
+    changes.push(`profile changed (${was(made.profile)} → ${order.profile})`);
+  if (made && order.preferredChain !== undefined && order.preferredChain !== made.preferredChain)
+    changes.push(`preferred chain changed (${was(made.preferredChain)} → ${order.preferredChain})`);
+  return changes;
+}
+
+function samePublicKey(a: KeyObject, b: KeyObject): boolean {
+  const spki = (k: KeyObject) =>
+    (k.type === 'private' ? createPublicKey(k) : k).export({ type: 'spki', format: 'der' });
+  return spki(a).equals(spki(b));
 }
 
 function due(

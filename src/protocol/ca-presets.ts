@@ -13,6 +13,17 @@ export const caPresets = {
 
 export type CaPreset = keyof typeof caPresets;
 
+/** The test CA of a production one, by directory URL: where a trial run (--dry-run) orders instead. */
+const stagingOf: Readonly<Record<string, CaPreset>> = {
+  [caPresets.letsencrypt]: 'letsencrypt-staging',
+  [caPresets.google]: 'google-staging',
+};
+
+/** The preset name of `directoryUrl`'s staging CA, when it has one. */
+export function stagingPresetOf(directoryUrl: string): CaPreset | undefined {
+  return stagingOf[directoryUrl];
+}
+
 /** What a CA is known to refuse, checked before any request (facts from each CA's documentation). */
 export const caQuirks: Readonly<Record<string, { eabRequired?: boolean; refusesEd25519CertKeys?: boolean }>> =
   {

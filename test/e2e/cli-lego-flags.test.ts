@@ -211,7 +211,7 @@ test('lego v4 line with --filename, --private-key, --not-after, --disable-cn, --
   assert.equal(forced.code, 0, forced.stderr);
   assert.match(
     forced.stdout,
-    /flags\.example\.com: the names changed: drops www\.flags\.example\.com; renewing\n/,
+    /flags\.example\.com: names changed \(-www\.flags\.example\.com\); renewing\n/,
   );
   const crt3 = new X509Certificate(await readFile(join(lego, 'certificates/site.crt'), 'utf8'));
   assert.equal(crt3.subjectAltName, 'DNS:flags.example.com');

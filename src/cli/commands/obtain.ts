@@ -23,6 +23,7 @@ import {
   planRenewal,
   type RenewalOutcome,
   type RenewalTarget,
+  trialOf,
 } from '../../lifecycle/renew.ts';
 import type { Solver } from '../../solvers/solver.ts';
 import type { CertificateRecord, ChallengeRecord } from '../../storage/lego/certificate-record.ts';
@@ -47,6 +48,8 @@ interface Target {
   /** Their values, for lines and hooks. */
   names: string[];
   csr?: Uint8Array;
+  /** The CSR's public key: a certificate with another key is another certificate. */
+  csrKey?: KeyObject;
   record?: CertificateRecord;
   /** Where its files are: the main domain's name, --filename, or the other name it was found under. */
   files: CertificateFiles;
@@ -86,6 +89,7 @@ async function targetsFrom(
   if (domains.length > 0 || csrPath) {
     const csr = csrPath ? await readCsr(csrPath) : undefined;
     let identifiers = domains.length > 0 ? normalizeIdentifiers(domains) : undefined;
+    let csrKey: KeyObject | undefined;
     if (csr) {
       const { parseCsr } = await import('../../crypto/csr.ts');
       const parsed = await parseCsr(csr);
@@ -97,6 +101,7 @@ async function targetsFrom(
         );
       }
       identifiers ??= csrIdentifiers;
+      csrKey = parsed.publicKey;
       if (privateKey && !samePublicKey(privateKey, parsed.publicKey)) {
         throw new UsageError('--private-key is not the key of the --csr; give the key the CSR was made with');
       }
@@ -108,6 +113,7 @@ async function targetsFrom(
         identifiers: identifiers!,
         names,
         ...(csr ? { csr } : {}),
+        ...(csrKey ? { csrKey } : {}),
         ...(located.record ? { record: located.record } : {}),
         files: located.files,
       },
@@ -228,10 +234,12 @@ async function obtainWith(
   const pfxFormat = pfxFormatOption(o);
   const ariWaitSeconds = secondsOption(o, 'ariWaitToRenew', '--ari-wait-to-renew-duration');
   const chosen = await solversFor(o, out);
-  // A dry run decides from the real files but writes only to memory.
-  const readStore = opened.store;
-  const store = dryRun ? new (await import('../../storage/memory-store.ts')).MemoryStore() : readStore;
-  const targets = await targetsFrom(o, readStore, mode, privateKey);
+  // A dry run reads the real folder or database and writes nothing there: accounts it registers, keys,
+  // certificates and locks stay in memory.
+  const store = dryRun
+    ? new (await import('../../storage/overlay-store.ts')).OverlayStore(opened.store)
+    : opened.store;
+  const targets = await targetsFrom(o, store, mode, privateKey);
   if (chosen)
     for (const t of targets)
       checkChallengeTypes(
@@ -256,7 +264,7 @@ async function obtainWith(
       const domain = target.names[0]!;
       const renewal = renewalTarget(o, target, mode, { keyType, privateKey, pfxFormat }, client.directoryUrl);
       const plan = await planRenewal(renewal, {
-        store: readStore,
+        store,
         record: target.record,
         client: o.bool('ariDisable') ? undefined : client,
         renewDays,
@@ -270,6 +278,12 @@ async function obtainWith(
         if (err instanceof InvalidInputError) throw new UsageError(err.message);
         throw err;
       });
+      if (!plan.due && dryRun) {
+        // A trial orders every selected certificate, and says what a real run would have done.
+        out.line(`${planLine(plan)}; dry run: ordering it anyway`);
+        due.push(trialOf(plan));
+        continue;
+      }
       if (!plan.due) {
         outcomes.push({
           domain,
@@ -335,7 +349,7 @@ async function obtainWith(
       } catch (err) {
         if (err instanceof UsageError) throw err;
         outcome = { outcome: 'failed', plan, reason: plan.reason, error: err as Error };
-        if (!dryRun) await recordFailure(store, target.files, err).catch(() => {});
+        await recordFailure(store, target.files, err).catch(() => {});
       }
       if (outcome.outcome === 'renewed-elsewhere' || outcome.outcome === 'lease-lost') {
         // Another process holds the newer certificate: nothing of this run's is missing.
@@ -466,6 +480,7 @@ function renewalTarget(
     identifiers: target.identifiers,
     // lego's run orders the names asked for; its renew keeps the certificate's own unless --force-cert-domains.
     namesRule: mode === 'run' || o.bool('forceCertDomains') ? 'exact' : 'ignore',
+    fixedKey: target.csrKey ?? given.privateKey,
     order: {
       // Set when the order is placed: the flags' challenge, or the remembered one replayed.
       challenge: remembered?.challenge ?? { type: 'http-01' },
