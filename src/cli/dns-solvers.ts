@@ -39,9 +39,16 @@ export function dnsReplayFrom(o: Options): DnsReplay | undefined {
   if (timeout !== undefined && !(timeout > 0))
     throw new UsageError(`--dns.timeout ${timeout}: give seconds > 0`);
   const resolvers = o.list('dnsResolvers');
+  const zone = o.str('dnsZone')?.toLowerCase().replace(/\.$/, '');
+  if (
+    zone !== undefined &&
+    !/^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/.test(zone)
+  )
+    throw new UsageError(`--dns.zone ${zone}: expected a domain name such as example.com`);
   return {
     providers,
     ...(resolvers.length > 0 ? { resolvers } : {}),
+    ...(zone ? { zone } : {}),
     ...(wait !== undefined ? { propagationWaitMs: Math.round(wait * 1000) } : {}),
     ...(o.bool('dnsPropagationDisable') ? { propagationDisabled: true } : {}),
     // lego v5 --dns.propagation.disable-rns: only the authoritative check, also when resolvers are named.
@@ -75,6 +82,7 @@ export async function dnsSolversFrom(replay: DnsReplay, logger: Logger): Promise
         provider: loaded.get(provider) as NonNullable<ReturnType<typeof loaded.get>>,
         ...(domain !== undefined ? { domains: [domain] } : {}),
         ...(replay.resolvers ? { resolvers: replay.resolvers } : {}),
+        ...(replay.zone ? { zone: replay.zone } : {}),
         propagation: {
           ...(replay.propagationWaitMs !== undefined ? { waitMs: replay.propagationWaitMs } : {}),
           ...(replay.propagationDisabled ? { disabled: true } : {}),

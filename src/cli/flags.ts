@@ -267,6 +267,15 @@ const flagTable = [
     help: 'Resolvers for zone lookups; the propagation check then asks them instead of the authoritative nameservers',
   },
   {
+    name: 'dnsZone',
+    type: 'string',
+    spellings: ['dns.zone'],
+    env: ['ACMEKIT_DNS_ZONE'],
+    group: 'challenge',
+    arg: 'ZONE',
+    help: 'The zone the TXT records go in, for a private or split-horizon zone public DNS cannot find',
+  },
+  {
     name: 'dnsPropagationWait',
     type: 'duration',
     spellings: ['dns.propagation.wait', 'dns.propagation-wait'],

@@ -31,6 +31,11 @@ export interface TxtRecord {
 export interface DnsProvider {
   present(record: TxtRecord, signal: AbortSignal): Promise<void>;
   cleanup(record: TxtRecord, signal: AbortSignal): Promise<void>;
+  /**
+   * True for a provider that writes by the full name and never uses `zone` or `name` (exec, httpreq,
+   * manual): its records need no zone lookup, so private and split-horizon zones work without public DNS.
+   */
+  readonly zoneless?: boolean;
 }
 
 /** Optional capability: a provider whose API lists its zones can name the zone of a record itself. */

@@ -36,6 +36,11 @@ export interface Dns01SolverOptions {
     /** Ask the zone's authoritative nameservers even when `resolvers` are given (they then serve lookups only). */
     authoritative?: boolean;
   };
+  /**
+   * The zone the records go in (`--dns.zone`), when the SOA walk cannot find it (a private or
+   * split-horizon zone) or should not be asked. Names outside it are refused.
+   */
+  zone?: string;
   /** Follow a CNAME at `_acme-challenge.<name>` into another zone (alias mode). Default true. */
   followCname?: boolean;
   /** Deadline of one DNS query (retries included). Default 3 s for checks, 5 s for lookups. */
@@ -63,6 +68,7 @@ export class Dns01Solver implements Solver {
   readonly #waitMs: number | undefined;
   readonly #disabled: boolean;
   readonly #followCname: boolean;
+  readonly #zone: string | undefined;
   readonly #nameserverPort: number;
   readonly #queryTimeoutMs: number | undefined;
   readonly #logger: Logger;
@@ -85,6 +91,7 @@ export class Dns01Solver implements Solver {
     this.#waitMs = opts.propagation?.waitMs;
     this.#disabled = opts.propagation?.disabled === true;
     this.#followCname = opts.followCname !== false;
+    this.#zone = opts.zone === undefined ? undefined : toFqdn(opts.zone).toLowerCase();
     this.#nameserverPort = opts.nameserverPort ?? 53;
     this.#queryTimeoutMs = opts.queryTimeoutMs;
     this.#logger = opts.logger ?? silentLogger;
@@ -152,9 +159,12 @@ export class Dns01Solver implements Solver {
   async #buildRecord(ctx: ChallengeContext, signal: AbortSignal): Promise<TxtRecord> {
     const lookup = this.#lookup(signal);
     const base = toFqdn(ctx.challenge.dnsRecordName).toLowerCase();
-    const fqdn = this.#followCname ? await followCnames(base, lookup) : base;
+    // No public lookup at all when nothing will ask public DNS: a provider that needs no zone, and a
+    // propagation check that only waits or is off (private zones, lego's exec behaviour).
+    const offline = this.#provider.zoneless === true && (this.#disabled || this.#waitMs !== undefined);
+    const fqdn = this.#followCname && !offline ? await followCnames(base, lookup) : base;
     if (fqdn !== base) this.#logger.info({ from: base, to: fqdn }, 'dns-01: following CNAME');
-    const zone = toFqdn(await this.#zoneOf(fqdn, lookup, signal)).toLowerCase();
+    const zone = offline ? parentOf(fqdn) : toFqdn(await this.#zoneOf(fqdn, lookup, signal)).toLowerCase();
     return {
       fqdn,
       zone,
@@ -174,10 +184,21 @@ export class Dns01Solver implements Solver {
    * cannot tell (split horizon, resolvers unreachable), so a stale sub-zone in an account never wins.
    */
   async #zoneOf(fqdn: string, lookup: LookupOptions, signal: AbortSignal): Promise<string> {
+    if (this.#zone) {
+      if (fqdn !== this.#zone && !fqdn.endsWith(`.${this.#zone}`)) {
+        throw new InvalidInputError(
+          `${fqdn} is not inside the zone ${this.#zone} given with --dns.zone`,
+          fqdn,
+        );
+      }
+      return this.#zone;
+    }
     try {
       return await findZone(fqdn, lookup);
     } catch (err) {
       signal.throwIfAborted();
+      // A provider that needs no zone still gets a plausible one: its parent name.
+      if (this.#provider.zoneless === true) return parentOf(fqdn);
       if (!isZoneFinder(this.#provider)) throw err;
       this.#logger.info(
         { fqdn, error: (err as Error).message },
@@ -213,6 +234,12 @@ export class Dns01Solver implements Solver {
     }
     return servers;
   }
+}
+
+/** "_acme-challenge.a.example." → "a.example.": the zone given to a provider that does not use it. */
+function parentOf(fqdn: string): string {
+  const dot = fqdn.indexOf('.');
+  return dot > 0 && dot < fqdn.length - 1 ? fqdn.slice(dot + 1) : fqdn;
 }
 
 function keyOf(ctx: ChallengeContext): string {

@@ -60,6 +60,8 @@ export const definition = {
 } satisfies DnsProviderDefinition<ExecConfig>;
 
 class ExecProvider implements DnsProvider {
+  /** Writes by the full name: no zone lookup needed. */
+  readonly zoneless = true;
   readonly #config: ExecConfig;
   readonly #logger: { debug(obj: object, msg?: string): void };
 

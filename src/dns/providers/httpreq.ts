@@ -113,6 +113,8 @@ export const definition = {
 type Action = 'present' | 'cleanup';
 
 class HttpReqProvider implements DnsProvider {
+  /** Writes by the full name: no zone lookup needed. */
+  readonly zoneless = true;
   readonly #config: HttpReqConfig;
   readonly #http: ProviderHttp;
   readonly #logger: Logger;

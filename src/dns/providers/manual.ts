@@ -17,6 +17,8 @@ const GATHER_MS = 50;
  * Removal is the same list, printed once; it does not wait.
  */
 export class ManualProvider implements DnsProvider {
+  /** Writes by the full name: no zone lookup needed. */
+  readonly zoneless = true;
   readonly #streams: ManualStreams;
   readonly #timeoutMin: number;
   #present: Batch | undefined;

@@ -35,6 +35,8 @@ export interface DnsReplay {
   /** One entry per provider; `domains` absent means every name. */
   providers: { provider: string; domains?: string[] }[];
   resolvers?: string[];
+  /** --dns.zone: the zone of every record, for a zone public DNS cannot tell. */
+  zone?: string;
   /** Only sleep this long instead of checking propagation. */
   propagationWaitMs?: number;
   /** Tell the CA without checking propagation. */
@@ -274,6 +276,7 @@ function decodeDnsReplay(d: unknown, bad: (what: string) => never): void {
   }
   const o = d as Record<string, unknown>;
   if (o.resolvers !== undefined && !strings(o.resolvers)) bad('challenge.dns.resolvers');
+  if (o.zone !== undefined && typeof o.zone !== 'string') bad('challenge.dns.zone');
   for (const k of ['propagationWaitMs', 'queryTimeoutMs']) {
     if (o[k] !== undefined && (typeof o[k] !== 'number' || (o[k] as number) < 0)) bad(`challenge.dns.${k}`);
   }
