@@ -9,7 +9,7 @@ export const commandTree: Readonly<Record<string, readonly string[]>> = {
   list: [],
   certificates: ['list', 'revoke'],
   accounts: ['list', 'register', 'keyrollover'],
-  dns: ['list', 'help'],
+  dns: ['list', 'help', 'check'],
   storage: ['migrate', 'copy'],
   help: [],
   version: [],

@@ -112,14 +112,26 @@ export class Dns01Solver implements Solver {
   }
 
   async wait(ctx: ChallengeContext, signal: AbortSignal): Promise<void> {
+    const record = await this.#record(ctx, signal);
+    // Apex and wildcard share one name: wait for every value this solver put there.
+    await this.waitFor(record, await this.#valuesAt(record.fqdn), signal);
+  }
+
+  /** The provider this solver writes through. */
+  get provider(): DnsProvider {
+    return this.#provider;
+  }
+
+  /**
+   * Waits until `values` are visible at `record.fqdn` on every authoritative nameserver (or through the
+   * resolvers given), or only sleeps or returns at once, as the propagation options say.
+   */
+  async waitFor(record: TxtRecord, values: readonly string[], signal: AbortSignal): Promise<void> {
     if (this.#disabled) return;
     if (this.#waitMs !== undefined) {
       await this.#clock.sleep(this.#waitMs, signal);
       return;
     }
-    const record = await this.#record(ctx, signal);
-    // Apex and wildcard share one name: wait for every value this solver put there.
-    const values = await this.#valuesAt(record.fqdn);
     const servers = this.#checkThrough
       ? this.#checkThrough.map((s) => ({ ...s, name: 'resolver' }))
       : await this.#authoritative(record.zone, signal);
@@ -157,8 +169,25 @@ export class Dns01Solver implements Solver {
   }
 
   async #buildRecord(ctx: ChallengeContext, signal: AbortSignal): Promise<TxtRecord> {
+    return this.recordFor(ctx.challenge.dnsRecordName, ctx.challenge.dnsTxtValue, signal, {
+      domain: toFqdn(ctx.identifier.value.replace(/^\*\./, '')),
+      token: ctx.challenge.token,
+      keyAuthorization: ctx.challenge.keyAuthorization,
+    });
+  }
+
+  /**
+   * The record for `value` at `name` ("_acme-challenge.example.com"): a CNAME there followed, the zone
+   * from --dns.zone, the SOA walk or the provider, as for a challenge.
+   */
+  async recordFor(
+    name: string,
+    value: string,
+    signal: AbortSignal,
+    acme?: TxtRecord['acme'],
+  ): Promise<TxtRecord> {
     const lookup = this.#lookup(signal);
-    const base = toFqdn(ctx.challenge.dnsRecordName).toLowerCase();
+    const base = toFqdn(name).toLowerCase();
     // No public lookup at all when nothing will ask public DNS: a provider that needs no zone, and a
     // propagation check that only waits or is off (private zones, lego's exec behaviour).
     const offline = this.#provider.zoneless === true && (this.#disabled || this.#waitMs !== undefined);
@@ -169,13 +198,9 @@ export class Dns01Solver implements Solver {
       fqdn,
       zone,
       name: relativeName(fqdn, zone),
-      value: ctx.challenge.dnsTxtValue,
+      value,
       ttl: this.#ttl,
-      acme: {
-        domain: toFqdn(ctx.identifier.value.replace(/^\*\./, '')),
-        token: ctx.challenge.token,
-        keyAuthorization: ctx.challenge.keyAuthorization,
-      },
+      ...(acme ? { acme } : {}),
     };
   }
 

@@ -16,13 +16,15 @@ export async function dnsCommand(
   const { out } = ctx;
   if (sub === 'list') {
     const defs = await Promise.all(dnsProviderCodes().map((c) => loadDnsProviderDefinition(c)));
-    out.document(defs.map((d) => ({ code: d.code, aliases: d.aliases ?? [], title: d.title })));
+    out.document(defs.map(describe));
     const width = Math.max(...defs.map((d) => d.code.length));
     for (const d of defs) {
       const aliases = d.aliases?.length ? ` (also ${d.aliases.join(', ')})` : '';
       out.line(`${d.code.padEnd(width)}  ${d.title}${aliases}`);
     }
-    out.line('\n`acmekit dns help NAME` shows the variables a provider reads.');
+    out.line(
+      '\n`acmekit dns help NAME` shows the variables a provider reads; `acmekit dns check NAME -d DOMAIN` tries it.',
+    );
     return exitCodes.ok;
   }
   if (sub === 'help') {
@@ -33,7 +35,8 @@ export async function dnsCommand(
     out.line(helpText(def));
     return exitCodes.ok;
   }
-  throw new UsageError('dns needs a subcommand: list, or help NAME');
+  if (sub === 'check') return (await import('./dns-check.ts')).dnsCheckCommand(parsed, ctx);
+  throw new UsageError('dns needs a subcommand: list, help NAME, or check NAME -d DOMAIN');
 }
 
 function describe(def: DnsProviderDefinition) {
