@@ -1,6 +1,6 @@
 // acmekit: the ACME (RFC 8555) client library. Named exports only.
 
-export { Account, type NewOrderOptions } from './acme/account.ts';
+export { Account, accountStatusRefused, type NewOrderOptions } from './acme/account.ts';
 export { AccountCredentials, type AccountCredentialsJson } from './acme/account-credentials.ts';
 export { Authorization } from './acme/authorization.ts';
 export type { CertificateChain } from './acme/certificate-download.ts';

@@ -48,7 +48,12 @@ export class Account implements AccountSession {
     this.#state = state;
   }
 
-  /** The last known account object; empty for an account made from credentials alone. */
+  /**
+   * The last known account object: after createAccount, findAccount, refresh, update or deactivate,
+   * every field the CA sent (RFC 8555's status, contact, termsOfServiceAgreed, orders, and the CA's own,
+   * such as Let's Encrypt's createdAt and initialIp, as sent); empty for an account made from
+   * credentials alone. The account's URL is `url`.
+   */
   get state(): Readonly<Partial<AccountWire>> {
     return this.#state;
   }
@@ -83,7 +88,11 @@ export class Account implements AccountSession {
     return new AccountCredentials(this.client.directoryUrl, this.url, this.#key);
   }
 
-  /** Fetches the current account object with a POST-as-GET (RFC 8555 §6.3; Pebble refuses the older empty update). */
+  /**
+   * Fetches the current account object with a POST-as-GET (RFC 8555 §6.3; Pebble refuses the older
+   * empty update). A CA refuses every request of a deactivated or revoked account (§7.3.6), this one
+   * too: `accountStatusRefused(err)` reads that status from its refusal.
+   */
   async refresh(signal?: AbortSignal): Promise<this> {
     const res = await this.request(this.url, undefined, signal);
     this.#state = parseAccount(res.json(), this.url);
@@ -192,4 +201,22 @@ export class Account implements AccountSession {
   ): Promise<void> {
     await revokeCertificate(this.client, certificatePem, { key: this.#key, kid: this.url }, opts);
   }
+}
+
+/**
+ * The status a CA's refusal gives the account that sent the request, when it says one: a CA refuses
+ * every request of a deactivated or revoked account (RFC 8555 §7.3.6), a POST-as-GET of the account
+ * and onlyReturnExisting included, with an `unauthorized` problem whose detail names the status
+ * (Boulder: `Account is not valid, has status "deactivated"`; Pebble: `Account has been deactivated`,
+ * `An account with the provided public key exists but is deactivated`). Undefined for any other error.
+ */
+export function accountStatusRefused(err: unknown): 'deactivated' | 'revoked' | undefined {
+  if (!(err instanceof AcmeProblemError) || err.type !== 'urn:ietf:params:acme:error:unauthorized') {
+    return undefined;
+  }
+  const detail = err.detail;
+  if (!/\baccount\b/i.test(detail)) return undefined;
+  if (/(?:has status\W+|has been |is )deactivated\b/i.test(detail)) return 'deactivated';
+  if (/(?:has status\W+|has been )revoked\b/i.test(detail)) return 'revoked';
+  return undefined;
 }

@@ -1,3 +1,4 @@
+import { AccountUnusableError } from '../errors/account.ts';
 import { AuthorizationFailedError } from '../errors/authorization.ts';
 import { InvalidInputError } from '../errors/base.ts';
 import { AcmeProblemError } from '../errors/problem.ts';
@@ -11,7 +12,7 @@ export const exitCodes = {
   failure: 1,
   /** Bad flags, names, files or config; nothing was sent. */
   usage: 2,
-  /** The CA refused: a problem document or a failed validation. */
+  /** The CA refused: a problem document, a failed validation, or an account it no longer takes. */
   caRefused: 3,
   /** Several certificates were handled and at least one failed while others succeeded. */
   someFailed: 4,
@@ -23,7 +24,13 @@ export const exitCodes = {
 
 export function exitCodeFor(err: unknown): number {
   if (err instanceof UsageError || err instanceof InvalidInputError) return exitCodes.usage;
-  if (err instanceof AcmeProblemError || err instanceof AuthorizationFailedError) return exitCodes.caRefused;
+  if (
+    err instanceof AcmeProblemError ||
+    err instanceof AuthorizationFailedError ||
+    err instanceof AccountUnusableError
+  ) {
+    return exitCodes.caRefused;
+  }
   if (err instanceof LockTimeoutError) return exitCodes.locked;
   if (err instanceof Error && (err as { code?: string }).code === 'ERR_HOOK') return exitCodes.hookFailed;
   return exitCodes.failure;

@@ -633,6 +633,29 @@ const flagTable = [
     group: 'storage',
     help: '`storage copy`: replace entries the target holds with other bytes (without it, nothing is written then)',
   },
+  // Account commands
+  {
+    name: 'contact',
+    type: 'list',
+    spellings: ['contact'],
+    group: 'global',
+    arg: 'ADDRESS',
+    help: "`accounts update`: the account's new contact addresses (repeat or separate by commas; --contact '' removes them all); --email still names the account",
+  },
+  {
+    name: 'newAccount',
+    type: 'boolean',
+    spellings: ['new'],
+    group: 'global',
+    help: '`accounts register`: a new key and account replace the stored ones (the old files are kept as <file>.replaced-<unix seconds>)',
+  },
+  {
+    name: 'yes',
+    type: 'boolean',
+    spellings: ['yes'],
+    group: 'global',
+    help: '`accounts deactivate`: do not ask for confirmation (needed when no terminal is attached)',
+  },
   // Output
   {
     name: 'json',

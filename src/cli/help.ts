@@ -37,7 +37,13 @@ Commands:
   revoke                   Revoke the certificate for --domains
   list                     List stored certificates with their next renewal time
   certificates list|revoke The same, as lego v5 spells them
-  accounts list|register|keyrollover
+  accounts list            The stored accounts, all servers
+  accounts register        Register the account of --email, or ask the CA about its stored key;
+                           --new: a new key and account replace the stored ones (old files kept)
+  accounts info|show       What the CA answers about the account now: status, contacts, orders, its own fields
+  accounts update          Replace the account's contacts with --contact ADDRESS (--contact '' removes them)
+  accounts deactivate      End the account at the CA for good; asks first (--yes to skip); files kept, marked
+  accounts keyrollover     Move the account to a new key (--private-key FILE, or a new ES256 key)
   dns list                 DNS providers for --dns
   dns help NAME            The variables a DNS provider reads, and an example
   storage migrate          Create or upgrade the tables in the --storage database; prints the schema version
@@ -52,6 +58,7 @@ Examples:
   acmekit run --email me@example.com -d example.com -d www.example.com --tls --renew-days 30 --deploy-hook ./reload.sh
   CLOUDFLARE_DNS_API_TOKEN=... acmekit -a -m me@example.com -d example.com -d '*.example.com' --dns cloudflare run
   acmekit list --json
+  acmekit accounts info -m me@example.com --json
   ACMEKIT_STORAGE=postgres://acmekit:PASSWORD@db.internal/acmekit acmekit run -a -m me@example.com -d example.com --http
   acmekit storage migrate --storage postgres://acmekit:PASSWORD@db.internal/acmekit
   acmekit storage copy --from file:/etc/acmekit --to postgres://acmekit:PASSWORD@db.internal/acmekit

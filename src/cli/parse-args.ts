@@ -8,7 +8,7 @@ export const commandTree: Readonly<Record<string, readonly string[]>> = {
   revoke: [],
   list: [],
   certificates: ['list', 'revoke'],
-  accounts: ['list', 'register', 'keyrollover'],
+  accounts: ['list', 'register', 'keyrollover', 'info', 'show', 'update', 'deactivate'],
   dns: ['list', 'help', 'check'],
   storage: ['migrate', 'copy'],
   help: [],

@@ -53,6 +53,7 @@ export const errorCodes = [
   'ERR_PFX',
   'ERR_ON_DEMAND_REFUSED',
   'ERR_USAGE',
+  'ERR_ACCOUNT_UNUSABLE',
   ...acmeProblemCodes,
 ] as const;
 

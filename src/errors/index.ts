@@ -1,3 +1,4 @@
+export { AccountUnusableError, type AccountUnusableReason } from './account.ts';
 export { AuthorizationFailedError } from './authorization.ts';
 export * from './base.ts';
 export { type AcmekitErrorCode, type AcmeProblemErrorCode, acmeProblemCodes, errorCodes } from './codes.ts';

@@ -62,6 +62,10 @@ class Reader {
   raw(key: string): unknown {
     return this.#get(key);
   }
+  /** The fields other than `known`, as they came (JSON values; a "__proto__" key stays a plain field). */
+  others(known: readonly string[]): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(this.#obj).filter(([k]) => !known.includes(k)));
+  }
 }
 
 function identifier(value: unknown, what: string, url?: string): IdentifierWire {
@@ -131,9 +135,13 @@ const AUTHZ_STATUSES: readonly AuthorizationStatus[] = [
 ];
 const CHALLENGE_STATUSES: readonly ChallengeStatus[] = ['pending', 'processing', 'valid', 'invalid'];
 
+const ACCOUNT_FIELDS = ['status', 'contact', 'termsOfServiceAgreed', 'orders'];
+
+/** The RFC's fields checked; any other field the CA sent (createdAt, initialIp, key…) is kept as sent. */
 export function parseAccount(json: unknown, url?: string): AccountWire {
   const r = new Reader(json, 'account', url);
   return {
+    ...r.others(ACCOUNT_FIELDS),
     status: r.oneOf('status', ACCOUNT_STATUSES),
     contact: r.strArray('contact', true),
     termsOfServiceAgreed: r.optBool('termsOfServiceAgreed'),

@@ -33,12 +33,16 @@ export type ChallengeStatus = 'pending' | 'processing' | 'valid' | 'invalid';
 /** The challenge types acmekit can answer (RFC 8555 §8.3, §8.4; RFC 8737). */
 export type ChallengeType = 'http-01' | 'dns-01' | 'tls-alpn-01';
 
-/** RFC 8555 §7.1.2. */
+/**
+ * RFC 8555 §7.1.2, and every other field the CA sent, as it sent it: Let's Encrypt adds `createdAt`
+ * and `initialIp`, Pebble and Boulder the account's public `key`. Only the RFC's fields are checked.
+ */
 export interface AccountWire {
   readonly status: AccountStatus;
   readonly contact?: readonly string[];
   readonly termsOfServiceAgreed?: boolean;
   readonly orders?: string;
+  readonly [field: string]: unknown;
 }
 
 /** RFC 8555 §7.1.3, plus `profile` (profiles draft) and `replaces` (RFC 9773 §5). */

@@ -47,6 +47,11 @@ export interface PebbleOptions {
    * still wins over it.
    */
   certificateValidityPeriod?: number;
+  /**
+   * Port of the ACME API (default: a free one). Giving the port of a stopped Pebble starts a CA with an
+   * empty database at the same directory URL: the CA was reset, and forgot every account.
+   */
+  port?: number;
   /** Extra environment for Pebble; wins over the options above. */
   env?: Record<string, string>;
   /** How long to wait for the directory to answer (default 30 s: RSA key generation is slow on a busy machine). */
@@ -107,7 +112,7 @@ export async function startPebble(opts: PebbleOptions = {}): Promise<PebbleServe
 
     // A port from freePort() can be taken by a parallel test before Pebble binds it; retry on fresh ones.
     for (let attempt = 1; ; attempt++) {
-      const listen = `127.0.0.1:${await freePort()}`;
+      const listen = `127.0.0.1:${opts.port ?? (await freePort())}`;
       const management = `127.0.0.1:${await freePort()}`;
       const configPath = join(ca.dir, 'pebble-config.json');
       const config = {

@@ -43,11 +43,23 @@ export async function runCommand(parsed: ParsedArgs, ctx: CommandEnv): Promise<n
       if (second === 'list') return (await import('./list.ts')).listCommand(o, ctx);
       if (second === 'revoke') return (await import('./revoke.ts')).revokeCommand(o, ctx);
       throw new UsageError('certificates needs a subcommand: list or revoke');
-    case 'accounts':
-      if (second === 'list' || second === 'register' || second === 'keyrollover') {
-        return (await import('./accounts.ts')).accountsCommand(o, ctx, second);
+    case 'accounts': {
+      // `show` is `info` as a certbot user (show_account) would guess it.
+      const sub = second === 'show' ? 'info' : second;
+      if (
+        sub === 'list' ||
+        sub === 'register' ||
+        sub === 'keyrollover' ||
+        sub === 'info' ||
+        sub === 'update' ||
+        sub === 'deactivate'
+      ) {
+        return (await import('./accounts.ts')).accountsCommand(o, ctx, sub);
       }
-      throw new UsageError('accounts needs a subcommand: list, register or keyrollover');
+      throw new UsageError(
+        'accounts needs a subcommand: list, register, info (or show), update, deactivate or keyrollover',
+      );
+    }
     case 'dns':
       return (await import('./dns.ts')).dnsCommand(parsed, ctx, second);
     case 'storage':

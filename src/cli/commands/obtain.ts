@@ -4,6 +4,7 @@ import type { Account } from '../../acme/account.ts';
 import { checkChallengeTypes, identifiersEqual, normalizeIdentifiers } from '../../acme/identifiers.ts';
 import type { Identifier } from '../../crypto/identifier.ts';
 import { type CertificateKeyType, keyTypeOf } from '../../crypto/keys.ts';
+import { AccountUnusableError } from '../../errors/account.ts';
 import { InvalidInputError } from '../../errors/base.ts';
 import { UsageError } from '../../errors/usage.ts';
 import { systemClock } from '../../internal/clock.ts';
@@ -28,7 +29,7 @@ import {
 import type { Solver } from '../../solvers/solver.ts';
 import type { CertificateRecord, ChallengeRecord } from '../../storage/lego/certificate-record.ts';
 import type { Store } from '../../storage/store.ts';
-import { accountFor } from '../account.ts';
+import { accountError, accountFor } from '../account.ts';
 import { makeClient } from '../client.ts';
 import { exitCodeFor, exitCodes } from '../exit-codes.ts';
 import type { OptionNameOf } from '../flags.ts';
@@ -323,7 +324,9 @@ async function obtainWith(
       .directory()
       .then((dir) => client.http.get(dir.newNonce))
       .catch(() => {});
-    const account: Account = await accountFor(o, client, store, true);
+    // An account from the files is asked about first: one the CA forgot or deactivated stops the run here,
+    // with the command that registers again, before any certificate's order fails (and backs off) for it.
+    const account: Account = await accountFor(o, client, store, true, { verify: true });
     // A file for a folder; the key itself in a database, where nothing is on disk.
     const where = (key: string): string => opened.fileOf(key) ?? key;
     const renewed: string[] = [];
@@ -369,6 +372,9 @@ async function obtainWith(
       }
       if (outcome.outcome === 'failed') {
         const err = outcome.error;
+        // The CA refused the account itself: every other order would fail the same way.
+        const refused = await accountError(err, o, { store, client, url: account.url });
+        if (refused instanceof AccountUnusableError) throw refused;
         firstError ??= err;
         out.error(resultLine(outcome));
         const next = nextStep(err);

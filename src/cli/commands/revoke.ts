@@ -3,7 +3,7 @@ import { UsageError } from '../../errors/usage.ts';
 import { type CertificateFiles, locateCertificate } from '../../lifecycle/certificate-files.ts';
 import { archiveKey } from '../../storage/lego/layout.ts';
 import type { Store } from '../../storage/store.ts';
-import { accountFor } from '../account.ts';
+import { accountError, accountFor } from '../account.ts';
 import { makeClient } from '../client.ts';
 import { exitCodes } from '../exit-codes.ts';
 import type { Options } from '../options.ts';
@@ -40,7 +40,11 @@ export async function revokeCommand(o: Options, ctx: CommandEnv): Promise<number
         const { files } = await locateCertificate(store, domain, fileName);
         const pem = await store.get(files.crt);
         if (!pem) throw new UsageError(`no certificate for ${domain} in ${label} (looked for ${files.crt})`);
-        await account.revoke(Buffer.from(pem).toString('utf8'), reason !== undefined ? { reason } : {});
+        await account
+          .revoke(Buffer.from(pem).toString('utf8'), reason !== undefined ? { reason } : {})
+          .catch(async (err: unknown) => {
+            throw await accountError(err, o, { store, client, url: account.url });
+          });
         let archived: string[] = [];
         if (!o.bool('keep')) archived = await archive(store, files);
         out.line(`${domain}: revoked${archived.length ? `; files moved to archives/` : ''}`);

@@ -15,7 +15,8 @@ import { formatLegoJson, isObject, parseJsonObject } from './json-file.ts';
 
 export interface LegoAccountInput {
   email: string;
-  accountUrl: string;
+  /** Undefined: no "registration" (lego, like acmekit, then finds the account by its key). */
+  accountUrl: string | undefined;
   /** The account object the CA returned (RFC 8555 §7.1.2). */
   accountObject: {
     status?: string;
@@ -52,7 +53,27 @@ export function encodeLegoAccount(input: LegoAccountInput): string {
     body.externalAccountBinding = a.externalAccountBinding;
   }
   const { email: _e, registration: _r, ...extra } = input.extra ?? {};
+  if (input.accountUrl === undefined) return formatLegoJson({ email: input.email, ...extra });
   return formatLegoJson({ email: input.email, ...extra, registration: { body, uri: input.accountUrl } });
+}
+
+/**
+ * account.json with the account object's status set to `status` and nothing else changed (lego v4's
+ * registration.body or v5's flattened registration alike), e.g. "deactivated" once the CA took it so.
+ * Undefined when the file names no account (no registration).
+ */
+export function withLegoAccountStatus(
+  bytes: Uint8Array | string,
+  path: string,
+  status: string,
+): string | undefined {
+  decodeLegoAccount(bytes, path); // the same checks as a read: a corrupt file is reported, not rewritten
+  const obj = parseJsonObject(bytes, path);
+  const registration = obj.registration;
+  if (!isObject(registration)) return undefined;
+  const body = isObject(registration.body) ? registration.body : registration;
+  body.status = status;
+  return formatLegoJson(obj);
 }
 
 /** Reads account.json written by lego v4/v5 or acmekit; CorruptFileError names `path` when it cannot be used. */

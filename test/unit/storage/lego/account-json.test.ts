@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeLegoAccount, encodeLegoAccount } from '../../../../src/storage/lego/account-json.ts';
+import {
+  decodeLegoAccount,
+  encodeLegoAccount,
+  withLegoAccountStatus,
+} from '../../../../src/storage/lego/account-json.ts';
 import { corruptFile } from '../../../support/corrupt-file.ts';
 
 const PATH = 'accounts/127.0.0.1_14000/admin@example.com/account.json';
@@ -118,6 +122,46 @@ describe('account.json', () => {
       undefined,
     );
     assert.equal(decodeLegoAccount('{"email":"a@example.com"}', PATH).accountUrl, undefined);
+  });
+
+  it('writes no registration without an account URL, keeping email and the other top-level fields', () => {
+    const text = encodeLegoAccount({
+      email: 'a@example.com',
+      accountUrl: undefined,
+      accountObject: { status: 'valid' },
+      extra: { id: 'a@example.com', keyType: 'EC256' },
+    });
+    assert.deepEqual(JSON.parse(text), { email: 'a@example.com', id: 'a@example.com', keyType: 'EC256' });
+    assert.equal(decodeLegoAccount(text, PATH).accountUrl, undefined);
+  });
+
+  it('marks the status and changes nothing else, in the v4 form and the flat v5 form', () => {
+    const v4 = withLegoAccountStatus(LEGO_V4_ACCOUNT, PATH, 'deactivated')!;
+    assert.equal(v4, LEGO_V4_ACCOUNT.replace('"valid"', '"deactivated"'));
+    const flat = JSON.stringify({
+      id: 'x',
+      email: 'a@example.com',
+      registration: {
+        status: 'valid',
+        contact: ['mailto:a@example.com'],
+        accountURL: 'https://ca.example/a/9',
+      },
+    });
+    const marked = JSON.parse(withLegoAccountStatus(flat, PATH, 'deactivated')!);
+    assert.deepEqual(marked, {
+      id: 'x',
+      email: 'a@example.com',
+      registration: {
+        status: 'deactivated',
+        contact: ['mailto:a@example.com'],
+        accountURL: 'https://ca.example/a/9',
+      },
+    });
+    assert.equal(withLegoAccountStatus('{"email":"a@example.com"}', PATH, 'deactivated'), undefined);
+    assert.throws(
+      () => withLegoAccountStatus('{"email":1}', PATH, 'deactivated'),
+      corruptFile(PATH, /email/),
+    );
   });
 
   it('refuses corrupt files with CorruptFileError naming the file', () => {
