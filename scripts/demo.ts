@@ -32,7 +32,7 @@ try {
     issuer: resolve(outDir, `${base}.issuer.crt`),
     account: resolve(outDir, 'account.json'),
   };
-  await writeFileAtomic(files.key, result.privateKey!, 0o600);
+  await writeFileAtomic(files.key, result.privateKey!.pem(), 0o600);
   await writeFileAtomic(files.chain, result.chain, 0o644);
   await writeFileAtomic(files.issuer, result.issuer, 0o644);
   await writeFileAtomic(files.account, JSON.stringify(account.toCredentials(), null, 2), 0o600);

@@ -25,6 +25,7 @@ export {
   generateKeyType,
   importPrivateKey,
 } from './crypto/keys.ts';
+export { PrivateKeyPem } from './crypto/private-key-pem.ts';
 export * from './errors/index.ts';
 export type { Clock } from './internal/clock.ts';
 export type { Logger } from './internal/logger.ts';

@@ -54,7 +54,10 @@ export class AcmeClient {
     this.pollPolicy = { ...defaultPollPolicy, ...opts.polling };
     this.http = new AcmeHttp(this.directoryUrl, {
       // A CA reached over https never gets a request out of TLS, whatever URL it hands out (docs/transport.md).
-      transport: new HttpTransport(opts, { httpsOnly: this.directoryUrl.startsWith('https:') }),
+      transport: new HttpTransport(opts, {
+        httpsOnly: this.directoryUrl.startsWith('https:'),
+        ...(opts.logger ? { logger: opts.logger } : {}),
+      }),
       clock: this.clock,
       logger: this.logger,
       retry: opts.retry ?? {},

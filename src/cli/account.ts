@@ -1,5 +1,7 @@
 import { type Account, accountStatusRefused } from '../acme/account.ts';
 import type { AcmeClient } from '../acme/client.ts';
+import { normalizeContacts } from '../acme/contacts.ts';
+import { decodeEabKey, type ExternalAccountBinding } from '../crypto/eab.ts';
 import { AccountUnusableError, type AccountUnusableReason } from '../errors/account.ts';
 import { AccountDoesNotExistError } from '../errors/problem.ts';
 import { UsageError } from '../errors/usage.ts';
@@ -7,6 +9,7 @@ import { Secret } from '../internal/secret.ts';
 import { mark } from '../internal/timing.ts';
 import type { AccountOptions, AccountSource } from '../lifecycle/accounts.ts';
 import { redactUrl } from '../storage/backend-error.ts';
+import { accountIdOf } from '../storage/lego/layout.ts';
 import type { Store } from '../storage/store.ts';
 import type { OptionName } from './flags.ts';
 import type { Options } from './options.ts';
@@ -23,13 +26,17 @@ export interface AccountUse {
   anyStatus?: boolean;
 }
 
-/** The lifecycle options of the account of --email at the client's CA (with --eab.kid/--eab.hmac when given). */
-export function accountOptions(
-  o: Options,
-  client: AcmeClient,
-  store: Store,
-  create: boolean,
-): AccountOptions {
+/**
+ * The account options, checked before anything is sent (exit 2): --email names the account folder (the
+ * rule accountKeys applies) and is the account's contact (the syntax createAccount sends); --eab.kid and
+ * --eab.hmac come together and the key decodes. Returns the external account binding, if any.
+ */
+export function checkAccountOptions(o: Options): ExternalAccountBinding | undefined {
+  const email = o.str('email');
+  if (email !== undefined && email !== '') {
+    accountIdOf(email);
+    normalizeContacts(email);
+  }
   const kid = o.str('eabKid');
   const hmac = o.str('eabHmac');
   if ((kid || hmac || o.bool('eab')) && !(kid && hmac)) {
@@ -37,12 +44,26 @@ export function accountOptions(
       'external account binding needs both --eab.kid and --eab.hmac (or ACMEKIT_EAB_KID / ACMEKIT_EAB_HMAC)',
     );
   }
+  if (!kid || !hmac) return undefined;
+  const eab = { kid, hmacKey: new Secret(hmac) };
+  decodeEabKey(eab);
+  return eab;
+}
+
+/** The lifecycle options of the account of --email at the client's CA (with --eab.kid/--eab.hmac when given). */
+export function accountOptions(
+  o: Options,
+  client: AcmeClient,
+  store: Store,
+  create: boolean,
+): AccountOptions {
+  const eab = checkAccountOptions(o);
   return {
     store,
     client,
     email: o.str('email'),
     acceptTos: o.bool('acceptTos'),
-    eab: kid && hmac ? { kid, hmacKey: new Secret(hmac) } : undefined,
+    eab,
     create,
   };
 }

@@ -26,6 +26,29 @@ const commandShortFlags: Readonly<Record<string, Readonly<Record<string, string>
   list: { a: 'accounts' },
 };
 
+/**
+ * Options whose value is a domain name. A name never starts with "-", but one given that way is a
+ * mistake in the name, not a missing value: `-d -lead.example.com` takes "-lead.example.com" as the
+ * name (refused then as an invalid name) unless it is an option acmekit knows (`-d --http`).
+ */
+const NAME_VALUED: ReadonlySet<OptionName> = new Set<OptionName>(['domains']);
+
+/** Whether `raw`, which starts with "-", is the value of `spec` after all (see NAME_VALUED). */
+function dashedValue(spec: FlagSpec, raw: string, command: string | undefined): boolean {
+  return NAME_VALUED.has(spec.name) && raw !== '--' && optionSpelledBy(raw, command) === undefined;
+}
+
+/** The option a command-line word spells (`--days`, `-d`, `--days=30`, a command's own short flag), if any. */
+function optionSpelledBy(token: string, command: string | undefined): FlagSpec | undefined {
+  const long = token.startsWith('--');
+  const body = token.slice(long ? 2 : 1);
+  const eq = body.indexOf('=');
+  const name = eq >= 0 ? body.slice(0, eq) : body;
+  if ((!long && name.length !== 1) || (long && name.length === 1)) return undefined;
+  const local = long ? undefined : commandShortFlags[command ?? '']?.[name];
+  return flagBySpelling(local ?? name);
+}
+
 export interface ParsedArgs {
   /** e.g. ['run'] or ['certificates', 'list']; empty when none was given. */
   command: string[];
@@ -177,7 +200,13 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       }
       let raw: string | undefined = eq >= 0 ? body.slice(eq + 1) : argv[i + 1];
       if (eq < 0) {
-        if (raw === undefined || (raw.startsWith('-') && raw.length > 1 && spec.type !== 'number')) {
+        if (
+          raw === undefined ||
+          (raw.startsWith('-') &&
+            raw.length > 1 &&
+            spec.type !== 'number' &&
+            !dashedValue(spec, raw, out.command[0]))
+        ) {
           throw new UsageError(`${from} needs a value${spec.arg ? ` (${spec.arg})` : ''}`);
         }
         i++;

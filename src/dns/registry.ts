@@ -99,10 +99,13 @@ export async function createDnsProvider(
   const config = definition.configure(env);
   const http =
     opts.http ??
-    new HttpTransport({
-      timeoutMs: settings.httpTimeoutMs,
-      ...(opts.caBundle !== undefined ? { caBundle: opts.caBundle } : {}),
-    });
+    new HttpTransport(
+      {
+        timeoutMs: settings.httpTimeoutMs,
+        ...(opts.caBundle !== undefined ? { caBundle: opts.caBundle } : {}),
+      },
+      opts.logger ? { logger: opts.logger } : {},
+    );
   const provider = definition.create(config, {
     http,
     logger: opts.logger ?? silentLogger,

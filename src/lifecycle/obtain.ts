@@ -5,7 +5,8 @@ import { checkChallengeTypes, identifiersEqual, normalizeIdentifiers } from '../
 import type { Order } from '../acme/order.ts';
 import type { Identifier } from '../crypto/identifier.ts';
 import { jwkThumbprint } from '../crypto/jwk.ts';
-import { type CertificateKeyType, exportPrivateKeyPem, generateKeyType } from '../crypto/keys.ts';
+import { type CertificateKeyType, generateKeyType } from '../crypto/keys.ts';
+import { PrivateKeyPem } from '../crypto/private-key-pem.ts';
 import { AuthorizationFailedError } from '../errors/authorization.ts';
 import { BadServerResponseError, InvalidInputError } from '../errors/base.ts';
 import { anySignal } from '../internal/abort.ts';
@@ -50,8 +51,11 @@ export interface ObtainResult {
   readonly certificate: string;
   /** Intermediates alone, PEM. */
   readonly issuer: string;
-  /** PKCS#8 PEM of the certificate key; undefined when a CSR was given (the key stayed with its owner). */
-  readonly privateKey: string | undefined;
+  /**
+   * The certificate key; undefined when a CSR was given (the key stayed with its owner). It prints as
+   * "[redacted private key]" (console.log, JSON.stringify, String); `privateKey.pem()` returns the PKCS#8 PEM.
+   */
+  readonly privateKey: PrivateKeyPem | undefined;
   readonly alternates: readonly string[];
   readonly identifiers: readonly Identifier[];
   readonly notBefore: Date;
@@ -320,7 +324,7 @@ async function obtainWithin(
     chain: chain.pem,
     certificate: chain.certificate,
     issuer: chain.issuer,
-    privateKey: key ? exportPrivateKeyPem(key) : undefined,
+    privateKey: key ? new PrivateKeyPem(key) : undefined,
     alternates: chain.alternates,
     identifiers,
     notBefore: chain.notBefore,

@@ -22,5 +22,6 @@ export async function proxyFor(url: URL, explicit: string | false | undefined): 
 /** A CONNECT-tunnelling agent to the proxy; TLS to the CA inside the tunnel is still verified with `ca`. */
 export async function createProxyAgent(proxyUrl: string, ca: string[] | undefined): Promise<Agent> {
   const { HttpsProxyAgent } = await import('https-proxy-agent');
-  return new HttpsProxyAgent(proxyUrl, { keepAlive: true, ...(ca ? { ca } : {}) });
+  // rejectUnauthorized explicit: an https:// proxy is verified too, whatever NODE_TLS_REJECT_UNAUTHORIZED says.
+  return new HttpsProxyAgent(proxyUrl, { keepAlive: true, rejectUnauthorized: true, ...(ca ? { ca } : {}) });
 }

@@ -3,6 +3,7 @@ import { type Agent as AnyAgent, Agent as HttpAgent, request as httpRequest } fr
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { BadServerResponseError, NetworkError, TimeoutError } from '../errors/base.ts';
 import { abortError } from '../internal/abort.ts';
+import type { Logger } from '../internal/logger.ts';
 import { mark } from '../internal/timing.ts';
 import { defaultUserAgent } from '../internal/version.ts';
 import { createProxyAgent, proxyFor } from './proxy-agent.ts';
@@ -41,6 +42,8 @@ export interface TransportPolicy {
    * https, so no URL the CA hands out (Location, Link, a resource) can take a signed request out of TLS.
    */
   httpsOnly?: boolean;
+  /** Where the one warning about NODE_TLS_REJECT_UNAUTHORIZED=0 goes (see `warnIfVerificationSwitchedOff`). */
+  logger?: Logger;
 }
 
 export interface RequestOptions {
@@ -79,6 +82,7 @@ export class HttpTransport {
 
   constructor(opts: TransportOptions = {}, policy: TransportPolicy = {}) {
     this.#httpsOnly = policy.httpsOnly ?? false;
+    if (policy.logger) warnIfVerificationSwitchedOff(policy.logger);
     this.userAgent = defaultUserAgent(opts.userAgent);
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
     this.#maxBodyBytes = opts.maxBodyBytes ?? 4 * 1024 * 1024;
@@ -89,7 +93,12 @@ export class HttpTransport {
     const ca = extra.length > 0 ? extra.map((c) => c.toString()) : undefined;
     this.#ca = ca;
     this.#proxy = opts.proxy;
-    this.#httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 8, ...(ca ? { ca } : {}) });
+    this.#httpsAgent = new HttpsAgent({
+      keepAlive: true,
+      maxSockets: 8,
+      rejectUnauthorized: true,
+      ...(ca ? { ca } : {}),
+    });
     this.#httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 8 });
   }
 
@@ -150,6 +159,9 @@ export class HttpTransport {
         headers,
         agent,
         // Also per request: a proxy agent opens the inner TLS connection from these options.
+        // rejectUnauthorized is explicit, never left to Node's default: NODE_TLS_REJECT_UNAUTHORIZED=0
+        // changes that default for the whole process, and acmekit always verifies.
+        ...(isHttps ? { rejectUnauthorized: true } : {}),
         ...(isHttps && this.#ca ? { ca: this.#ca } : {}),
       });
       const timer = setTimeout(
@@ -215,6 +227,25 @@ export class HttpTransport {
     this.#httpAgent.destroy();
     for (const pending of this.#proxyAgents.values()) pending.then((a) => a.destroy()).catch(() => {});
   }
+}
+
+let warnedVerificationSwitchedOff = false;
+
+/**
+ * NODE_TLS_REJECT_UNAUTHORIZED=0 turns off certificate checks for every TLS connection in the process
+ * that does not say otherwise. acmekit's own connections (this transport, so the CA, DNS provider APIs
+ * and cloud metadata endpoints) pass `rejectUnauthorized: true` and stay verified; this says so once
+ * per process, since the variable usually means someone expected verification to be off.
+ */
+export function warnIfVerificationSwitchedOff(logger: Logger, env: NodeJS.ProcessEnv = process.env): void {
+  if (warnedVerificationSwitchedOff || env.NODE_TLS_REJECT_UNAUTHORIZED !== '0') return;
+  warnedVerificationSwitchedOff = true;
+  logger.warn(
+    { variable: 'NODE_TLS_REJECT_UNAUTHORIZED' },
+    'NODE_TLS_REJECT_UNAUTHORIZED=0 is set: acmekit ignores it and still verifies the TLS certificate of every ' +
+      "server it connects to (Node's warning about the variable does not apply to acmekit's connections); to trust " +
+      'a private or test CA, pass its root as the CA bundle (caBundle, --ca-bundle, ACMEKIT_CA_BUNDLE)',
+  );
 }
 
 const TLS_TRUST_CODES = new Set([

@@ -1,10 +1,17 @@
 import { isIP } from 'node:net';
 import { InvalidInputError } from '../errors/base.ts';
 
-/** True for localhost names and loopback addresses (127.0.0.0/8, ::1). */
+/**
+ * True for loopback addresses written as such (127.0.0.0/8, ::1), the hosts where plain http may carry
+ * ACME. Names are never loopback here, not even `localhost` or `*.localhost`: Node resolves them with
+ * getaddrinfo, which may ask DNS (RFC 6761 §6.3 wants resolvers to answer them with loopback themselves,
+ * but many do not, and `*.localhost` is nearly always sent on), so a resolver could point a plain-http
+ * URL off the machine. Pinning those names to 127.0.0.1/::1 ourselves would take our own lookup in the
+ * transport and a proxy bypass; refusing them is simpler and as safe, and a literal address or https
+ * (verified TLS) does what they did.
+ */
 export function isLoopbackHost(hostname: string): boolean {
   const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost' || h.endsWith('.localhost')) return true;
   if (isIP(h) === 4) return h.startsWith('127.');
   if (isIP(h) === 6) return h === '::1';
   return false;
@@ -31,7 +38,8 @@ export function checkAcmeUrl(raw: string, what: string): URL {
   if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return url;
   if (url.protocol === 'http:') {
     throw new InvalidInputError(
-      `${what} ${raw} uses plain http; ACME needs https (RFC 8555 §6.1). Only loopback addresses may use http`,
+      `${what} ${raw} uses plain http; ACME needs https (RFC 8555 §6.1). Only loopback addresses may use ` +
+        'http, written as such (127.0.0.1, [::1]): a name, even localhost, is looked up and may lead elsewhere',
       raw,
     );
   }
@@ -51,6 +59,7 @@ export function serverUrlProblem(url: URL, base: string): string | undefined {
   if (new URL(base).protocol !== 'http:') {
     return 'plain http named by a server reached over https (ACME needs TLS, RFC 8555 §6.1)';
   }
-  if (!isLoopbackHost(url.hostname)) return 'plain http is only allowed on loopback';
+  if (!isLoopbackHost(url.hostname))
+    return 'plain http is only allowed on a loopback address (127.0.0.0/8, ::1)';
   return undefined;
 }

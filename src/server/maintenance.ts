@@ -281,7 +281,7 @@ export class Maintenance {
           notBefore: result.notBefore,
           notAfter: result.notAfter,
           chainPem: result.chain,
-          keyPem: result.privateKey!,
+          keyPem: result.privateKey!.pem(),
         };
         o.cache.set(fresh);
         m.failures = 0;

@@ -16,9 +16,10 @@ import {
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { AcmekitError } from '../errors/base.ts';
-import { CorruptFileError, FencedWriteError, StorageError } from '../errors/storage.ts';
+import { CorruptFileError, FencedWriteError, LockTimeoutError, StorageError } from '../errors/storage.ts';
 import { abortError, throwIfAborted } from '../internal/abort.ts';
 import { type StagedFile, stageFile, syncFolder, writeFileAtomic } from '../internal/atomic-write.ts';
+import { backoffDelay } from '../internal/backoff.ts';
 import { type Clock, systemClock } from '../internal/clock.ts';
 import { type LeaseAttempt, pollForLease } from './memory-store.ts';
 import {
@@ -54,7 +55,9 @@ interface LockRecord {
 
 const TEMP_MAX_AGE_MS = 60 * 60_000; // a temp file this old is a crash leftover, never a write in flight
 const GUARD_MAX_AGE_MS = 10_000; // a guard is held for a few writes; older means its holder hung or died
+// A guard wait backs off from ~5 ms to ~100 ms, jittered, so waiters neither spin nor move in lockstep.
 const GUARD_POLL_MS = 5;
+const GUARD_POLL_MAX_MS = 100;
 const HOST = hostname();
 
 const HINTS: Record<string, string> = {
@@ -151,7 +154,7 @@ export class FileStore implements Store {
     const lease = opts.lease;
     if (!lease) return write();
     // Check and rename under the guard, so no one takes the lease over in between (C10).
-    await this.#guarded(assertSafeLockName(lease.name), opts.signal, async () => {
+    await this.#guarded(assertSafeLockName(lease.name), opts.signal, Number.POSITIVE_INFINITY, async () => {
       const [fence, record] = await Promise.all([this.#readFence(lease.name), this.#readLock(lease.name)]);
       if (fence !== lease.fence || !this.#ours(record, lease.fence))
         throw new FencedWriteError(lease.name, lease.fence);
@@ -215,17 +218,22 @@ export class FileStore implements Store {
           () => undefined,
           (err: unknown) => err,
         );
-        await this.#guarded(assertSafeLockName(lease.name), opts.signal, async () => {
-          const [fence, record, stageError] = await Promise.all([
-            this.#readFence(lease.name),
-            this.#readLock(lease.name),
-            staging,
-          ]);
-          if (stageError !== undefined) throw stageError;
-          if (fence !== lease.fence || !this.#ours(record, lease.fence))
-            throw new FencedWriteError(lease.name, lease.fence);
-          await commit();
-        });
+        await this.#guarded(
+          assertSafeLockName(lease.name),
+          opts.signal,
+          Number.POSITIVE_INFINITY,
+          async () => {
+            const [fence, record, stageError] = await Promise.all([
+              this.#readFence(lease.name),
+              this.#readLock(lease.name),
+              staging,
+            ]);
+            if (stageError !== undefined) throw stageError;
+            if (fence !== lease.fence || !this.#ours(record, lease.fence))
+              throw new FencedWriteError(lease.name, lease.fence);
+            await commit();
+          },
+        );
       }
     } finally {
       await stage.catch(() => {});
@@ -252,7 +260,9 @@ export class FileStore implements Store {
 
   async lock(name: string, opts: LockOptions): Promise<Lease> {
     assertSafeLockName(name);
-    return pollForLease(name, opts, this.#clock, this.#pollMs, () => this.#tryLock(name, opts));
+    // The guard is waited for in real time, like its age is measured (file mtimes).
+    const deadline = opts.waitMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + opts.waitMs;
+    return pollForLease(name, opts, this.#clock, this.#pollMs, () => this.#tryLock(name, opts, deadline));
   }
 
   async #walk(folder: string, out: string[], signal: AbortSignal | undefined): Promise<void> {
@@ -274,10 +284,10 @@ export class FileStore implements Store {
     }
   }
 
-  async #tryLock(name: string, opts: LockOptions): Promise<LeaseAttempt> {
+  async #tryLock(name: string, opts: LockOptions, deadline: number): Promise<LeaseAttempt> {
     const seen = await this.#readLock(name);
     if (seen && !this.#stale(seen)) return { holder: toHolder(seen) };
-    return this.#guarded(name, opts.signal, async () => {
+    return this.#guarded(name, opts.signal, deadline, async () => {
       const [current, lastFence] = await Promise.all([this.#readLock(name), this.#readFence(name)]);
       if (current && !this.#stale(current)) return { holder: toHolder(current) };
       // max() keeps fences growing even if someone deleted the .fence file, or a crash left the lock
@@ -312,12 +322,12 @@ export class FileStore implements Store {
       fence,
       owner,
       renew: () =>
-        this.#guarded(name, undefined, async () => {
+        this.#guarded(name, undefined, Number.POSITIVE_INFINITY, async () => {
           if (!this.#ours(await this.#readLock(name), fence)) throw new FencedWriteError(name, fence);
           await this.#writeLock(name, record, ttlMs);
         }),
       release: () =>
-        this.#guarded(name, undefined, async () => {
+        this.#guarded(name, undefined, Number.POSITIVE_INFINITY, async () => {
           if (!this.#ours(await this.#readLock(name), fence)) return;
           const path = this.#lockPath(name, 'lock');
           await unlink(path).catch((err) => {
@@ -363,7 +373,7 @@ export class FileStore implements Store {
     const path = this.#lockPath(name, 'lock');
     const text = await readFile(path, 'utf8').catch((err) => {
       if (codeOf(err) === 'ENOENT') return undefined;
-      throw failure(path, 'read the lock', err);
+      throw unusableLockFile(path, 'lock', err);
     });
     if (text === undefined) return undefined;
     const r = parseJson(text);
@@ -376,20 +386,29 @@ export class FileStore implements Store {
     const path = this.#lockPath(name, 'fence');
     const text = await readFile(path, 'utf8').catch((err) => {
       if (codeOf(err) === 'ENOENT') return '0';
-      throw failure(path, 'read the fence', err);
+      throw unusableLockFile(path, 'fence', err);
     });
     const fence = Number(text.trim());
     if (!Number.isSafeInteger(fence) || fence < 0) throw new CorruptFileError(path, 'not a fence number');
     return fence;
   }
 
-  /** Runs `fn` holding `<name>.guard` (O_EXCL); a guard whose holder died or hung is broken. */
-  async #guarded<T>(name: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` holding `<name>.guard` (O_EXCL); a guard whose holder died or hung is broken. Every wait
+   * backs off (jittered) and ends at `deadline` (Date.now() time) with LockTimeoutError; a guard that
+   * can never be taken (a folder, a symbolic link, unreadable) ends it at once with a StorageError.
+   */
+  async #guarded<T>(
+    name: string,
+    signal: AbortSignal | undefined,
+    deadline: number,
+    fn: () => Promise<T>,
+  ): Promise<T> {
     const path = this.#lockPath(name, 'guard');
     const token = `${JSON.stringify({ pid: process.pid, hostname: HOST, nonce: randomBytes(8).toString('hex') })}\n`;
     let folderMade = false;
     let guard: FileHandle;
-    for (;;) {
+    for (let waits = 1; ; waits++) {
       throwIfAborted(signal);
       try {
         const fh = await open(path, 'wx', 0o600);
@@ -415,7 +434,12 @@ export class FileStore implements Store {
         }
         if (codeOf(err) !== 'EEXIST') throw failure(path, 'lock', err, signal);
       }
-      if (!(await breakStaleGuard(path))) await systemClock.sleep(GUARD_POLL_MS, signal);
+      const seen = await breakStaleGuard(path);
+      if (seen === 'broken') continue; // a stale guard was removed: take it at once
+      const left = deadline - Date.now();
+      if (left <= 0) throw new LockTimeoutError(name, `the process holding ${path}${guardHolder(seen)}`);
+      const delay = backoffDelay(waits, { baseMs: GUARD_POLL_MS, maxMs: GUARD_POLL_MAX_MS });
+      await systemClock.sleep(Math.min(delay, left), signal);
     }
     try {
       return await fn();
@@ -482,22 +506,79 @@ async function removeIfOld(path: string): Promise<void> {
   if (st && Date.now() - st.mtimeMs > TEMP_MAX_AGE_MS) await rm(path, { force: true }).catch(() => {});
 }
 
-/**
- * Breaks a guard whose holder died (same host) or that is older than GUARD_MAX_AGE_MS. It is moved
- * aside first and put back if it turns out to be a fresh one, so two breakers never remove a live guard.
- */
-async function breakStaleGuard(path: string): Promise<boolean> {
-  const [text, st] = await Promise.all([readFile(path, 'utf8'), stat(path)]).catch(() => []);
-  if (text === undefined || st === undefined) return true; // gone already: try again at once
-  // A guard still being written does not parse: then only its age counts.
-  if (!holderDied(parseJson(text)) && Date.now() - st.mtimeMs < GUARD_MAX_AGE_MS) return false;
-  const aside = `${path}.${randomBytes(6).toString('hex')}.stale`;
-  const moved = await rename(path, aside).then(
-    () => true,
-    () => false,
+/** A lock, fence or guard file that cannot be read: the error says which, and that removing it is the way out. */
+function unusableLockFile(path: string, kind: 'lock' | 'fence' | 'guard', err: unknown): Error {
+  if (err instanceof AcmekitError) return err;
+  const code = codeOf(err);
+  const what =
+    code === 'EISDIR'
+      ? 'it is a folder'
+      : code === 'ELOOP'
+        ? 'it is a loop of symbolic links'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'it cannot be read (permission denied)'
+          : `it cannot be read (${code ?? (err instanceof Error ? err.message : String(err))})`;
+  return new StorageError(
+    path,
+    `unusable ${kind} file: ${what}; acmekit cannot take the lock while it is there. Remove it ` +
+      `(rm -r -- '${path}') when no acmekit is running, then run again`,
+    { cause: err },
   );
-  if (!moved) return true;
+}
+
+/** ", PID 123 on host" from a guard's token, when it names one. */
+function guardHolder(text: string): string {
+  const t = parseJson(text);
+  return typeof t.pid === 'number' ? ` (PID ${t.pid}${t.hostname ? ` on ${t.hostname}` : ''})` : '';
+}
+
+/**
+ * Looks at a guard that someone else holds, and breaks it when its holder died (same host) or it is
+ * older than GUARD_MAX_AGE_MS. It is moved aside first and put back if it turns out to be a fresh one,
+ * so two breakers never remove a live guard. Returns 'broken' when the guard is gone (removed here or
+ * by its holder: try again at once), else the guard's text (a live holder: wait). A guard acmekit
+ * cannot have made or cannot read (a folder, a symbolic link, unreadable) would never go away by
+ * itself: that is a StorageError naming the file.
+ */
+async function breakStaleGuard(path: string): Promise<'broken' | string> {
+  // lstat, not stat: a symbolic link is the guard itself (open O_EXCL fails on it, even dangling).
+  const st = await lstat(path).catch((err) => {
+    if (codeOf(err) === 'ENOENT') return undefined;
+    throw unusableLockFile(path, 'guard', err);
+  });
+  if (st === undefined) return 'broken'; // released meanwhile
+  if (!st.isFile()) {
+    const what = st.isSymbolicLink()
+      ? 'a symbolic link (acmekit makes guards as plain files only)'
+      : st.isDirectory()
+        ? 'a folder'
+        : 'not a plain file';
+    throw new StorageError(
+      path,
+      `unusable guard file: it is ${what}, so acmekit can never take the lock. Remove it (rm -r -- '${path}') ` +
+        'when no acmekit is running, then run again',
+    );
+  }
+  const text = await readFile(path, 'utf8').catch((err) => {
+    if (codeOf(err) === 'ENOENT') return undefined;
+    throw unusableLockFile(path, 'guard', err);
+  });
+  if (text === undefined) return 'broken'; // released meanwhile
+  // A guard still being written does not parse: then only its age counts.
+  if (!holderDied(parseJson(text)) && Date.now() - st.mtimeMs < GUARD_MAX_AGE_MS) return text;
+  const aside = `${path}.${randomBytes(6).toString('hex')}.stale`;
+  try {
+    await rename(path, aside);
+  } catch (err) {
+    if (codeOf(err) === 'ENOENT') return 'broken'; // another waiter broke it first
+    throw new StorageError(
+      path,
+      `cannot move this stale guard aside (${codeOf(err) ?? String(err)}): ${HINTS[codeOf(err) ?? ''] ?? 'check the folder'}; ` +
+        `or remove it (rm -- '${path}') when no acmekit is running, then run again`,
+      { cause: err },
+    );
+  }
   if ((await readFile(aside, 'utf8').catch(() => '')) !== text) await link(aside, path).catch(() => {});
   await unlink(aside).catch(() => {});
-  return true;
+  return 'broken';
 }

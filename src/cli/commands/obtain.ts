@@ -29,7 +29,7 @@ import {
 import type { Solver } from '../../solvers/solver.ts';
 import type { CertificateRecord, ChallengeRecord } from '../../storage/lego/certificate-record.ts';
 import type { Store } from '../../storage/store.ts';
-import { accountError, accountFor } from '../account.ts';
+import { accountError, accountFor, checkAccountOptions } from '../account.ts';
 import { makeClient } from '../client.ts';
 import { exitCodeFor, exitCodes } from '../exit-codes.ts';
 import type { OptionNameOf } from '../flags.ts';
@@ -256,6 +256,7 @@ async function obtainWith(
     out.warn("Let's Encrypt no longer issues must-staple certificates; other CAs may");
 
   rememberedSettings(o, targets);
+  checkAccountOptions(o);
   const client = await makeClient(o, out);
   const clock = systemClock;
   const outcomes: Outcome[] = [];

@@ -61,10 +61,7 @@ export interface CertificateKeys {
  * "noemail@example.com" (older lego refused to run without --email).
  */
 export function accountKeys(serverUrl: string, email: string): AccountKeys {
-  const accountId = email === '' ? NO_EMAIL_ACCOUNT_ID : email;
-  if (!isSafeSegment(accountId)) {
-    throw new InvalidInputError(`the email ${JSON.stringify(email)} cannot name a folder`, email);
-  }
+  const accountId = accountIdOf(email);
   const dir = `accounts/${serverFolderName(serverUrl)}/${accountId}`;
   return {
     accountId,
@@ -73,6 +70,15 @@ export function accountKeys(serverUrl: string, email: string): AccountKeys {
     privateKey: `${dir}/keys/${accountId}.key`,
     privateKeyV5: `${dir}/${accountId}.key`,
   };
+}
+
+/** The account folder's name for an email (the email itself); InvalidInputError when it cannot name a folder. */
+export function accountIdOf(email: string): string {
+  const accountId = email === '' ? NO_EMAIL_ACCOUNT_ID : email;
+  if (!isSafeSegment(accountId)) {
+    throw new InvalidInputError(`the email ${JSON.stringify(email)} cannot name a folder`, email);
+  }
+  return accountId;
 }
 
 /** Store keys of one certificate, named after its main (first) domain as lego does (cmd/certs_storage.go). */

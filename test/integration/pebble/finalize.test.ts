@@ -55,7 +55,7 @@ for (const keyType of certificateKeyTypes) {
     });
     const text = await opensslText(result.certificate);
     assert.match(text, expectedKey[keyType]!);
-    const key = importPrivateKey(result.privateKey!);
+    const key = importPrivateKey(result.privateKey!.pem());
     assert.equal(
       key.asymmetricKeyType,
       keyType === 'ed25519' ? 'ed25519' : keyType.startsWith('rsa') ? 'rsa' : 'ec',
@@ -198,7 +198,7 @@ test('A16: revoke with the account key, then again is AlreadyRevokedError', asyn
 
 test("A16: revoke with the certificate's own key, no account involved", async () => {
   const result = await obtainCertificate(account, { names: ['revoke2.example.com'], solvers: [http01] });
-  await client.revokeWithCertificateKey(result.chain, importPrivateKey(result.privateKey!), {
+  await client.revokeWithCertificateKey(result.chain, importPrivateKey(result.privateKey!.pem()), {
     reason: 'keyCompromise',
   });
   await assert.rejects(account.revoke(result.chain), AlreadyRevokedError);

@@ -57,7 +57,7 @@ test('A19: newOrder with notAfter = now + 3 min: Pebble honours it; the result, 
   const store = new MemoryStore();
   const files = certificateFiles(NAME);
   await store.put(files.crt, result.chain);
-  await store.put(files.key, result.privateKey!, { private: true });
+  await store.put(files.key, result.privateKey!.pem(), { private: true });
   await store.put(files.issuer, result.issuer);
 
   const tls = await autoHttps({ ...onPebble(pebble, NAME), store });

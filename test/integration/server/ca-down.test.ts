@@ -61,7 +61,7 @@ test('C11: an expired stored certificate with the CA down: served meanwhile, fai
   });
   const store = new MemoryStore();
   await store.put('certificates/down.example.com.crt', old.chain);
-  await store.put('certificates/down.example.com.key', old.privateKey!, { private: true });
+  await store.put('certificates/down.example.com.key', old.privateKey!.pem(), { private: true });
   await until('the stored certificate to expire', () => Date.now() > old.notAfter.getTime() + 1_000, 10_000);
 
   // The CA's address: a port nothing listens on yet.

@@ -106,6 +106,23 @@ test('unknown options and commands are refused with a suggestion', () => {
   assert.throws(() => parseArgs(['renew', '--days', 'soon']), /needs a number/);
 });
 
+test('a --domains value starting with "-" is a name (refused later as invalid) unless it is a known option', () => {
+  assert.deepEqual(parseArgs(['run', '-d', '-lead.example.test']).options.domains, ['-lead.example.test']);
+  assert.deepEqual(parseArgs(['--domains', '--x.example', 'run']).options.domains, ['--x.example']);
+  assert.deepEqual(parseArgs(['-d', '-a.example,b.example', 'run']).options.domains, [
+    '-a.example',
+    'b.example',
+  ]);
+  // Known options still mean a missing value: -d followed by a flag is a forgotten name.
+  for (const next of ['--http', '-m', '--email=a@b.example', '--', '-a']) {
+    assert.throws(() => parseArgs(['run', '-d', next, 'x']), /-d needs a value \(NAME\)/, next);
+  }
+  // After `list`, -a is --accounts: still an option there.
+  assert.throws(() => parseArgs(['list', '-d', '-a']), /-d needs a value/);
+  // Other options keep refusing a dashed value.
+  assert.throws(() => parseArgs(['run', '--email', '-lead@example.test']), /--email needs a value/);
+});
+
 test('lego splits --domains on commas', () => {
   assert.deepEqual(parseArgs(['-d', 'a.example,b.example', 'run']).options.domains, [
     'a.example',

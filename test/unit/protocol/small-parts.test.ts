@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { InvalidInputError } from '../../../src/errors/base.ts';
 import { caPresets, resolveDirectoryUrl } from '../../../src/protocol/ca-presets.ts';
 import { NoncePool } from '../../../src/protocol/nonce-pool.ts';
-import { checkAcmeUrl } from '../../../src/protocol/url-policy.ts';
+import { checkAcmeUrl, serverUrlProblem } from '../../../src/protocol/url-policy.ts';
 import { parseOrder } from '../../../src/protocol/wire-parse.ts';
 
 test('nonce pool hands out each nonce once, newest first, and ignores invalid values (RFC 8555 §6.5.1)', () => {
@@ -35,11 +35,44 @@ test('plain http directories are refused except on loopback', () => {
   for (const ok of [
     'http://127.0.0.1:14000/dir',
     'http://[::1]:1/dir',
-    'http://localhost/dir',
+    'http://127.8.9.10/dir',
+    'https://localhost/dir',
     'https://ca.example/dir',
   ]) {
     assert.equal(checkAcmeUrl(ok, 'directory URL').href, new URL(ok).href);
   }
+});
+
+test('localhost and *.localhost are not loopback for plain http: they are looked up, maybe in DNS (RFC 6761 §6.3)', () => {
+  for (const raw of [
+    'http://localhost:14000/dir',
+    'http://LOCALHOST/dir',
+    'http://acme.localhost/dir',
+    'http://127.0.0.1.localhost/dir',
+    'http://a.b.localhost./dir',
+  ]) {
+    assert.throws(
+      () => checkAcmeUrl(raw, 'directory URL'),
+      (err: unknown) => {
+        assert.ok(err instanceof InvalidInputError, raw);
+        assert.match(
+          err.message,
+          /plain http; .*written as such \(127\.0\.0\.1, \[::1\]\): a name, even localhost/,
+        );
+        return true;
+      },
+      raw,
+    );
+    assert.match(serverUrlProblem(new URL(raw), 'http://127.0.0.1:14000/dir') ?? '', /loopback address/, raw);
+  }
+  assert.equal(
+    serverUrlProblem(new URL('http://127.0.0.1:14000/acme/new-order'), 'http://127.0.0.1:14000/dir'),
+    undefined,
+  );
+  assert.equal(
+    serverUrlProblem(new URL('http://[::1]:14000/acme/new-order'), 'http://127.0.0.1:14000/dir'),
+    undefined,
+  );
 });
 
 test('CA presets resolve by name; unknown names are refused with the list of presets', () => {
