@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what acmekit's demo and tests need on a fresh Debian machine (run as root):
-# Pebble and its challenge test server, BIND 9 (authoritative DNS for the dns-01 tests, with nsupdate
-# and dig), openssl, and the npm packages from the lockfile.
+# Pebble and its challenge test server, lego (test/e2e/lego-interop.test.ts runs it on acmekit's
+# folders and acmekit on its), BIND 9 (authoritative DNS for the dns-01 tests, with nsupdate and dig),
+# openssl, and the npm packages from the lockfile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 if [ "$(id -u)" = 0 ]; then
   apt-get update
-  apt-get install -y --no-install-recommends pebble bind9 bind9-utils bind9-dnsutils postgresql redis-server wrk openssl ca-certificates faketime
+  apt-get install -y --no-install-recommends pebble lego bind9 bind9-utils bind9-dnsutils postgresql redis-server wrk openssl ca-certificates faketime
 elif ! command -v pebble >/dev/null || ! command -v named >/dev/null; then
   echo "pebble or named is missing: run this script as root, or: sudo apt-get install pebble bind9 bind9-utils bind9-dnsutils" >&2
   exit 1

@@ -40,21 +40,33 @@ async function loadConfig(parsed: ParsedArgs): Promise<void> {
   applyConfig(parsed, doc as Record<string, unknown>, file);
 }
 
+/** Where main() prints; process.stdout and process.stderr unless a test gives others. */
+export interface MainStreams {
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
 /** Runs one command line; returns the exit code. Never calls process.exit so tests can run it in-process. */
-export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  streams: MainStreams = {},
+): Promise<number> {
   mark('main');
+  const stdout = streams.stdout ?? process.stdout;
   let out = new Output({
     json: argv.includes('--json'),
     quiet: argv.includes('--quiet') || argv.includes('-q'),
+    ...streams,
   });
   try {
     const parsed = parseArgs(argv);
     if (parsed.options.version || parsed.command[0] === 'version') {
-      process.stdout.write(`acmekit ${ACMEKIT_VERSION}\n`);
+      stdout.write(`acmekit ${ACMEKIT_VERSION}\n`);
       return exitCodes.ok;
     }
     if (parsed.options.help || parsed.command.length === 0 || parsed.command[0] === 'help') {
-      process.stdout.write(helpText());
+      stdout.write(helpText());
       return parsed.command.length === 0 && !parsed.options.help ? exitCodes.usage : exitCodes.ok;
     }
     applyEnvironment(parsed, env);
@@ -65,6 +77,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       json: parsed.options.json === true,
       quiet: parsed.options.quiet === true,
       logLevel: logLevelOption(parsed.options),
+      ...streams,
     });
     for (const note of notAppliedNotes(parsed)) {
       if (note.warn) out.warn(note.text);

@@ -107,14 +107,19 @@ export async function listRecords(store: Store): Promise<CertificateRecord[]> {
 
 /**
  * Where the certificate of `mainDomain` lives: under `fileName` when given; else under the domain's
- * own name when a record is there; else under the one other name whose record has this main domain
+ * own name when a record is there; else under the name lego gives the domain as the user typed it
+ * (`typed`: lego's `run` keeps its case, so `-d Example.com` is certificates/Example.com.crt) when a
+ * record is there; else under the one other name whose record has this main domain in any case
  * (obtained with --filename, or by lego v5 with --cert.name), so a renewal without the name finds it
  * instead of ordering a second certificate. Several such names are ambiguous: InvalidInputError.
+ * A certificate found nowhere goes under the domain's own name (lower case), where lego's `renew` puts
+ * a certificate whose names are in lower case.
  */
 export async function locateCertificate(
   store: Store,
   mainDomain: string,
   fileName?: string,
+  typed?: string,
 ): Promise<{ files: CertificateFiles; record: CertificateRecord | undefined }> {
   if (fileName !== undefined) {
     const files = certificateFiles(mainDomain, fileName);
@@ -123,6 +128,12 @@ export async function locateCertificate(
   const ownFiles = certificateFiles(mainDomain);
   const own = await readRecord(store, ownFiles);
   if (own) return { files: ownFiles, record: own };
+  const typedName = typed === undefined ? ownFiles.name : certificateKeys(typed).name;
+  if (typedName !== ownFiles.name) {
+    const typedFiles = certificateFiles(mainDomain, typedName);
+    const asTyped = await readRecord(store, typedFiles);
+    if (asTyped) return { files: typedFiles, record: asTyped };
+  }
   const others = await recordEntriesOf(store, mainDomain);
   if (others.length > 1) {
     throw new InvalidInputError(
@@ -143,22 +154,31 @@ export async function locateCertificate(
 const READ_AHEAD = 16;
 
 /**
- * The records whose main domain is `mainDomain`, whatever their file names. Read a few at a time and
- * decoded only when the text names the domain: a new name in a folder of many certificates costs reads,
- * not a parse of each, and an unrelated unreadable record does not stop it.
+ * The records whose main domain is `mainDomain`, whatever their file names and letter case (lego keeps
+ * the domain as typed: `-d Example.com` records "Example.com"). Read a few at a time and decoded only
+ * when the text names the domain: a new name in a folder of many certificates costs reads, not a parse
+ * of each, and an unrelated unreadable record does not stop it.
  */
 async function recordEntriesOf(store: Store, mainDomain: string): Promise<RecordEntry[]> {
   const keys = await recordKeys(store);
-  const needle = Buffer.from(JSON.stringify(mainDomain));
+  const domain = mainDomain.toLowerCase();
+  const needle = JSON.stringify(domain);
   const found: RecordEntry[] = [];
   for (let i = 0; i < keys.length; i += READ_AHEAD) {
     const batch = keys.slice(i, i + READ_AHEAD);
     const texts = await Promise.all(batch.map((key) => store.get(key)));
     texts.forEach((bytes, j) => {
-      if (!bytes || Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(needle) < 0) return;
+      if (
+        !bytes ||
+        !Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+          .toString()
+          .toLowerCase()
+          .includes(needle)
+      )
+        return;
       const key = batch[j]!;
       const record = decodeCertificateRecord(bytes, key);
-      if (record.domain === mainDomain) found.push({ record, fileName: recordFileName(key) });
+      if (record.domain.toLowerCase() === domain) found.push({ record, fileName: recordFileName(key) });
     });
   }
   return found;

@@ -108,7 +108,8 @@ async function targetsFrom(
       }
     }
     const names = identifiers!.map((i) => i.value);
-    const located = await locateCertificate(store, names[0]!, fileName);
+    // lego names the files after the first --domains as typed (case kept); a CSR's names as normalised.
+    const located = await locateCertificate(store, names[0]!, fileName, domains[0]);
     return [
       {
         identifiers: identifiers!,

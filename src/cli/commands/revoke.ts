@@ -17,6 +17,12 @@ export async function revokeCommand(o: Options, ctx: CommandEnv): Promise<number
   if (domains.length === 0)
     throw new UsageError('revoke needs --domains: the main name of the certificate to revoke');
   const names = normalizeIdentifiers(domains).map((i) => i.value);
+  // Each name as typed, for the file name lego gives it (case kept); the first spelling of a name wins.
+  const typed = new Map<string, string>();
+  for (const d of domains) {
+    const name = normalizeIdentifiers([d])[0]!.value;
+    if (!typed.has(name)) typed.set(name, d);
+  }
   const fileName = o.str('filename');
   if (fileName !== undefined && names.length > 1) {
     throw new UsageError(
@@ -37,7 +43,7 @@ export async function revokeCommand(o: Options, ctx: CommandEnv): Promise<number
       const account = await accountFor(o, client, store, false);
       for (const domain of names) {
         // Under --filename, else the domain's own name, else the one other name its record is under.
-        const { files } = await locateCertificate(store, domain, fileName);
+        const { files } = await locateCertificate(store, domain, fileName, typed.get(domain));
         const pem = await store.get(files.crt);
         if (!pem) throw new UsageError(`no certificate for ${domain} in ${label} (looked for ${files.crt})`);
         await account

@@ -546,6 +546,35 @@ describe('what the flags do', () => {
     );
   });
 
+  it("lego's files for a domain typed in mixed case are found: under the typed name, or by the record in any case", async () => {
+    const store = new MemoryStore();
+    const record = (domain: string): CertificateRecord => ({
+      domain,
+      certUrl: 'u',
+      certStableUrl: 'u',
+      acmekit: undefined,
+    });
+    // lego run -d Mixed.Example.com writes certificates/Mixed.Example.com.* with that domain in the record.
+    await writeRecord(store, certificateFiles('Mixed.Example.com'), record('Mixed.Example.com'));
+    assert.equal(certificateFiles('Mixed.Example.com').crt, 'certificates/Mixed.Example.com.crt');
+    const typed = await locateCertificate(store, 'mixed.example.com', undefined, 'Mixed.Example.com');
+    assert.equal(typed.files.crt, 'certificates/Mixed.Example.com.crt');
+    assert.equal(typed.record?.domain, 'Mixed.Example.com');
+    const lower = await locateCertificate(store, 'mixed.example.com', undefined, 'mixed.example.com');
+    assert.equal(
+      lower.files.crt,
+      'certificates/Mixed.Example.com.crt',
+      'typed in lower case: found by its record',
+    );
+    // A new certificate goes under the lower-case name, where lego's renew puts one whose names are lower case.
+    const fresh = await locateCertificate(store, 'new.example.com', undefined, 'New.Example.com');
+    assert.deepEqual(fresh, { files: certificateFiles('new.example.com'), record: undefined });
+    // Both there (lego renew wrote the lower-case one later): the domain's own name wins.
+    await writeRecord(store, certificateFiles('mixed.example.com'), record('mixed.example.com'));
+    const both = await locateCertificate(store, 'mixed.example.com', undefined, 'Mixed.Example.com');
+    assert.equal(both.files.crt, 'certificates/mixed.example.com.crt');
+  });
+
   it('looking for a certificate by domain skips unrelated records, even unreadable ones, among many', async () => {
     const store = new MemoryStore();
     for (let i = 0; i < 40; i++)
