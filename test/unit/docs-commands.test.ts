@@ -40,6 +40,8 @@ const EMAIL = 'me@example.com';
 function needsCloud(c: DocCommand): string | undefined {
   const words = [...c.argv, ...Object.values(c.env)];
   if (c.argv.some((w) => w === '--dns' || w.startsWith('--dns='))) return 'a DNS provider account';
+  const parsed = parseArgs(c.argv);
+  if (parsed.command.join(' ') === 'dns check') return 'a DNS provider account';
   if (words.some((w) => /^(postgres(ql)?|rediss?):\/\//.test(w))) return 'a database';
   if (c.argv.some((w) => /^--(eab|kid|hmac)/.test(w) || /^(zerossl|google|google-staging|sslcom)$/.test(w)))
     return 'an account at a CA that requires external account binding';
@@ -142,6 +144,15 @@ describe('documented command lines that need nothing but this machine run up to 
         domain: 'example.com',
         certUrl: `${stubUrl}/cert/1`,
         certStableUrl: `${stubUrl}/cert/1`,
+        // Obtained by acmekit with --http.webroot: renew (also --dry-run, which orders) replays it.
+        acmekit: {
+          version: 1,
+          identifiers: ['example.com'],
+          server: stubUrl,
+          email: EMAIL,
+          keyType: 'ec256',
+          challenge: { type: 'http-01', webroot: join(dir, 'www') },
+        },
       }),
     );
     await openssl(
