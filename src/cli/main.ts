@@ -3,7 +3,7 @@ import { UsageError } from '../errors/usage.ts';
 import { mark } from '../internal/timing.ts';
 import { ACMEKIT_VERSION } from '../internal/version.ts';
 import { exitCodeFor, exitCodes } from './exit-codes.ts';
-import { helpText } from './help.ts';
+import { helpFor } from './help.ts';
 import { nextStep } from './next-step.ts';
 import { logLevelOption, Output } from './output.ts';
 import {
@@ -54,7 +54,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       return exitCodes.ok;
     }
     if (parsed.options.help || parsed.command.length === 0 || parsed.command[0] === 'help') {
-      process.stdout.write(helpText());
+      process.stdout.write(helpFor(parsed.command, parsed.positional));
       return parsed.command.length === 0 && !parsed.options.help ? exitCodes.usage : exitCodes.ok;
     }
     applyEnvironment(parsed, env);
