@@ -73,6 +73,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     const { runCommand } = await import('./commands/dispatch.ts');
     return await runCommand(parsed, { out, env });
   } catch (err) {
+    out.close();
     const code = exitCodeFor(err);
     const message = err instanceof Error ? err.message : String(err);
     const describe = (err as { describe?: () => string }).describe;
@@ -84,5 +85,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       error: { code: (err as { code?: string }).code ?? 'ERR_UNKNOWN', message, ...(next ? { next } : {}) },
     });
     return code;
+  } finally {
+    // Nothing of the status line is left on the terminal, whatever happened.
+    out.close();
   }
 }

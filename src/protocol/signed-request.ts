@@ -9,7 +9,7 @@ import {
 } from '../errors/problem.ts';
 import { backoffDelay } from '../internal/backoff.ts';
 import { type Clock, systemClock } from '../internal/clock.ts';
-import { type Logger, silentLogger } from '../internal/logger.ts';
+import { type Logger, loggedWait, silentLogger } from '../internal/logger.ts';
 import { parseLinkHeader } from './link-header.ts';
 import { NoncePool } from './nonce-pool.ts';
 import { parseProblemDocument, safeJsonParse } from './problem-document.ts';
@@ -212,8 +212,20 @@ export class AcmeHttp {
           err instanceof NetworkError && (code === undefined || RETRYABLE_NETWORK_CODES.has(code));
         if (!retryable || attempt >= this.retry.attempts) throw err;
         const delay = this.#backoff(attempt);
-        this.logger.debug({ method, url, attempt, delay, code }, 'connection failed, retrying');
-        await this.clock.sleep(delay, signal);
+        await loggedWait(
+          this.logger,
+          {
+            kind: 'retry',
+            waitFor: url,
+            delayMs: delay,
+            fields: { method, url, attempt, delay, ...(code ? { code } : {}) },
+            level: 'debug',
+            doneLevel: 'debug',
+          },
+          { start: 'connection failed, retrying', done: 'retrying now' },
+          () => this.clock.sleep(delay, signal),
+          () => this.clock.now(),
+        );
         continue;
       }
       this.#nonces.add(res.headers['replay-nonce']);
@@ -226,11 +238,25 @@ export class AcmeHttp {
       if (res.status === 429 && retryAfter === undefined) throw error;
       const delay = retryAfter ?? this.#backoff(attempt);
       if (delay > this.retry.maxRetryAfterMs) throw error;
-      this.logger.info(
-        { method, url, status: res.status, attempt, delay },
-        'server asked to retry later, waiting',
+      await loggedWait(
+        this.logger,
+        {
+          kind: 'retry',
+          waitFor: url,
+          delayMs: delay,
+          fields: { method, url, status: res.status, attempt, delay },
+          doneLevel: 'debug',
+        },
+        {
+          start:
+            res.status === 429
+              ? 'rate limited by the CA, waiting to retry'
+              : 'server asked to retry later, waiting',
+          done: 'retrying now',
+        },
+        () => this.clock.sleep(delay, signal),
+        () => this.clock.now(),
       );
-      await this.clock.sleep(delay, signal);
     }
   }
 

@@ -8,7 +8,7 @@ import { type DnsServer, parseDnsServer } from '../dns/wire/client.ts';
 import { findZone, followCnames, type LookupOptions } from '../dns/zone.ts';
 import { InvalidInputError } from '../errors/base.ts';
 import { type Clock, systemClock } from '../internal/clock.ts';
-import { type Logger, silentLogger } from '../internal/logger.ts';
+import { type Logger, loggedWait, silentLogger } from '../internal/logger.ts';
 import type { ChallengeContext, Solver } from './solver.ts';
 
 export interface Dns01SolverOptions {
@@ -106,8 +106,20 @@ export class Dns01Solver implements Solver {
 
   async wait(ctx: ChallengeContext, signal: AbortSignal): Promise<void> {
     if (this.#disabled) return;
-    if (this.#waitMs !== undefined) {
-      await this.#clock.sleep(this.#waitMs, signal);
+    const now = () => this.#clock.now();
+    const name = ctx.identifier.value;
+    const waitMs = this.#waitMs;
+    if (waitMs !== undefined) {
+      await loggedWait(
+        this.#logger,
+        { kind: 'dns-delay', waitFor: name, delayMs: waitMs },
+        {
+          start: 'dns-01: waiting before asking the CA to check the TXT record',
+          done: 'dns-01: done waiting before the check',
+        },
+        () => this.#clock.sleep(waitMs, signal),
+        now,
+      );
       return;
     }
     const record = await this.#record(ctx, signal);
@@ -116,16 +128,26 @@ export class Dns01Solver implements Solver {
     const servers = this.#checkThrough
       ? this.#checkThrough.map((s) => ({ ...s, name: 'resolver' }))
       : await this.#authoritative(record.zone, signal);
-    await waitForTxt(record.fqdn, values, servers, {
-      resolvers: this.#resolvers,
-      ...(this.#checkThrough ? { checkThrough: this.#checkThrough } : {}),
-      timeoutMs: this.#timeoutMs,
-      intervalMs: this.#intervalMs,
-      ...(this.#queryTimeoutMs !== undefined ? { queryTimeoutMs: this.#queryTimeoutMs } : {}),
-      clock: this.#clock,
-      logger: this.#logger,
-      signal,
-    });
+    await loggedWait(
+      this.#logger,
+      { kind: 'dns-propagation', waitFor: name, fields: { fqdn: record.fqdn } },
+      {
+        start: 'dns-01: waiting for the TXT record on every nameserver',
+        done: 'dns-01: done waiting for the TXT record',
+      },
+      () =>
+        waitForTxt(record.fqdn, values, servers, {
+          resolvers: this.#resolvers,
+          ...(this.#checkThrough ? { checkThrough: this.#checkThrough } : {}),
+          timeoutMs: this.#timeoutMs,
+          intervalMs: this.#intervalMs,
+          ...(this.#queryTimeoutMs !== undefined ? { queryTimeoutMs: this.#queryTimeoutMs } : {}),
+          clock: this.#clock,
+          logger: this.#logger,
+          signal,
+        }),
+      now,
+    );
   }
 
   async cleanup(ctx: ChallengeContext, signal: AbortSignal): Promise<void> {

@@ -437,7 +437,10 @@ describe('what the flags do', () => {
     const solver = chosen.solvers[0]!;
     assert.equal(solver.type, 'http-01');
     const started = performance.now();
-    await solver.wait?.({} as never, new AbortController().signal);
+    await solver.wait?.(
+      { identifier: { type: 'dns', value: 'a.example' } } as never,
+      new AbortController().signal,
+    );
     assert.ok(performance.now() - started >= 55, 'waited the delay');
     const none = await solversFor(new Options(resolved(['run', '--http'])), quietOut());
     assert.equal(none!.solvers[0]!.wait, undefined, 'no delay, no wait');
