@@ -7,6 +7,9 @@ import {
   TimeoutError,
 } from '../errors/base.ts';
 import { AcmeProblemError } from '../errors/problem.ts';
+import { isoTime } from '../internal/iso-time.ts';
+import { caPresets } from '../protocol/ca-presets.ts';
+import { flags, type OptionName } from './flags.ts';
 
 const ACME = 'urn:ietf:params:acme:error:';
 
@@ -27,24 +30,47 @@ export function nextStep(err: unknown): string | undefined {
   if (err instanceof NetworkError) {
     return 'check the network, the --server URL, --ca-bundle and any HTTPS_PROXY setting, then run again';
   }
+  if (err instanceof BadServerResponseError && err.notAcmeDirectory) {
+    return `check --server: ${err.url ?? 'the URL'} is not an ACME directory; give the CA's directory URL (e.g. ${caPresets.letsencrypt}) or a preset (${Object.keys(caPresets).join(', ')})`;
+  }
   if (err instanceof CertificateMismatchError || err instanceof BadServerResponseError) {
     return 'the CA sent an answer acmekit cannot use, so nothing was saved; run again later, and report it to the CA if it persists';
   }
   return undefined;
 }
 
+/** "--eab.kid (lego v4: --kid)": an option's spellings, from the flag table. */
+function option(name: OptionName): string {
+  const [first, ...others] = flags.find((f) => f.name === name)!.spellings.map((s) => `--${s}`);
+  return others.length > 0 ? `${first} (lego v4: ${others.join(', ')})` : first!;
+}
+
+/** Where a CA shows the key id and HMAC key of an external account binding. */
+function eabSource(url: string | undefined): string {
+  const host = url && URL.canParse(url) ? new URL(url).hostname : '';
+  if (host.endsWith('zerossl.com'))
+    return 'ZeroSSL shows them in its dashboard, under Developer: EAB Credentials for ACME Clients';
+  if (host.endsWith('pki.goog'))
+    return 'Google Trust Services makes a pair with `gcloud publicca external-account-keys create`';
+  if (host.endsWith('ssl.com')) return "SSL.com shows them on its account's API credentials page";
+  return 'your CA shows them in its account pages, with its ACME settings';
+}
+
 function problemStep(err: AcmeProblemError): string {
   const type = err.type.startsWith(ACME) ? err.type.slice(ACME.length) : err.type;
+  if (err.externalAccountBinding) {
+    return `the CA refused the external account binding: check ${option('eabKid')} and ${option('eabHmac')} (or ACMEKIT_EAB_KID and ACMEKIT_EAB_HMAC): they must be the pair the CA made for your account, copied whole, and some CAs take a pair only once (${eabSource(err.url)}), then run again`;
+  }
   switch (type) {
     case 'rateLimited':
       return err.retryAfter
-        ? `the CA accepts the next attempt after ${err.retryAfter.toISOString()}; run again then`
+        ? `the CA accepts the next attempt after ${isoTime(err.retryAfter)}; run again then`
         : 'the CA is rate limiting these names or this account: wait (the message above may say until when or link to details), then run again';
     case 'userActionRequired':
     case 'agreementRequired':
       return 'open the page named above and do what the CA asks (acmekit never agrees on your behalf), then run again';
     case 'externalAccountRequired':
-      return 'this CA needs external account binding: pass --eab.kid and ACMEKIT_EAB_HMAC from your CA account';
+      return `this CA needs external account binding: pass ${option('eabKid')} and ACMEKIT_EAB_HMAC (or ${option('eabHmac')}) from your CA account (${eabSource(err.url)})`;
     case 'unauthorized':
     case 'rejectedIdentifier':
     case 'caa':

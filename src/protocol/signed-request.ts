@@ -109,15 +109,38 @@ export class AcmeHttp {
   }
 
   async #fetchDirectory(signal?: AbortSignal): Promise<DirectoryWire> {
-    const res = await this.get(this.directoryUrl, signal);
+    const url = this.directoryUrl;
+    let res: AcmeResponse;
+    try {
+      res = await this.get(url, signal);
+    } catch (err) {
+      // A 4xx (a 404 page, a problem document) says the URL is wrong; 429, 5xx and broken connections do not.
+      const status = (err as { status?: unknown }).status;
+      const refused =
+        err instanceof AcmekitError && typeof status === 'number' && status >= 400 && status < 500;
+      if (!refused || status === 429 || status === 408) throw err;
+      const prefix = `HTTP ${status} from ${url}`;
+      const said = err.message.startsWith(prefix)
+        ? err.message.slice(prefix.length).replace(/^: /, '')
+        : err.message;
+      throw notADirectory(url, `it answers HTTP ${status}${said ? ` (${said})` : ''}`, status, err);
+    }
     if (res.status >= 300 && res.status < 400) {
       const to = res.headers.location ? ` to ${res.headers.location}` : '';
       throw new BadServerResponseError(`the directory URL redirects${to}; use the final URL as the server`, {
-        url: this.directoryUrl,
+        url,
         status: res.status,
+        notAcmeDirectory: true,
       });
     }
-    const dir = parseDirectory(res.json(), this.directoryUrl);
+    let dir: DirectoryWire;
+    try {
+      dir = parseDirectory(res.json(), url);
+    } catch (err) {
+      if (!(err instanceof BadServerResponseError)) throw err;
+      const type = headerValue(res.headers['content-type'])?.split(';')[0]?.trim();
+      throw notADirectory(url, `${err.message}${type ? ` (content-type ${type})` : ''}`, res.status, err);
+    }
     for (const key of [
       'newNonce',
       'newAccount',
@@ -283,6 +306,15 @@ function isProblem(err: unknown, shortType: string): err is AcmeProblemError {
     'type' in err &&
     (err as AcmeProblemError).type === `urn:ietf:params:acme:error:${shortType}`
   );
+}
+
+function notADirectory(url: string, why: string, status: number, cause: unknown): BadServerResponseError {
+  return new BadServerResponseError(`${url} is not an ACME directory: ${sanitizeText(why, 300)}`, {
+    url,
+    status,
+    cause,
+    notAcmeDirectory: true,
+  });
 }
 
 function checkResourceUrl(value: string, name: string, directoryUrl: string): void {
