@@ -9,7 +9,8 @@ import {
 import { AcmeProblemError } from '../errors/problem.ts';
 import { isoTime } from '../internal/iso-time.ts';
 import { caPresets } from '../protocol/ca-presets.ts';
-import { flags, type OptionName } from './flags.ts';
+import { flags } from './flags.ts';
+import { envNames } from './parse-args.ts';
 
 const ACME = 'urn:ietf:params:acme:error:';
 
@@ -39,10 +40,13 @@ export function nextStep(err: unknown): string | undefined {
   return undefined;
 }
 
-/** "--eab.kid (lego v4: --kid)": an option's spellings, from the flag table. */
-function option(name: OptionName): string {
-  const [first, ...others] = flags.find((f) => f.name === name)!.spellings.map((s) => `--${s}`);
-  return others.length > 0 ? `${first} (lego v4: ${others.join(', ')})` : first!;
+/** "--eab.kid and --eab.hmac (lego v4: --kid, --hmac; or ACMEKIT_EAB_KID, ACMEKIT_EAB_HMAC)", from the flag table. */
+function eabOptions(): string {
+  const specs = (['eabKid', 'eabHmac'] as const).map((name) => flags.find((f) => f.name === name)!);
+  const main = specs.map((f) => `--${f.spellings[0]}`).join(' and ');
+  const v4 = specs.flatMap((f) => f.spellings.slice(1).map((s) => `--${s}`)).join(', ');
+  const env = specs.map((f) => envNames(f)[0]).join(', ');
+  return `${main} (lego v4: ${v4}; or ${env})`;
 }
 
 /** Where a CA shows the key id and HMAC key of an external account binding. */
@@ -53,13 +57,13 @@ function eabSource(url: string | undefined): string {
   if (host.endsWith('pki.goog'))
     return 'Google Trust Services makes a pair with `gcloud publicca external-account-keys create`';
   if (host.endsWith('ssl.com')) return "SSL.com shows them on its account's API credentials page";
-  return 'your CA shows them in its account pages, with its ACME settings';
+  return 'Your CA shows them in its account pages, with its ACME settings';
 }
 
 function problemStep(err: AcmeProblemError): string {
   const type = err.type.startsWith(ACME) ? err.type.slice(ACME.length) : err.type;
   if (err.externalAccountBinding) {
-    return `the CA refused the external account binding: check ${option('eabKid')} and ${option('eabHmac')} (or ACMEKIT_EAB_KID and ACMEKIT_EAB_HMAC): they must be the pair the CA made for your account, copied whole, and some CAs take a pair only once (${eabSource(err.url)}), then run again`;
+    return `the CA refused the external account binding: check ${eabOptions()}; they must be the pair the CA made for your account, copied whole, and some CAs take a pair only once. ${eabSource(err.url)}. Then run again`;
   }
   switch (type) {
     case 'rateLimited':
@@ -70,7 +74,7 @@ function problemStep(err: AcmeProblemError): string {
     case 'agreementRequired':
       return 'open the page named above and do what the CA asks (acmekit never agrees on your behalf), then run again';
     case 'externalAccountRequired':
-      return `this CA needs external account binding: pass ${option('eabKid')} and ACMEKIT_EAB_HMAC (or ${option('eabHmac')}) from your CA account (${eabSource(err.url)})`;
+      return `this CA needs external account binding: pass ${eabOptions()} from your CA account. ${eabSource(err.url)}`;
     case 'unauthorized':
     case 'rejectedIdentifier':
     case 'caa':
