@@ -28,7 +28,7 @@ export class Output {
   readonly logLevel: LogLevel | undefined;
   readonly #stdout: Stream;
   readonly #stderr: Stream;
-  /** The line that shows what is awaited, when stderr is a terminal and neither --json nor --quiet is given. */
+  /** The line that shows what is awaited: stderr is a terminal, no --json, no --quiet, no --log-level warn/error. */
   readonly #status: StatusLine | undefined;
 
   constructor(opts: {
@@ -46,8 +46,10 @@ export class Output {
     this.#stdout = opts.stdout ?? process.stdout;
     this.#stderr = opts.stderr ?? process.stderr;
     const stderr = this.#stderr;
+    // --log-level warn or error asks for no progress: no status line either.
+    const progress = this.logLevel === undefined || this.logLevel === 'info' || this.logLevel === 'debug';
     this.#status =
-      stderr.isTTY && !this.json && !this.quiet
+      stderr.isTTY && !this.json && !this.quiet && progress
         ? new StatusLine(
             {
               write: (text) => stderr.write(text),
@@ -60,7 +62,7 @@ export class Output {
         : undefined;
   }
 
-  /** Whether waits show on the status line (stderr is a terminal; no --json, no --quiet). */
+  /** Whether waits show on the status line (stderr is a terminal; no --json, --quiet, --log-level warn/error). */
   get live(): boolean {
     return this.#status !== undefined;
   }

@@ -22,6 +22,7 @@ export function progressLogger(out: Output): Logger {
     (at: keyof typeof RANKS) =>
     (obj: object, msg = ''): void => {
       const o = obj as Record<string, unknown>;
+      if (at === 'info' && RANKS.info <= rank) mark(msg || 'info');
       if (out.live && (typeof o.wait === 'string' || typeof o.waitDone === 'string')) {
         statusOf(out, o, msg);
         return;
@@ -30,7 +31,6 @@ export function progressLogger(out: Output): Logger {
       if (at === 'debug') out.log(`debug: ${msg} ${debugDetail(obj)}`.trimEnd());
       else if (at === 'warn') out.warn(`${msg} ${progressDetail(obj)}`.trim());
       else if (at === 'info') {
-        mark(msg || 'info');
         const line = `  ${waitLine(o, msg) ?? `${msg} ${progressDetail(obj)}`.trimEnd()}`;
         if (level === undefined) out.progress(line);
         else out.log(line);

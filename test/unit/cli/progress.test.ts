@@ -25,7 +25,12 @@ function fakeStream(isTTY: boolean, columns = 100): { stream: Stream; text: () =
 const CLEAR = '\r\u001b[2K';
 
 /** An Output on fake streams; `now` drives the status line's clock. */
-function output(opts: { tty: boolean; quiet?: boolean; json?: boolean; logLevel?: 'info' | 'debug' }) {
+function output(opts: {
+  tty: boolean;
+  quiet?: boolean;
+  json?: boolean;
+  logLevel?: 'warn' | 'info' | 'debug';
+}) {
   const err = fakeStream(opts.tty);
   const std = fakeStream(opts.tty);
   let now = 1_000_000;
@@ -244,6 +249,13 @@ describe('waits without a terminal, and with --quiet or --json', () => {
 
   it('a non-terminal without --log-level prints nothing of the waits', () => {
     const { out, stderr } = output({ tty: false });
+    progressLogger(out).info(validationStart, 'waiting for the CA to validate');
+    assert.equal(stderr(), '');
+  });
+
+  it('--log-level warn on a terminal: no status line either', () => {
+    const { out, stderr } = output({ tty: true, logLevel: 'warn' });
+    assert.equal(out.live, false);
     progressLogger(out).info(validationStart, 'waiting for the CA to validate');
     assert.equal(stderr(), '');
   });
