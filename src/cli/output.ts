@@ -114,7 +114,10 @@ export class Output {
   #write(stream: Stream, text: string): void {
     const status = stream === this.#stderr || stream.isTTY ? this.#status : undefined;
     status?.hide();
-    stream.write(text);
-    status?.show();
+    try {
+      stream.write(text);
+    } finally {
+      status?.show();
+    }
   }
 }
