@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { decodeEabKey, type ExternalAccountBinding, signEab } from '../crypto/eab.ts';
 import { type AccountKeyAlgorithm, accountAlgorithm, generateAccountKey } from '../crypto/keys.ts';
 import { BadServerResponseError, InvalidInputError } from '../errors/base.ts';
+import { AcmeProblemError, withProblemDetails } from '../errors/problem.ts';
 import type { Clock } from '../internal/clock.ts';
 import { systemClock } from '../internal/clock.ts';
 import { type Logger, silentLogger } from '../internal/logger.ts';
@@ -16,6 +17,19 @@ import { normalizeContacts } from './contacts.ts';
 import { defaultPollPolicy, type PollPolicy } from './polling.ts';
 import { fetchRenewalInfo, type RenewalInfo } from './renewal-info.ts';
 import { type RevocationReason, revokeCertificate } from './revocation.ts';
+
+// What CAs answer for a binding they do not accept: RFC 8555 §7.3.4 says unauthorized; some say malformed,
+// or externalAccountRequired as if none had been sent.
+const BINDING_REFUSALS = new Set(
+  ['unauthorized', 'malformed', 'externalAccountRequired'].map((t) => `urn:ietf:params:acme:error:${t}`),
+);
+
+/** A newAccount refusal that names the binding as the likely cause; any other error as it is. */
+function bindingRefusal(err: unknown): unknown {
+  return err instanceof AcmeProblemError && BINDING_REFUSALS.has(err.type)
+    ? withProblemDetails(err, { externalAccountBinding: true })
+    : err;
+}
 
 export interface AcmeClientOptions extends TransportOptions {
   logger?: Logger;
@@ -100,7 +114,9 @@ export class AcmeClient {
     if (opts.externalAccountBinding) {
       payload.externalAccountBinding = signEab(opts.externalAccountBinding, key, dir.newAccount);
     }
-    const res = await this.http.post(dir.newAccount, payload, { key }, opts.signal);
+    const res = await this.http.post(dir.newAccount, payload, { key }, opts.signal).catch((err: unknown) => {
+      throw opts.externalAccountBinding ? bindingRefusal(err) : err;
+    });
     if (!res.location) {
       throw new BadServerResponseError('newAccount answered without a Location header (the account URL)', {
         url: dir.newAccount,

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Identifier } from '../crypto/identifier.ts';
+import { type Logger, loggedWait, silentLogger } from '../internal/logger.ts';
 import type { ChallengeContext, Solver } from '../solvers/solver.ts';
 
 /**
@@ -10,17 +11,24 @@ class DelayedSolver implements Solver {
   readonly type: Solver['type'];
   readonly #inner: Solver;
   readonly #delayMs: number;
-  constructor(inner: Solver, delayMs: number) {
+  readonly #logger: Logger;
+  constructor(inner: Solver, delayMs: number, logger: Logger) {
     this.type = inner.type;
     this.#inner = inner;
     this.#delayMs = delayMs;
+    this.#logger = logger;
   }
   present(ctx: ChallengeContext, signal: AbortSignal): Promise<void> {
     return this.#inner.present(ctx, signal);
   }
   async wait(ctx: ChallengeContext, signal: AbortSignal): Promise<void> {
     await this.#inner.wait?.(ctx, signal);
-    await sleep(this.#delayMs, undefined, { signal });
+    await loggedWait(
+      this.#logger,
+      { kind: 'challenge-delay', waitFor: ctx.identifier.value, delayMs: this.#delayMs },
+      { start: 'waiting before asking the CA to check', done: 'done waiting before the check' },
+      () => sleep(this.#delayMs, undefined, { signal }),
+    );
   }
   cleanup(ctx: ChallengeContext, signal: AbortSignal): Promise<void> {
     return this.#inner.cleanup(ctx, signal);
@@ -31,6 +39,10 @@ class DelayedSolver implements Solver {
 }
 
 /** Each solver wrapped in a DelayedSolver when there is a delay; the solvers as they are otherwise. */
-export function delayed(solvers: Solver[], delayMs: number | undefined): Solver[] {
-  return delayMs ? solvers.map((s) => new DelayedSolver(s, delayMs)) : solvers;
+export function delayed(
+  solvers: Solver[],
+  delayMs: number | undefined,
+  logger: Logger = silentLogger,
+): Solver[] {
+  return delayMs ? solvers.map((s) => new DelayedSolver(s, delayMs, logger)) : solvers;
 }

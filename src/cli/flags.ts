@@ -6,6 +6,10 @@
 /** `duration`: seconds as a number, or a Go-style duration as lego takes it ("90", "30s", "2m0s", "1h30m"). */
 export type FlagType = 'boolean' | 'string' | 'number' | 'list' | 'duration';
 
+/** The commands that have a help page of their own (`acmekit COMMAND --help`); `certificates` is list + revoke. */
+export const commandNames = ['run', 'renew', 'revoke', 'list', 'accounts', 'dns', 'storage'] as const;
+export type CommandName = (typeof commandNames)[number];
+
 export interface FlagSpec<Name extends string = OptionName> {
   /** Canonical name, also the config-file key. */
   readonly name: Name;
@@ -17,6 +21,8 @@ export interface FlagSpec<Name extends string = OptionName> {
   readonly help: string;
   /** Where the flag matters, for help grouping; `compat`: lego flags acmekit knows but refuses or does not apply. */
   readonly group: 'global' | 'obtain' | 'renew' | 'revoke' | 'storage' | 'output' | 'challenge' | 'compat';
+  /** The commands that read it, for their help pages; when absent, the group's (see `commandsOf`). */
+  readonly commands?: readonly CommandName[];
   readonly default?: string | number | boolean;
   /** Placeholder in help. */
   readonly arg?: string;
@@ -36,6 +42,30 @@ export interface FlagSpec<Name extends string = OptionName> {
   readonly valueOptional?: boolean;
 }
 
+// Who reads what: the commands that talk to the CA, that open the storage, that use the account.
+const ALL = commandNames;
+const CA: readonly CommandName[] = ['run', 'renew', 'revoke', 'list', 'accounts'];
+const STORE: readonly CommandName[] = ['run', 'renew', 'revoke', 'list', 'accounts', 'storage'];
+const ISSUE: readonly CommandName[] = ['run', 'renew'];
+const REGISTER: readonly CommandName[] = ['run', 'renew', 'accounts'];
+
+/** The commands of a flag whose row names none: by its group. */
+const groupCommands: Readonly<Record<FlagSpec['group'], readonly CommandName[]>> = {
+  global: ['run', 'renew', 'revoke', 'accounts'],
+  challenge: ISSUE,
+  obtain: ISSUE,
+  renew: ISSUE,
+  revoke: ['revoke'],
+  storage: ['storage'],
+  output: ALL,
+  compat: ISSUE,
+};
+
+/** The commands that take this flag: its help pages. */
+export function commandsOf(flag: FlagSpec): readonly CommandName[] {
+  return flag.commands ?? groupCommands[flag.group];
+}
+
 // `as const`: the canonical names stay literal types, so OptionName below is the union of them.
 const flagTable = [
   // Where and who
@@ -45,6 +75,7 @@ const flagTable = [
     spellings: ['server', 's'],
     env: ['ACMEKIT_SERVER', 'LEGO_SERVER'],
     group: 'global',
+    commands: CA,
     arg: 'URL|PRESET',
     default: 'letsencrypt',
     help: 'ACME directory URL or a preset: letsencrypt, letsencrypt-staging, zerossl, google, google-staging, sslcom',
@@ -54,7 +85,8 @@ const flagTable = [
     type: 'string',
     spellings: ['path'],
     env: ['ACMEKIT_PATH', 'LEGO_PATH'],
-    group: 'global',
+    group: 'storage',
+    commands: STORE,
     arg: 'DIR',
     default: './.lego',
     help: "Folder for accounts and certificates, in lego's layout",
@@ -65,6 +97,7 @@ const flagTable = [
     spellings: ['storage'],
     env: ['ACMEKIT_STORAGE'],
     group: 'storage',
+    commands: STORE,
     arg: 'URL',
     help: 'Where accounts and certificates live: file:DIR (as --path DIR), postgres://… or redis://… (needs the pg or @redis/client package); prefer the environment variable when the URL holds a password',
   },
@@ -83,6 +116,7 @@ const flagTable = [
     spellings: ['accept-tos', 'a'],
     env: ['ACMEKIT_ACCEPT_TOS', 'LEGO_ACCEPT_TOS'],
     group: 'global',
+    commands: REGISTER,
     help: "Agree to the CA's terms of service",
   },
   {
@@ -91,6 +125,7 @@ const flagTable = [
     spellings: ['domains', 'd'],
     env: ['ACMEKIT_DOMAINS', 'LEGO_DOMAINS'],
     group: 'global',
+    commands: ['run', 'renew', 'revoke', 'dns'],
     arg: 'NAME',
     help: 'A name for the certificate (repeat for more; wildcards need --dns)',
   },
@@ -119,6 +154,7 @@ const flagTable = [
     spellings: ['ca-bundle'],
     env: ['ACMEKIT_CA_BUNDLE', 'LEGO_CA_CERTIFICATES'],
     group: 'global',
+    commands: CA,
     arg: 'FILE',
     help: 'Trust this root (PEM) for the CA, for a private or test CA',
   },
@@ -128,6 +164,7 @@ const flagTable = [
     spellings: ['eab'],
     env: ['ACMEKIT_EAB', 'LEGO_EAB'],
     group: 'global',
+    commands: REGISTER,
     help: 'Use external account binding (needs --eab.kid and --eab.hmac)',
   },
   {
@@ -136,6 +173,7 @@ const flagTable = [
     spellings: ['eab.kid', 'kid'],
     env: ['ACMEKIT_EAB_KID', 'LEGO_EAB_KID'],
     group: 'global',
+    commands: REGISTER,
     arg: 'KID',
     help: 'EAB key id from your CA',
   },
@@ -145,6 +183,7 @@ const flagTable = [
     spellings: ['eab.hmac', 'hmac'],
     env: ['ACMEKIT_EAB_HMAC', 'LEGO_EAB_HMAC'],
     group: 'global',
+    commands: REGISTER,
     arg: 'KEY',
     help: 'EAB HMAC key (base64url) from your CA; prefer the environment variable',
   },
@@ -153,7 +192,7 @@ const flagTable = [
     type: 'string',
     spellings: ['config'],
     env: ['ACMEKIT_CONFIG', 'LEGO_CONFIG'],
-    group: 'global',
+    group: 'output',
     arg: 'FILE',
     help: 'YAML file with any of these options (keys as in the JSON Schema, docs/config.schema.json)',
   },
@@ -163,6 +202,7 @@ const flagTable = [
     spellings: ['http-timeout'],
     env: ['ACMEKIT_HTTP_TIMEOUT', 'LEGO_HTTP_TIMEOUT'],
     group: 'global',
+    commands: CA,
     arg: 'SECONDS',
     help: 'Deadline of each request to the CA, from connecting to the last byte of the answer (default 30)',
   },
@@ -172,6 +212,7 @@ const flagTable = [
     spellings: ['cert.timeout'],
     env: ['ACMEKIT_CERT_TIMEOUT', 'LEGO_CERT_TIMEOUT'],
     group: 'global',
+    commands: ISSUE,
     arg: 'SECONDS',
     help: "Give up when the CA takes longer than this to validate the names, and again to issue the certificate (default 300; lego's 30 is not imposed)",
   },
@@ -181,6 +222,7 @@ const flagTable = [
     spellings: ['user-agent'],
     env: ['ACMEKIT_USER_AGENT', 'LEGO_USER_AGENT'],
     group: 'global',
+    commands: CA,
     arg: 'TEXT',
     help: "Put TEXT (e.g. myapp/1.2) in front of acmekit's User-Agent on every request to the CA",
   },
@@ -262,6 +304,7 @@ const flagTable = [
     type: 'list',
     spellings: ['dns.resolvers'],
     env: ['ACMEKIT_DNS_RESOLVERS', 'LEGO_DNS_RESOLVERS'],
+    commands: ['run', 'renew', 'dns'],
     group: 'challenge',
     arg: 'HOST[:PORT]',
     help: 'Resolvers for zone lookups; the propagation check then asks them instead of the authoritative nameservers',
@@ -271,6 +314,7 @@ const flagTable = [
     type: 'string',
     spellings: ['dns.zone'],
     env: ['ACMEKIT_DNS_ZONE'],
+    commands: ['run', 'renew', 'dns'],
     group: 'challenge',
     arg: 'ZONE',
     help: 'The zone the TXT records go in, for a private or split-horizon zone public DNS cannot find',
@@ -280,6 +324,7 @@ const flagTable = [
     type: 'duration',
     spellings: ['dns.propagation.wait', 'dns.propagation-wait'],
     env: ['ACMEKIT_DNS_PROPAGATION_WAIT', 'LEGO_DNS_PROPAGATION_WAIT'],
+    commands: ['run', 'renew', 'dns'],
     group: 'challenge',
     arg: 'DURATION',
     help: 'Only wait this long (e.g. 30s, 2m) instead of checking that the record is visible',
@@ -289,6 +334,7 @@ const flagTable = [
     type: 'boolean',
     spellings: ['dns.propagation.disable-ans', 'dns.propagation-disable-ans', 'dns.disable-cp'],
     env: ['ACMEKIT_DNS_PROPAGATION_DISABLE', 'LEGO_DNS_PROPAGATION_DISABLE_ANS'],
+    commands: ['run', 'renew', 'dns'],
     group: 'challenge',
     help: 'Tell the CA at once, without checking the authoritative nameservers',
   },
@@ -297,6 +343,7 @@ const flagTable = [
     type: 'boolean',
     spellings: ['dns.propagation.disable-rns'],
     env: ['ACMEKIT_DNS_PROPAGATION_DISABLE_RNS', 'LEGO_DNS_PROPAGATION_DISABLE_RNS'],
+    commands: ['run', 'renew', 'dns'],
     group: 'challenge',
     help: 'With --dns.resolvers: check the authoritative nameservers instead of those resolvers (without it acmekit never checks recursive resolvers)',
   },
@@ -305,6 +352,7 @@ const flagTable = [
     type: 'number',
     spellings: ['dns.timeout', 'dns-timeout'],
     env: ['ACMEKIT_DNS_TIMEOUT', 'LEGO_DNS_TIMEOUT'],
+    commands: ['run', 'renew', 'dns'],
     group: 'challenge',
     arg: 'SECONDS',
     help: 'Deadline of one DNS query during lookups and checks',
@@ -325,6 +373,7 @@ const flagTable = [
     spellings: ['private-key'],
     env: ['ACMEKIT_PRIVATE_KEY', 'LEGO_PRIVATE_KEY'],
     group: 'obtain',
+    commands: ['run', 'renew', 'accounts'],
     arg: 'FILE',
     help: 'Use this PEM private key for the certificate instead of generating one (written to the .key file as well); with `accounts keyrollover`, the new account key',
   },
@@ -334,6 +383,7 @@ const flagTable = [
     spellings: ['filename', 'cert.name'],
     env: ['ACMEKIT_FILENAME', 'LEGO_CERT_NAME'],
     group: 'obtain',
+    commands: ['run', 'renew', 'revoke'],
     arg: 'NAME',
     help: "Base name of the certificate's files (NAME.crt, NAME.key, NAME.json…) instead of the first domain; renew, revoke and list find them there",
   },
@@ -463,6 +513,7 @@ const flagTable = [
     spellings: ['renew-days', 'days'],
     env: ['ACMEKIT_RENEW_DAYS', 'LEGO_RENEW_DAYS'],
     group: 'renew',
+    commands: ['run', 'renew', 'list'],
     arg: 'N',
     help: 'Renew when fewer than N days are left (default: ARI window, else a third of the lifetime)',
   },
@@ -471,6 +522,7 @@ const flagTable = [
     type: 'boolean',
     spellings: ['dynamic'],
     group: 'renew',
+    commands: ['run', 'renew', 'list'],
     help: "lego v4's lifetime-based renewal time: acmekit's default already; given with --days, --days is ignored (as lego does)",
   },
   {
@@ -479,6 +531,7 @@ const flagTable = [
     spellings: ['ari-disable'],
     env: ['ACMEKIT_ARI_DISABLE', 'LEGO_ARI_DISABLE'],
     group: 'renew',
+    commands: ['run', 'renew', 'list'],
     help: 'Ignore the CA renewal information (RFC 9773)',
   },
   {
@@ -575,6 +628,7 @@ const flagTable = [
     spellings: ['no-random-sleep'],
     env: ['ACMEKIT_NO_RANDOM_SLEEP', 'LEGO_NO_RANDOM_SLEEP'],
     group: 'renew',
+    commands: ['renew'],
     help: 'Do not sleep a random 0-8 minutes before renewing from a non-terminal (cron)',
   },
   {
@@ -638,6 +692,7 @@ const flagTable = [
     name: 'contact',
     type: 'list',
     spellings: ['contact'],
+    commands: ['accounts'],
     group: 'global',
     arg: 'ADDRESS',
     help: "`accounts update`: the account's new contact addresses (repeat or separate by commas; --contact '' removes them all); --email still names the account",
@@ -646,6 +701,7 @@ const flagTable = [
     name: 'newAccount',
     type: 'boolean',
     spellings: ['new'],
+    commands: ['accounts'],
     group: 'global',
     help: '`accounts register`: a new key and account replace the stored ones (the old files are kept as <file>.replaced-<unix seconds>)',
   },
@@ -653,6 +709,7 @@ const flagTable = [
     name: 'yes',
     type: 'boolean',
     spellings: ['yes'],
+    commands: ['accounts'],
     group: 'global',
     help: '`accounts deactivate`: do not ask for confirmation (needed when no terminal is attached)',
   },
@@ -669,6 +726,7 @@ const flagTable = [
     type: 'boolean',
     spellings: ['names', 'n'],
     group: 'output',
+    commands: ['list'],
     help: '`list`: print only the main name of each certificate, one per line',
   },
   {
@@ -676,6 +734,7 @@ const flagTable = [
     type: 'boolean',
     spellings: ['accounts'],
     group: 'output',
+    commands: ['list'],
     help: '`list`: print the accounts too, as `accounts list` does (lego v4: also -a after `list`)',
   },
   { name: 'quiet', type: 'boolean', spellings: ['quiet', 'q'], group: 'output', help: 'Print only errors' },
@@ -724,6 +783,7 @@ const flagTable = [
     spellings: ['tls-skip-verify'],
     env: ['ACMEKIT_TLS_SKIP_VERIFY', 'LEGO_TLS_SKIP_VERIFY'],
     group: 'compat',
+    commands: CA,
     help: "Refused: acmekit always verifies the CA's TLS certificate",
     unsupported:
       "acmekit always verifies the CA's TLS certificate; for a private or test CA trust its root with --ca-bundle FILE (or LEGO_CA_CERTIFICATES=FILE)",
@@ -734,6 +794,7 @@ const flagTable = [
     spellings: ['account-id'],
     env: ['ACMEKIT_ACCOUNT_ID', 'LEGO_ACCOUNT_ID'],
     group: 'compat',
+    commands: REGISTER,
     arg: 'ID',
     help: 'Accepted only when equal to --email: acmekit names the account folder after the email',
     unsupported:
@@ -837,6 +898,7 @@ const flagTable = [
     spellings: ['log.format'],
     env: ['ACMEKIT_LOG_FORMAT', 'LEGO_LOG_FORMAT'],
     group: 'compat',
+    commands: ALL,
     arg: 'FORMAT',
     help: 'Not applied: log lines are plain text (use --json for one JSON document on stdout)',
     notApplied: { why: 'log lines are plain text; --json prints one JSON document on stdout instead' },

@@ -3,7 +3,7 @@ import { UsageError } from '../errors/usage.ts';
 import { mark } from '../internal/timing.ts';
 import { ACMEKIT_VERSION } from '../internal/version.ts';
 import { exitCodeFor, exitCodes } from './exit-codes.ts';
-import { helpText } from './help.ts';
+import { helpFor } from './help.ts';
 import { nextStep } from './next-step.ts';
 import { logLevelOption, Output } from './output.ts';
 import {
@@ -66,7 +66,7 @@ export async function main(
       return exitCodes.ok;
     }
     if (parsed.options.help || parsed.command.length === 0 || parsed.command[0] === 'help') {
-      stdout.write(helpText());
+      stdout.write(helpFor(parsed.command, parsed.positional));
       return parsed.command.length === 0 && !parsed.options.help ? exitCodes.usage : exitCodes.ok;
     }
     applyEnvironment(parsed, env);
@@ -86,6 +86,7 @@ export async function main(
     const { runCommand } = await import('./commands/dispatch.ts');
     return await runCommand(parsed, { out, env });
   } catch (err) {
+    out.close();
     const code = exitCodeFor(err);
     const message = err instanceof Error ? err.message : String(err);
     const describe = (err as { describe?: () => string }).describe;
@@ -97,5 +98,8 @@ export async function main(
       error: { code: (err as { code?: string }).code ?? 'ERR_UNKNOWN', message, ...(next ? { next } : {}) },
     });
     return code;
+  } finally {
+    // Nothing of the status line is left on the terminal, whatever happened.
+    out.close();
   }
 }

@@ -183,8 +183,9 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       const from = `${long ? '--' : '-'}${name}`;
       if (!spec || (!long && name.length !== 1) || (long && name.length === 1)) {
         const hint = closest(name);
+        const help = out.command[0] ? `acmekit ${out.command[0]} --help` : 'acmekit COMMAND --help';
         throw new UsageError(
-          `unknown option ${from}${hint ? `; did you mean --${hint}?` : ''} (acmekit --help lists them)`,
+          `unknown option ${from}${hint ? `; did you mean --${hint}?` : ''} (${help} lists the options)`,
         );
       }
       if (spec.type === 'boolean') {

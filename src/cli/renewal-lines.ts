@@ -1,3 +1,4 @@
+import { isoTime } from '../internal/iso-time.ts';
 import type { RenewalOutcome, RenewalPlan } from '../lifecycle/renew.ts';
 
 /**
@@ -8,7 +9,7 @@ import type { RenewalOutcome, RenewalPlan } from '../lifecycle/renew.ts';
 /** Why the certificate is ordered now, or until when it is left alone. */
 export function planLine(plan: RenewalPlan): string {
   const domain = plan.target.files.mainDomain;
-  if (!plan.due) return `${domain}: not due until ${plan.decision.renewAt.toISOString()} (${plan.reason})`;
+  if (!plan.due) return `${domain}: not due until ${isoTime(plan.decision.renewAt)} (${plan.reason})`;
   // RFC 9773 §4.2: the CA may say why it wants an early renewal; show it (B9).
   if (plan.explanationUrl)
     return `${domain}: the CA asks for renewal now (${plan.reason}); see ${plan.explanationUrl}`;
@@ -27,11 +28,11 @@ export function resultLine(outcome: RenewalOutcome, destination = ''): string {
     case 'obtained':
     case 'renewed': {
       const domain = outcome.plan.target.files.mainDomain;
-      return `${domain}: ${outcome.outcome}, valid until ${outcome.saved.result.notAfter.toISOString()}${destination}`;
+      return `${domain}: ${outcome.outcome}, valid until ${isoTime(outcome.saved.result.notAfter)}${destination}`;
     }
     case 'renewed-elsewhere': {
       const domain = outcome.plan.target.files.mainDomain;
-      return `${domain}: ${outcome.reason}, valid until ${outcome.record.acmekit?.notAfter ?? 'unknown'}`;
+      return `${domain}: ${outcome.reason}, valid until ${outcome.record.acmekit?.notAfter ? isoTime(outcome.record.acmekit.notAfter) : 'unknown'}`;
     }
     case 'lease-lost':
       return `${outcome.plan.target.files.mainDomain}: ${outcome.reason}`;

@@ -15,6 +15,7 @@ export async function solversFor(
   out: Output,
 ): Promise<{ solvers: Solver[]; challenge: ChallengeRecord } | undefined> {
   const webroot = o.str('httpWebroot');
+  const logger = progressLogger(out);
   const { dnsReplayFrom, dnsSolversFrom } = await import('./dns-solvers.ts');
   const dns = dnsReplayFrom(o);
   if (dns) {
@@ -23,14 +24,14 @@ export async function solversFor(
         '--dns cannot be combined with --http, --http.webroot or --tls; choose one challenge',
       );
     }
-    return { solvers: await dnsSolversFrom(dns, progressLogger(out)), challenge: { type: 'dns-01', dns } };
+    return { solvers: await dnsSolversFrom(dns, logger), challenge: { type: 'dns-01', dns } };
   }
   const httpDelayMs = challengeDelayMs(o, 'http-01');
   const httpDelay = httpDelayMs ? { delayMs: httpDelayMs } : {};
   if (webroot) {
     const { Http01WebrootSolver } = await import('../solvers/http01-webroot.ts');
     return {
-      solvers: delayed([new Http01WebrootSolver({ root: resolve(webroot) })], httpDelayMs),
+      solvers: delayed([new Http01WebrootSolver({ root: resolve(webroot) })], httpDelayMs, logger),
       challenge: { type: 'http-01', webroot: resolve(webroot), ...httpDelay },
     };
   }
@@ -39,7 +40,7 @@ export async function solversFor(
     const { host, port } = parseAddress(address, '--http.address');
     const { Http01ListenerSolver } = await import('../solvers/http01-listener.ts');
     return {
-      solvers: delayed([new Http01ListenerSolver({ port, ...(host ? { host } : {}) })], httpDelayMs),
+      solvers: delayed([new Http01ListenerSolver({ port, ...(host ? { host } : {}) })], httpDelayMs, logger),
       challenge: { type: 'http-01', httpAddress: address, ...httpDelay },
     };
   }
@@ -49,7 +50,11 @@ export async function solversFor(
     const { TlsAlpn01ListenerSolver } = await import('../solvers/tls-alpn01.ts');
     const tlsDelayMs = challengeDelayMs(o, 'tls-alpn-01');
     return {
-      solvers: delayed([new TlsAlpn01ListenerSolver({ port, ...(host ? { host } : {}) })], tlsDelayMs),
+      solvers: delayed(
+        [new TlsAlpn01ListenerSolver({ port, ...(host ? { host } : {}) })],
+        tlsDelayMs,
+        logger,
+      ),
       challenge: { type: 'tls-alpn-01', tlsAddress: address, ...(tlsDelayMs ? { delayMs: tlsDelayMs } : {}) },
     };
   }
@@ -58,23 +63,32 @@ export async function solversFor(
 
 /** Solvers from a stored record, for renewals without challenge flags (like certbot's renewal configs). */
 export async function solversFromRecord(challenge: ChallengeRecord, out: Output): Promise<Solver[]> {
+  const logger = progressLogger(out);
   if (challenge.webroot) {
     const { Http01WebrootSolver } = await import('../solvers/http01-webroot.ts');
-    return delayed([new Http01WebrootSolver({ root: challenge.webroot })], challenge.delayMs);
+    return delayed([new Http01WebrootSolver({ root: challenge.webroot })], challenge.delayMs, logger);
   }
   if (challenge.type === 'http-01') {
     const { host, port } = parseAddress(challenge.httpAddress ?? ':80', 'stored http address');
     const { Http01ListenerSolver } = await import('../solvers/http01-listener.ts');
-    return delayed([new Http01ListenerSolver({ port, ...(host ? { host } : {}) })], challenge.delayMs);
+    return delayed(
+      [new Http01ListenerSolver({ port, ...(host ? { host } : {}) })],
+      challenge.delayMs,
+      logger,
+    );
   }
   if (challenge.type === 'tls-alpn-01') {
     const { host, port } = parseAddress(challenge.tlsAddress ?? ':443', 'stored tls address');
     const { TlsAlpn01ListenerSolver } = await import('../solvers/tls-alpn01.ts');
-    return delayed([new TlsAlpn01ListenerSolver({ port, ...(host ? { host } : {}) })], challenge.delayMs);
+    return delayed(
+      [new TlsAlpn01ListenerSolver({ port, ...(host ? { host } : {}) })],
+      challenge.delayMs,
+      logger,
+    );
   }
   if (challenge.type === 'dns-01' && challenge.dns) {
     const { dnsSolversFrom } = await import('./dns-solvers.ts');
-    return dnsSolversFrom(challenge.dns, progressLogger(out));
+    return dnsSolversFrom(challenge.dns, logger);
   }
   throw new UsageError(
     `the stored certificate was obtained with ${challenge.type}, which needs flags this version cannot replay; pass --http, --http.webroot, --tls or --dns`,

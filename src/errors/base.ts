@@ -24,10 +24,19 @@ export class InvalidInputError extends AcmekitError {
 export class BadServerResponseError extends AcmekitError {
   readonly url: string | undefined;
   readonly status: number | undefined;
-  constructor(message: string, details: { url?: string; status?: number; cause?: unknown } = {}) {
+  /**
+   * The answer at the directory URL is no ACME directory (a 404, a web page, JSON of another shape, a
+   * redirect): the URL given as the server is wrong, rather than the CA misbehaving. `url` is that URL.
+   */
+  readonly notAcmeDirectory: boolean;
+  constructor(
+    message: string,
+    details: { url?: string; status?: number; cause?: unknown; notAcmeDirectory?: boolean } = {},
+  ) {
     super('ERR_BAD_SERVER_RESPONSE', message, { cause: details.cause });
     this.url = details.url;
     this.status = details.status;
+    this.notAcmeDirectory = details.notAcmeDirectory === true;
   }
 }
 

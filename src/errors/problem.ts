@@ -24,6 +24,8 @@ export interface ProblemDetails {
   retryAfter?: Date;
   /** Link rel="terms-of-service" or similar links relevant to the problem. */
   links?: Readonly<Record<string, string[]>>;
+  /** The refused request carried an external account binding (see `AcmeProblemError.externalAccountBinding`). */
+  externalAccountBinding?: boolean;
   cause?: unknown;
 }
 
@@ -49,6 +51,12 @@ export class AcmeProblemError extends AcmekitError {
   readonly url: string | undefined;
   readonly retryAfter: Date | undefined;
   readonly links: Readonly<Record<string, string[]>>;
+  /**
+   * True when the refused request was a newAccount with an external account binding: with
+   * unauthorized, malformed or externalAccountRequired, the binding's key id or HMAC key is then
+   * the likely cause (wrong, already used, or from another CA account).
+   */
+  readonly externalAccountBinding: boolean;
 
   constructor(
     problem: ProblemDocument,
@@ -71,6 +79,7 @@ export class AcmeProblemError extends AcmekitError {
     this.url = details.url;
     this.retryAfter = details.retryAfter;
     this.links = details.links ?? {};
+    this.externalAccountBinding = details.externalAccountBinding === true;
   }
 
   /**
@@ -170,4 +179,26 @@ export function problemToError(problem: ProblemDocument, details: ProblemDetails
   const short = problem.type.startsWith(ACME_PREFIX) ? problem.type.slice(ACME_PREFIX.length) : undefined;
   const cls = short !== undefined && Object.hasOwn(BY_TYPE, short) ? BY_TYPE[short] : undefined;
   return cls ? new cls(problem, details) : new AcmeProblemError(problem, details);
+}
+
+/** The same problem as a new error with more details, the original as its cause. */
+export function withProblemDetails(
+  err: AcmeProblemError,
+  extra: Pick<ProblemDetails, 'externalAccountBinding'>,
+): AcmeProblemError {
+  const document = (e: AcmeProblemError): ProblemDocument => ({
+    type: e.type,
+    ...(e.detail ? { detail: e.detail } : {}),
+    ...(e.status !== undefined ? { status: e.status } : {}),
+    ...(e.instance !== undefined ? { instance: e.instance } : {}),
+    ...(e.identifier ? { identifier: e.identifier } : {}),
+    ...(e.subproblems.length > 0 ? { subproblems: e.subproblems.map(document) } : {}),
+  });
+  return problemToError(document(err), {
+    ...(err.url !== undefined ? { url: err.url } : {}),
+    ...(err.retryAfter ? { retryAfter: err.retryAfter } : {}),
+    links: err.links,
+    cause: err,
+    ...extra,
+  });
 }

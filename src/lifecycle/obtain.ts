@@ -10,6 +10,7 @@ import { PrivateKeyPem } from '../crypto/private-key-pem.ts';
 import { AuthorizationFailedError } from '../errors/authorization.ts';
 import { BadServerResponseError, InvalidInputError } from '../errors/base.ts';
 import { anySignal } from '../internal/abort.ts';
+import { loggedWait } from '../internal/logger.ts';
 import { caQuirks } from '../protocol/ca-presets.ts';
 import { type ChallengeContext, challengeFits, type Solver } from '../solvers/solver.ts';
 
@@ -164,6 +165,10 @@ async function explainFailure(order: Order, signal?: AbortSignal): Promise<Error
   );
 }
 
+function namesOf(identifiers: readonly Identifier[]): string {
+  return identifiers.map((i) => i.value).join(', ');
+}
+
 /** Runs solver callbacks for all plans at once; waits for all, then rethrows the first failure. */
 async function forAll(plans: Plan[], fn: (p: Plan) => Promise<unknown>): Promise<void> {
   const results = await Promise.allSettled(plans.map(fn));
@@ -183,7 +188,14 @@ async function solve(
     await forAll(plans, (p) => p.solver.present(p.ctx, live));
     await forAll(plans, async (p) => p.solver.wait?.(p.ctx, live));
     await forAll(plans, (p) => p.ctx.challenge.respond(signal));
-    await order.waitWhile(['pending'], signal);
+    const validated = plans.length > 0 ? plans.map((p) => p.ctx.identifier) : order.identifiers;
+    await loggedWait(
+      account.client.logger,
+      { kind: 'validation', waitFor: namesOf(validated), fields: { order: order.url } },
+      { start: 'waiting for the CA to validate', done: 'done waiting for the CA to validate' },
+      () => order.waitWhile(['pending'], signal),
+      () => account.client.clock.now(),
+    );
     if (order.status !== 'ready' && order.status !== 'valid' && order.status !== 'processing') {
       throw await explainFailure(order, signal);
     }
@@ -308,7 +320,15 @@ async function obtainWithin(
   const key = await keyPromise;
   const csrDer = await csrDerPromise;
   if (order.status === 'ready') await order.finalize(csrDer, signal);
-  await order.waitWhile(['processing'], signal);
+  if (order.status === 'processing') {
+    await loggedWait(
+      account.client.logger,
+      { kind: 'issuance', waitFor: namesOf(identifiers), fields: { order: order.url } },
+      { start: 'waiting for the CA to issue the certificate', done: 'done waiting for the CA to issue' },
+      () => order.waitWhile(['processing'], signal),
+      () => account.client.clock.now(),
+    );
+  }
   if (order.status !== 'valid') throw order.error ?? (await explainFailure(order, signal));
 
   const chain = await order.certificate({

@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../errors/base.ts';
+import { isoTime } from '../internal/iso-time.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -173,7 +174,7 @@ function unit(random: () => number): number {
 }
 
 function iso(ms: number): string {
-  return new Date(ms).toISOString().replace('.000Z', 'Z');
+  return isoTime(ms);
 }
 
 /** "90 days" or, as an adjective, "90-day": whole units, the largest that reads naturally. */

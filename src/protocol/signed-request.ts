@@ -9,7 +9,7 @@ import {
 } from '../errors/problem.ts';
 import { backoffDelay } from '../internal/backoff.ts';
 import { type Clock, systemClock } from '../internal/clock.ts';
-import { type Logger, silentLogger } from '../internal/logger.ts';
+import { type Logger, loggedWait, silentLogger } from '../internal/logger.ts';
 import { parseLinkHeader } from './link-header.ts';
 import { NoncePool } from './nonce-pool.ts';
 import { parseProblemDocument, safeJsonParse } from './problem-document.ts';
@@ -109,15 +109,38 @@ export class AcmeHttp {
   }
 
   async #fetchDirectory(signal?: AbortSignal): Promise<DirectoryWire> {
-    const res = await this.get(this.directoryUrl, signal);
+    const url = this.directoryUrl;
+    let res: AcmeResponse;
+    try {
+      res = await this.get(url, signal);
+    } catch (err) {
+      // A 4xx (a 404 page, a problem document) says the URL is wrong; 429, 5xx and broken connections do not.
+      const status = (err as { status?: unknown }).status;
+      const refused =
+        err instanceof AcmekitError && typeof status === 'number' && status >= 400 && status < 500;
+      if (!refused || status === 429 || status === 408) throw err;
+      const prefix = `HTTP ${status} from ${url}`;
+      const said = err.message.startsWith(prefix)
+        ? err.message.slice(prefix.length).replace(/^: /, '')
+        : err.message;
+      throw notADirectory(url, `it answers HTTP ${status}${said ? ` (${said})` : ''}`, status, err);
+    }
     if (res.status >= 300 && res.status < 400) {
       const to = res.headers.location ? ` to ${res.headers.location}` : '';
       throw new BadServerResponseError(`the directory URL redirects${to}; use the final URL as the server`, {
-        url: this.directoryUrl,
+        url,
         status: res.status,
+        notAcmeDirectory: true,
       });
     }
-    const dir = parseDirectory(res.json(), this.directoryUrl);
+    let dir: DirectoryWire;
+    try {
+      dir = parseDirectory(res.json(), url);
+    } catch (err) {
+      if (!(err instanceof BadServerResponseError)) throw err;
+      const type = headerValue(res.headers['content-type'])?.split(';')[0]?.trim();
+      throw notADirectory(url, `${err.message}${type ? ` (content-type ${type})` : ''}`, res.status, err);
+    }
     for (const key of [
       'newNonce',
       'newAccount',
@@ -212,8 +235,20 @@ export class AcmeHttp {
           err instanceof NetworkError && (code === undefined || RETRYABLE_NETWORK_CODES.has(code));
         if (!retryable || attempt >= this.retry.attempts) throw err;
         const delay = this.#backoff(attempt);
-        this.logger.debug({ method, url, attempt, delay, code }, 'connection failed, retrying');
-        await this.clock.sleep(delay, signal);
+        await loggedWait(
+          this.logger,
+          {
+            kind: 'retry',
+            waitFor: url,
+            delayMs: delay,
+            fields: { method, url, attempt, delay, ...(code ? { code } : {}) },
+            level: 'debug',
+            doneLevel: 'debug',
+          },
+          { start: 'connection failed, retrying', done: 'retrying now' },
+          () => this.clock.sleep(delay, signal),
+          () => this.clock.now(),
+        );
         continue;
       }
       this.#nonces.add(res.headers['replay-nonce']);
@@ -226,11 +261,25 @@ export class AcmeHttp {
       if (res.status === 429 && retryAfter === undefined) throw error;
       const delay = retryAfter ?? this.#backoff(attempt);
       if (delay > this.retry.maxRetryAfterMs) throw error;
-      this.logger.info(
-        { method, url, status: res.status, attempt, delay },
-        'server asked to retry later, waiting',
+      await loggedWait(
+        this.logger,
+        {
+          kind: 'retry',
+          waitFor: url,
+          delayMs: delay,
+          fields: { method, url, status: res.status, attempt, delay },
+          doneLevel: 'debug',
+        },
+        {
+          start:
+            res.status === 429
+              ? 'rate limited by the CA, waiting to retry'
+              : 'server asked to retry later, waiting',
+          done: 'retrying now',
+        },
+        () => this.clock.sleep(delay, signal),
+        () => this.clock.now(),
       );
-      await this.clock.sleep(delay, signal);
     }
   }
 
@@ -257,6 +306,15 @@ function isProblem(err: unknown, shortType: string): err is AcmeProblemError {
     'type' in err &&
     (err as AcmeProblemError).type === `urn:ietf:params:acme:error:${shortType}`
   );
+}
+
+function notADirectory(url: string, why: string, status: number, cause: unknown): BadServerResponseError {
+  return new BadServerResponseError(`${url} is not an ACME directory: ${sanitizeText(why, 300)}`, {
+    url,
+    status,
+    cause,
+    notAcmeDirectory: true,
+  });
 }
 
 function checkResourceUrl(value: string, name: string, directoryUrl: string): void {

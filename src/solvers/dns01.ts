@@ -8,7 +8,7 @@ import { type DnsServer, parseDnsServer } from '../dns/wire/client.ts';
 import { findZone, followCnames, type LookupOptions } from '../dns/zone.ts';
 import { InvalidInputError } from '../errors/base.ts';
 import { type Clock, systemClock } from '../internal/clock.ts';
-import { type Logger, silentLogger } from '../internal/logger.ts';
+import { type Logger, loggedWait, silentLogger } from '../internal/logger.ts';
 import type { ChallengeContext, Solver } from './solver.ts';
 
 export interface Dns01SolverOptions {
@@ -114,7 +114,7 @@ export class Dns01Solver implements Solver {
   async wait(ctx: ChallengeContext, signal: AbortSignal): Promise<void> {
     const record = await this.#record(ctx, signal);
     // Apex and wildcard share one name: wait for every value this solver put there.
-    await this.waitFor(record, await this.#valuesAt(record.fqdn), signal);
+    await this.waitFor(record, await this.#valuesAt(record.fqdn), signal, ctx.identifier.value);
   }
 
   /** The provider this solver writes through. */
@@ -126,25 +126,52 @@ export class Dns01Solver implements Solver {
    * Waits until `values` are visible at `record.fqdn` on every authoritative nameserver (or through the
    * resolvers given), or only sleeps or returns at once, as the propagation options say.
    */
-  async waitFor(record: TxtRecord, values: readonly string[], signal: AbortSignal): Promise<void> {
+  async waitFor(
+    record: TxtRecord,
+    values: readonly string[],
+    signal: AbortSignal,
+    /** The name the wait is for, in progress lines; default the record's. */
+    name = record.fqdn,
+  ): Promise<void> {
     if (this.#disabled) return;
-    if (this.#waitMs !== undefined) {
-      await this.#clock.sleep(this.#waitMs, signal);
+    const now = () => this.#clock.now();
+    const waitMs = this.#waitMs;
+    if (waitMs !== undefined) {
+      await loggedWait(
+        this.#logger,
+        { kind: 'dns-delay', waitFor: name, delayMs: waitMs },
+        {
+          start: 'dns-01: waiting before asking the CA to check the TXT record',
+          done: 'dns-01: done waiting before the check',
+        },
+        () => this.#clock.sleep(waitMs, signal),
+        now,
+      );
       return;
     }
     const servers = this.#checkThrough
       ? this.#checkThrough.map((s) => ({ ...s, name: 'resolver' }))
       : await this.#authoritative(record.zone, signal);
-    await waitForTxt(record.fqdn, values, servers, {
-      resolvers: this.#resolvers,
-      ...(this.#checkThrough ? { checkThrough: this.#checkThrough } : {}),
-      timeoutMs: this.#timeoutMs,
-      intervalMs: this.#intervalMs,
-      ...(this.#queryTimeoutMs !== undefined ? { queryTimeoutMs: this.#queryTimeoutMs } : {}),
-      clock: this.#clock,
-      logger: this.#logger,
-      signal,
-    });
+    await loggedWait(
+      this.#logger,
+      { kind: 'dns-propagation', waitFor: name, fields: { fqdn: record.fqdn } },
+      {
+        start: 'dns-01: waiting for the TXT record on every nameserver',
+        done: 'dns-01: done waiting for the TXT record',
+      },
+      () =>
+        waitForTxt(record.fqdn, values, servers, {
+          resolvers: this.#resolvers,
+          ...(this.#checkThrough ? { checkThrough: this.#checkThrough } : {}),
+          timeoutMs: this.#timeoutMs,
+          intervalMs: this.#intervalMs,
+          ...(this.#queryTimeoutMs !== undefined ? { queryTimeoutMs: this.#queryTimeoutMs } : {}),
+          clock: this.#clock,
+          logger: this.#logger,
+          signal,
+        }),
+      now,
+    );
   }
 
   async cleanup(ctx: ChallengeContext, signal: AbortSignal): Promise<void> {

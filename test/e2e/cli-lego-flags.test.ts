@@ -209,10 +209,7 @@ test('lego v4 line with --filename, --private-key, --not-after, --disable-cn, --
   assert.match(notDue.stdout, /flags\.example\.com: not due until/);
   const forced = await runCli(bin, [...base, 'renew', '--no-random-sleep', '--force-cert-domains'], { env });
   assert.equal(forced.code, 0, forced.stderr);
-  assert.match(
-    forced.stdout,
-    /flags\.example\.com: names changed \(-www\.flags\.example\.com\); renewing\n/,
-  );
+  assert.match(forced.stdout, /flags\.example\.com: names changed \(-www\.flags\.example\.com\); renewing\n/);
   const crt3 = new X509Certificate(await readFile(join(lego, 'certificates/site.crt'), 'utf8'));
   assert.equal(crt3.subjectAltName, 'DNS:flags.example.com');
 });

@@ -1,4 +1,5 @@
 import { systemClock } from '../../internal/clock.ts';
+import { isoTime } from '../../internal/iso-time.ts';
 import { certificateFiles, listRecordEntries } from '../../lifecycle/certificate-files.ts';
 import { decideRenewal } from '../../lifecycle/decide.ts';
 import { makeClient } from '../client.ts';
@@ -55,7 +56,7 @@ export async function listCommand(o: Options, ctx: CommandEnv): Promise<number> 
         ...(record.acmekit?.lastRenewalAttempt ? { lastFailure: record.acmekit.lastRenewalAttempt } : {}),
       });
       out.line(
-        `${record.domain}: ${state.names.join(', ')}; valid until ${state.notAfter.toISOString()}; ${d.due ? 'due now' : `renews after ${d.renewAt.toISOString()}`} (${d.reason})`,
+        `${record.domain}: ${state.names.join(', ')}; valid until ${isoTime(state.notAfter)}; ${d.due ? 'due now' : `renews after ${isoTime(d.renewAt)}`} (${d.reason})`,
       );
     }
     if (rows.length === 0) out.line(`no certificates stored in ${label}`);

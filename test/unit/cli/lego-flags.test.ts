@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { makeClient } from '../../../src/cli/client.ts';
 import { flags, type OptionName } from '../../../src/cli/flags.ts';
-import { helpText } from '../../../src/cli/help.ts';
+import { commandHelpText, helpTopics } from '../../../src/cli/help.ts';
 import { main } from '../../../src/cli/main.ts';
 import { Options } from '../../../src/cli/options.ts';
 import { Output } from '../../../src/cli/output.ts';
@@ -271,7 +271,7 @@ describe('lego flags that scripts use are accepted', () => {
   });
 
   it('help lists every spelling of every option', () => {
-    const help = helpText();
+    const help = helpTopics.map(commandHelpText).join('\n');
     for (const f of flags)
       for (const s of f.spellings) assert.ok(help.includes(s.length === 1 ? `-${s}` : `--${s}`), s);
   });
@@ -437,7 +437,10 @@ describe('what the flags do', () => {
     const solver = chosen.solvers[0]!;
     assert.equal(solver.type, 'http-01');
     const started = performance.now();
-    await solver.wait?.({} as never, new AbortController().signal);
+    await solver.wait?.(
+      { identifier: { type: 'dns', value: 'a.example' } } as never,
+      new AbortController().signal,
+    );
     assert.ok(performance.now() - started >= 55, 'waited the delay');
     const none = await solversFor(new Options(resolved(['run', '--http'])), quietOut());
     assert.equal(none!.solvers[0]!.wait, undefined, 'no delay, no wait');

@@ -113,7 +113,7 @@ describe('renewalDecision: ARI window', () => {
     const r = renewalDecision(cert(life, T0 + DAY, { ari, random: () => 0.5 }));
     assert.equal(r.renewAt.getTime(), start + DAY);
     assert.equal(r.source, 'ari');
-    assert.equal(r.reason, 'ARI window 2026-04-30T00:00:00Z–2026-05-02T00:00:00Z');
+    assert.equal(r.reason, 'ARI window 2026-04-30T00:00:00.000Z–2026-05-02T00:00:00.000Z');
     assert.deepEqual(r.ariWindow, { start: at(start), end: at(end) });
     assert.equal(r.explanationUrl, 'https://ca.example/why');
     for (const bad of [-1, 1.5, Number.NaN]) {
@@ -161,7 +161,7 @@ describe('renewalDecision: expired and renewDays', () => {
     const now = T0 + 91 * DAY;
     const r = renewalDecision(cert(life, now, { ari: future, renewDays: 30 }));
     assert.deepEqual([r.due, r.source, r.renewAt.getTime()], [true, 'expired', now]);
-    assert.equal(r.reason, 'expired at 2026-05-30T00:00:00Z');
+    assert.equal(r.reason, 'expired at 2026-05-30T00:00:00.000Z');
   });
 
   it('renewDays overrides ARI and the lifetime rule, without jitter', () => {
