@@ -22,13 +22,18 @@ const builtins: Record<string, Loader> = {
   cloudflare: () => import('./providers/cloudflare.ts'),
   digitalocean: () => import('./providers/digitalocean.ts'),
   exec: () => import('./providers/exec.ts'),
+  hetzner: () => import('./providers/hetzner.ts'),
   httpreq: () => import('./providers/httpreq.ts'),
   linode: () => import('./providers/linode.ts'),
   manual: () => import('./providers/manual.ts'),
   rfc2136: () => import('./providers/rfc2136.ts'),
   route53: () => import('./providers/route53/provider.ts'),
 };
-const builtinAliases: Record<string, string> = { dnsupdate: 'rfc2136', linodev4: 'linode' };
+const builtinAliases: Record<string, string> = {
+  dnsupdate: 'rfc2136',
+  hetznerv1: 'hetzner',
+  linodev4: 'linode',
+};
 
 const registered = new Map<string, AnyDefinition>();
 
