@@ -24,6 +24,7 @@ const builtins: Record<string, Loader> = {
   exec: () => import('./providers/exec.ts'),
   hetzner: () => import('./providers/hetzner.ts'),
   httpreq: () => import('./providers/httpreq.ts'),
+  infomaniak: () => import('./providers/infomaniak.ts'),
   linode: () => import('./providers/linode.ts'),
   manual: () => import('./providers/manual.ts'),
   rfc2136: () => import('./providers/rfc2136.ts'),
