@@ -25,6 +25,7 @@ const builtins: Record<string, Loader> = {
   hetzner: () => import('./providers/hetzner.ts'),
   httpreq: () => import('./providers/httpreq.ts'),
   infomaniak: () => import('./providers/infomaniak.ts'),
+  ionos: () => import('./providers/ionos.ts'),
   linode: () => import('./providers/linode.ts'),
   manual: () => import('./providers/manual.ts'),
   rfc2136: () => import('./providers/rfc2136.ts'),
