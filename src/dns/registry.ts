@@ -21,6 +21,7 @@ const builtins: Record<string, Loader> = {
   alidns: () => import('./providers/alidns/provider.ts'),
   cloudflare: () => import('./providers/cloudflare.ts'),
   digitalocean: () => import('./providers/digitalocean.ts'),
+  dynu: () => import('./providers/dynu.ts'),
   exec: () => import('./providers/exec.ts'),
   hetzner: () => import('./providers/hetzner.ts'),
   httpreq: () => import('./providers/httpreq.ts'),
