@@ -29,6 +29,7 @@ const builtins: Record<string, Loader> = {
   ionos: () => import('./providers/ionos.ts'),
   linode: () => import('./providers/linode.ts'),
   manual: () => import('./providers/manual.ts'),
+  namedotcom: () => import('./providers/namedotcom.ts'),
   rfc2136: () => import('./providers/rfc2136.ts'),
   route53: () => import('./providers/route53/provider.ts'),
   scaleway: () => import('./providers/scaleway.ts'),
