@@ -20,6 +20,7 @@ type Loader = () => Promise<{ definition: AnyDefinition }>;
 const builtins: Record<string, Loader> = {
   alidns: () => import('./providers/alidns/provider.ts'),
   cloudflare: () => import('./providers/cloudflare.ts'),
+  cloudns: () => import('./providers/cloudns.ts'),
   digitalocean: () => import('./providers/digitalocean.ts'),
   dynu: () => import('./providers/dynu.ts'),
   exec: () => import('./providers/exec.ts'),
