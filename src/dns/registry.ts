@@ -31,6 +31,7 @@ const builtins: Record<string, Loader> = {
   linode: () => import('./providers/linode.ts'),
   manual: () => import('./providers/manual.ts'),
   namedotcom: () => import('./providers/namedotcom.ts'),
+  namesilo: () => import('./providers/namesilo.ts'),
   rfc2136: () => import('./providers/rfc2136.ts'),
   route53: () => import('./providers/route53/provider.ts'),
   scaleway: () => import('./providers/scaleway.ts'),
