@@ -43,6 +43,11 @@ export interface DnsProviderDefinition<C = unknown> {
   readonly example?: string;
   /** Prefix of the standard variables `<PREFIX>_TTL`, `_PROPAGATION_TIMEOUT`, `_POLLING_INTERVAL`, `_HTTP_TIMEOUT`. */
   readonly envPrefix: string;
+  /**
+   * Further prefixes whose standard variables are read when `<envPrefix>_…` is unset, in order (lego reads
+   * SCALEWAY_TTL, then SCW_TTL).
+   */
+  readonly envPrefixFallbacks?: readonly string[];
   /** The provider's own variables (the standard ones are added from `envPrefix`). */
   readonly env: readonly EnvVarSpec[];
   /** Defaults for the standard settings where the provider's API needs others than the global ones. */
@@ -60,10 +65,13 @@ export const globalDnsDefaults: CommonDnsSettings = {
 };
 
 /** The variables every provider reads besides its own, generated from its prefix. */
-export function standardEnv(def: Pick<DnsProviderDefinition, 'envPrefix' | 'defaults'>): EnvVarSpec[] {
+export function standardEnv(
+  def: Pick<DnsProviderDefinition, 'envPrefix' | 'envPrefixFallbacks' | 'defaults'>,
+): EnvVarSpec[] {
   const d = { ...globalDnsDefaults, ...def.defaults };
   const p = def.envPrefix;
-  return [
+  const others = def.envPrefixFallbacks ?? [];
+  const specs: EnvVarSpec[] = [
     { name: `${p}_TTL`, description: 'TTL of the TXT record, seconds', default: String(d.ttl) },
     {
       name: `${p}_PROPAGATION_TIMEOUT`,
@@ -81,6 +89,8 @@ export function standardEnv(def: Pick<DnsProviderDefinition, 'envPrefix' | 'defa
       default: String(d.httpTimeoutMs / 1000),
     },
   ];
+  if (others.length === 0) return specs;
+  return specs.map((s) => ({ ...s, fallbacks: others.map((o) => `${o}${s.name.slice(p.length)}`) }));
 }
 
 export function readCommonSettings(

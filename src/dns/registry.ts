@@ -20,15 +20,27 @@ type Loader = () => Promise<{ definition: AnyDefinition }>;
 const builtins: Record<string, Loader> = {
   alidns: () => import('./providers/alidns/provider.ts'),
   cloudflare: () => import('./providers/cloudflare.ts'),
+  cloudns: () => import('./providers/cloudns.ts'),
   digitalocean: () => import('./providers/digitalocean.ts'),
+  dynu: () => import('./providers/dynu.ts'),
   exec: () => import('./providers/exec.ts'),
+  hetzner: () => import('./providers/hetzner.ts'),
   httpreq: () => import('./providers/httpreq.ts'),
+  infomaniak: () => import('./providers/infomaniak.ts'),
+  ionos: () => import('./providers/ionos.ts'),
   linode: () => import('./providers/linode.ts'),
   manual: () => import('./providers/manual.ts'),
+  namedotcom: () => import('./providers/namedotcom.ts'),
+  namesilo: () => import('./providers/namesilo.ts'),
   rfc2136: () => import('./providers/rfc2136.ts'),
   route53: () => import('./providers/route53/provider.ts'),
+  scaleway: () => import('./providers/scaleway.ts'),
 };
-const builtinAliases: Record<string, string> = { dnsupdate: 'rfc2136', linodev4: 'linode' };
+const builtinAliases: Record<string, string> = {
+  dnsupdate: 'rfc2136',
+  hetznerv1: 'hetzner',
+  linodev4: 'linode',
+};
 
 const registered = new Map<string, AnyDefinition>();
 

@@ -51,6 +51,13 @@ export interface RestCallContext {
   ): Promise<Record<string, unknown>>;
   /** An error of this provider and operation, for what the API's answer means (a zone not in the account). */
   fail(message: string): DnsProviderError;
+  /**
+   * The layer's error for an unexpected answer (status, the API's words via errorDetail, what to check),
+   * for answers `json` cannot take: a JSON array, or a body to look at before deciding.
+   */
+  error(res: HttpResponse, what: string): DnsProviderError;
+  /** Waits (the provider's clock), rejecting when the signal aborts: polling an API's asynchronous action. */
+  sleep(ms: number): Promise<void>;
   readonly operation: DnsOperation;
   readonly signal: AbortSignal;
 }
@@ -153,6 +160,8 @@ export class RestDnsProvider<C> implements DnsProvider {
       signal,
       send,
       fail: (message) => new DnsProviderError(this.#api.code, operation, this.redact(message)),
+      sleep: (ms) => this.#clock.sleep(ms, signal),
+      error: (res, what) => this.error(operation, res, what),
       json: async (req, what, ok = (s) => s >= 200 && s < 300) => {
         const res = await send(req);
         if (!ok(res.status)) throw this.error(operation, res, what);
