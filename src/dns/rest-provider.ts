@@ -51,6 +51,11 @@ export interface RestCallContext {
   ): Promise<Record<string, unknown>>;
   /** An error of this provider and operation, for what the API's answer means (a zone not in the account). */
   fail(message: string): DnsProviderError;
+  /**
+   * The error `json` throws for an unexpected answer (status, the API's words, what to do), for a call
+   * that reads `send`'s answer itself (a 404 that means "none yet").
+   */
+  refused(response: HttpResponse, what: string): DnsProviderError;
   readonly operation: DnsOperation;
   readonly signal: AbortSignal;
 }
@@ -66,8 +71,17 @@ export interface RestApi<C> {
   baseUrl(config: C): string;
   /** Secrets to cut out of any text that could reach a message or a log. */
   secrets(config: C): readonly Secret[];
-  /** Adds authentication: headers, a query parameter, or a signature over the request. */
-  authorize(config: C, request: RestRequest, clock: Clock): RestRequest | Promise<RestRequest>;
+  /**
+   * Adds authentication: headers, a query parameter, or a signature over the request. Called before every
+   * try. `call` tells which operation it serves and carries its signal, for an API that first fetches a
+   * token (an OAuth2 client-credentials login): such a login honours the signal and fails as this operation.
+   */
+  authorize(
+    config: C,
+    request: RestRequest,
+    clock: Clock,
+    call: { readonly operation: DnsOperation; readonly signal: AbortSignal },
+  ): RestRequest | Promise<RestRequest>;
   /**
    * How the API names the zone of a record (its id, or the name without the trailing dot). Called once
    * per zone and instance, then cached. Default: the zone without its trailing dot.
@@ -153,6 +167,7 @@ export class RestDnsProvider<C> implements DnsProvider {
       signal,
       send,
       fail: (message) => new DnsProviderError(this.#api.code, operation, this.redact(message)),
+      refused: (res, what) => this.error(operation, res, what),
       json: async (req, what, ok = (s) => s >= 200 && s < 300) => {
         const res = await send(req);
         if (!ok(res.status)) throw this.error(operation, res, what);
@@ -176,7 +191,7 @@ export class RestDnsProvider<C> implements DnsProvider {
     const retries = api.retries ?? 3;
     for (let attempt = 0; ; attempt++) {
       throwIfAborted(signal);
-      const req = await api.authorize(this.#config, request, this.#clock);
+      const req = await api.authorize(this.#config, request, this.#clock, { operation, signal });
       const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
       let body: string | undefined = req.rawBody;
       if (body === undefined && req.body !== undefined) {
