@@ -25,6 +25,7 @@ const builtins: Record<string, Loader> = {
   gcore: () => import('./providers/gcore.ts'),
   httpreq: () => import('./providers/httpreq.ts'),
   linode: () => import('./providers/linode.ts'),
+  luadns: () => import('./providers/luadns.ts'),
   manual: () => import('./providers/manual.ts'),
   rfc2136: () => import('./providers/rfc2136.ts'),
   route53: () => import('./providers/route53/provider.ts'),

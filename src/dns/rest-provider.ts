@@ -49,6 +49,12 @@ export interface RestCallContext {
     what: string,
     ok?: (status: number) => boolean,
   ): Promise<Record<string, unknown>>;
+  /** As `json`, for an API that answers with any JSON value (an array of records): the parsed value. */
+  jsonValue(
+    request: Omit<RestRequest, 'headers'> & { headers?: Record<string, string> },
+    what: string,
+    ok?: (status: number) => boolean,
+  ): Promise<unknown>;
   /** An error of this provider and operation, for what the API's answer means (a zone not in the account). */
   fail(message: string): DnsProviderError;
   /**
@@ -162,27 +168,41 @@ export class RestDnsProvider<C> implements DnsProvider {
 
   #context(operation: DnsOperation, signal: AbortSignal): RestCallContext {
     const send: RestCallContext['send'] = (req) => this.#send(operation, { headers: {}, ...req }, signal);
+    const notJson = (what: string, status: number) =>
+      new DnsProviderError(
+        this.#api.code,
+        operation,
+        `the ${this.#api.apiName} API answered ${what} with something other than JSON (HTTP ${status})`,
+        { status },
+      );
+    /** The status and parsed JSON of an answer `ok` accepts (default 2xx); undefined for an empty body. */
+    const parsed = async (
+      req: Parameters<RestCallContext['send']>[0],
+      what: string,
+      ok: (status: number) => boolean = (s) => s >= 200 && s < 300,
+    ): Promise<{ status: number; body: unknown }> => {
+      const res = await send(req);
+      if (!ok(res.status)) throw this.error(operation, res, what);
+      if (res.body.length === 0) return { status: res.status, body: undefined };
+      try {
+        return { status: res.status, body: JSON.parse(res.body.toString('utf8')) as unknown };
+      } catch {
+        throw notJson(what, res.status);
+      }
+    };
     return {
       operation,
       signal,
       send,
       fail: (message) => new DnsProviderError(this.#api.code, operation, this.redact(message)),
       refused: (res, what) => this.error(operation, res, what),
-      json: async (req, what, ok = (s) => s >= 200 && s < 300) => {
-        const res = await send(req);
-        if (!ok(res.status)) throw this.error(operation, res, what);
-        if (res.body.length === 0) return {};
-        const body = parseJsonObject(res.body);
-        if (!body) {
-          throw new DnsProviderError(
-            this.#api.code,
-            operation,
-            `the ${this.#api.apiName} API answered ${what} with something other than JSON (HTTP ${res.status})`,
-            { status: res.status },
-          );
-        }
-        return body;
+      json: async (req, what, ok) => {
+        const { status, body } = await parsed(req, what, ok);
+        if (body === undefined) return {};
+        if (body === null || typeof body !== 'object' || Array.isArray(body)) throw notJson(what, status);
+        return body as Record<string, unknown>;
       },
+      jsonValue: async (req, what, ok) => (await parsed(req, what, ok)).body,
     };
   }
 
