@@ -62,6 +62,8 @@ export interface RestCallContext {
    * that reads `send`'s answer itself (a 404 that means "none yet").
    */
   refused(response: HttpResponse, what: string): DnsProviderError;
+  /** Waits (on the provider's clock, honouring the signal): for an API whose changes finish later. */
+  sleep(ms: number): Promise<void>;
   readonly operation: DnsOperation;
   readonly signal: AbortSignal;
 }
@@ -194,6 +196,7 @@ export class RestDnsProvider<C> implements DnsProvider {
       operation,
       signal,
       send,
+      sleep: (ms) => this.#clock.sleep(ms, signal),
       fail: (message) => new DnsProviderError(this.#api.code, operation, this.redact(message)),
       refused: (res, what) => this.error(operation, res, what),
       json: async (req, what, ok) => {
