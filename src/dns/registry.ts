@@ -21,6 +21,7 @@ const builtins: Record<string, Loader> = {
   alidns: () => import('./providers/alidns/provider.ts'),
   cloudflare: () => import('./providers/cloudflare.ts'),
   digitalocean: () => import('./providers/digitalocean.ts'),
+  dnsmadeeasy: () => import('./providers/dnsmadeeasy.ts'),
   exec: () => import('./providers/exec.ts'),
   exoscale: () => import('./providers/exoscale.ts'),
   gcore: () => import('./providers/gcore.ts'),
