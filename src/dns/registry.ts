@@ -22,6 +22,7 @@ const builtins: Record<string, Loader> = {
   cloudflare: () => import('./providers/cloudflare.ts'),
   digitalocean: () => import('./providers/digitalocean.ts'),
   dnsmadeeasy: () => import('./providers/dnsmadeeasy.ts'),
+  easydns: () => import('./providers/easydns.ts'),
   exec: () => import('./providers/exec.ts'),
   exoscale: () => import('./providers/exoscale.ts'),
   gcore: () => import('./providers/gcore.ts'),
