@@ -30,6 +30,7 @@ const builtins: Record<string, Loader> = {
   linode: () => import('./providers/linode.ts'),
   luadns: () => import('./providers/luadns.ts'),
   manual: () => import('./providers/manual.ts'),
+  mythicbeasts: () => import('./providers/mythicbeasts.ts'),
   ns1: () => import('./providers/ns1.ts'),
   rfc2136: () => import('./providers/rfc2136.ts'),
   route53: () => import('./providers/route53/provider.ts'),
