@@ -26,6 +26,7 @@ const builtins: Record<string, Loader> = {
   exec: () => import('./providers/exec.ts'),
   exoscale: () => import('./providers/exoscale.ts'),
   gcore: () => import('./providers/gcore.ts'),
+  hostingde: () => import('./providers/hostingde.ts'),
   httpreq: () => import('./providers/httpreq.ts'),
   linode: () => import('./providers/linode.ts'),
   luadns: () => import('./providers/luadns.ts'),
