@@ -33,6 +33,7 @@ const builtins: Record<string, Loader> = {
   manual: () => import('./providers/manual.ts'),
   mythicbeasts: () => import('./providers/mythicbeasts.ts'),
   ns1: () => import('./providers/ns1.ts'),
+  regru: () => import('./providers/regru.ts'),
   rfc2136: () => import('./providers/rfc2136.ts'),
   route53: () => import('./providers/route53/provider.ts'),
   selectel: () => import('./providers/selectel.ts'),
