@@ -133,7 +133,7 @@ export const definition = {
   // lego's dnsmadeeasy defaults.
   defaults: { ttl: 120, propagationTimeoutMs: 60_000, pollingIntervalMs: 2_000, httpTimeoutMs: 10_000 },
   env: [
-    { name: 'DNSMADEEASY_API_KEY', description: 'API key', required: true },
+    { name: 'DNSMADEEASY_API_KEY', description: 'API key', required: true, secret: true },
     { name: 'DNSMADEEASY_API_SECRET', description: 'secret key', required: true, secret: true },
     { name: 'DNSMADEEASY_SANDBOX', description: 'use the sandbox API (true/false)', default: 'false' },
     {

@@ -208,7 +208,7 @@ export const definition = {
   // lego's exoscale defaults.
   defaults: { ttl: 120, propagationTimeoutMs: 60_000, pollingIntervalMs: 2_000, httpTimeoutMs: 60_000 },
   env: [
-    { name: 'EXOSCALE_API_KEY', description: 'API key', required: true },
+    { name: 'EXOSCALE_API_KEY', description: 'API key', required: true, secret: true },
     { name: 'EXOSCALE_API_SECRET', description: 'API secret', required: true, secret: true },
     {
       name: 'EXOSCALE_ENDPOINT',
