@@ -49,14 +49,26 @@ export interface RestCallContext {
     what: string,
     ok?: (status: number) => boolean,
   ): Promise<Record<string, unknown>>;
+  /** As `json`, for an API that answers with a top-level JSON array: the array ([] for an empty body). */
+  jsonArray(
+    request: Omit<RestRequest, 'headers'> & { headers?: Record<string, string> },
+    what: string,
+    ok?: (status: number) => boolean,
+  ): Promise<unknown[]>;
+  /** As `json`, for an API that answers with any JSON value (an array of records): the parsed value. */
+  jsonValue(
+    request: Omit<RestRequest, 'headers'> & { headers?: Record<string, string> },
+    what: string,
+    ok?: (status: number) => boolean,
+  ): Promise<unknown>;
   /** An error of this provider and operation, for what the API's answer means (a zone not in the account). */
   fail(message: string): DnsProviderError;
   /**
-   * The layer's error for an unexpected answer (status, the API's words via errorDetail, what to check),
-   * for answers `json` cannot take: a JSON array, or a body to look at before deciding.
+   * The error `json` throws for an unexpected answer (status, the API's words, what to do), for a call
+   * that reads `send`'s answer itself (a 404 that means "none yet").
    */
-  error(res: HttpResponse, what: string): DnsProviderError;
-  /** Waits (the provider's clock), rejecting when the signal aborts: polling an API's asynchronous action. */
+  refused(response: HttpResponse, what: string): DnsProviderError;
+  /** Waits (on the provider's clock, honouring the signal): for an API whose changes finish later. */
   sleep(ms: number): Promise<void>;
   readonly operation: DnsOperation;
   readonly signal: AbortSignal;
@@ -73,8 +85,17 @@ export interface RestApi<C> {
   baseUrl(config: C): string;
   /** Secrets to cut out of any text that could reach a message or a log. */
   secrets(config: C): readonly Secret[];
-  /** Adds authentication: headers, a query parameter, or a signature over the request. */
-  authorize(config: C, request: RestRequest, clock: Clock): RestRequest | Promise<RestRequest>;
+  /**
+   * Adds authentication: headers, a query parameter, or a signature over the request. Called before every
+   * try. `call` tells which operation it serves and carries its signal, for an API that first fetches a
+   * token (an OAuth2 client-credentials login): such a login honours the signal and fails as this operation.
+   */
+  authorize(
+    config: C,
+    request: RestRequest,
+    clock: Clock,
+    call: { readonly operation: DnsOperation; readonly signal: AbortSignal },
+  ): RestRequest | Promise<RestRequest>;
   /**
    * How the API names the zone of a record (its id, or the name without the trailing dot). Called once
    * per zone and instance, then cached. Default: the zone without its trailing dot.
@@ -89,6 +110,12 @@ export interface RestApi<C> {
   errorDetail?(body: Buffer, status: number): string | undefined;
   /** Retries for 429 and 5xx answers; default 3. */
   readonly retries?: number;
+  /**
+   * Set for an API that stores one set of values per name and type (an rrset), whose create and remove
+   * read the set and write it back: present and cleanup at one name then run one after another in this
+   * instance, so two values written at once (example.com and *.example.com) do not overwrite each other.
+   */
+  readonly oneWriterPerName?: boolean;
 }
 
 /** Longest wait between two tries of one request, whatever Retry-After says. */
@@ -104,6 +131,8 @@ export class RestDnsProvider<C> implements DnsProvider {
   readonly #zones = new Map<string, Promise<string>>();
   /** "fqdn value" → record id created by this process, so its cleanup needs no lookup. */
   readonly #created = new Map<string, string>();
+  /** fqdn → the last write queued at that name (only with `oneWriterPerName`). */
+  readonly #writers = new Map<string, Promise<void>>();
 
   constructor(api: RestApi<C>, config: C, deps: ProviderDeps) {
     this.#api = api;
@@ -113,7 +142,29 @@ export class RestDnsProvider<C> implements DnsProvider {
     this.#clock = deps.clock;
   }
 
-  async present(record: TxtRecord, signal: AbortSignal): Promise<void> {
+  present(record: TxtRecord, signal: AbortSignal): Promise<void> {
+    return this.#oneAtATime(record, () => this.#present(record, signal));
+  }
+
+  cleanup(record: TxtRecord, signal: AbortSignal): Promise<void> {
+    return this.#oneAtATime(record, () => this.#cleanup(record, signal));
+  }
+
+  /** Runs `write` after the writes already queued at the record's name, when the API asks for that. */
+  async #oneAtATime(record: TxtRecord, write: () => Promise<void>): Promise<void> {
+    if (!this.#api.oneWriterPerName) return write();
+    const name = unFqdn(record.fqdn).toLowerCase();
+    const run = (this.#writers.get(name) ?? Promise.resolve()).then(write);
+    const settled = run.catch(() => {});
+    this.#writers.set(name, settled);
+    try {
+      await run;
+    } finally {
+      if (this.#writers.get(name) === settled) this.#writers.delete(name);
+    }
+  }
+
+  async #present(record: TxtRecord, signal: AbortSignal): Promise<void> {
     const ctx = this.#context('present', signal);
     const zone = await this.#zoneRef(record.zone, ctx);
     const existing = (await this.#api.list(this.#config, record, zone, ctx)).find(
@@ -127,7 +178,7 @@ export class RestDnsProvider<C> implements DnsProvider {
     if (id !== undefined) this.#created.set(key(record), id);
   }
 
-  async cleanup(record: TxtRecord, signal: AbortSignal): Promise<void> {
+  async #cleanup(record: TxtRecord, signal: AbortSignal): Promise<void> {
     const ctx = this.#context('cleanup', signal);
     const zone = await this.#zoneRef(record.zone, ctx);
     const remembered = this.#created.get(key(record));
@@ -155,26 +206,46 @@ export class RestDnsProvider<C> implements DnsProvider {
 
   #context(operation: DnsOperation, signal: AbortSignal): RestCallContext {
     const send: RestCallContext['send'] = (req) => this.#send(operation, { headers: {}, ...req }, signal);
+    const notJson = (what: string, status: number) =>
+      new DnsProviderError(
+        this.#api.code,
+        operation,
+        `the ${this.#api.apiName} API answered ${what} with something other than JSON (HTTP ${status})`,
+        { status },
+      );
+    /** The status and parsed JSON of an answer `ok` accepts (default 2xx); undefined for an empty body. */
+    const parsed = async (
+      req: Parameters<RestCallContext['send']>[0],
+      what: string,
+      ok: (status: number) => boolean = (s) => s >= 200 && s < 300,
+    ): Promise<{ status: number; body: unknown }> => {
+      const res = await send(req);
+      if (!ok(res.status)) throw this.error(operation, res, what);
+      if (res.body.length === 0) return { status: res.status, body: undefined };
+      try {
+        return { status: res.status, body: JSON.parse(res.body.toString('utf8')) as unknown };
+      } catch {
+        throw notJson(what, res.status);
+      }
+    };
     return {
       operation,
       signal,
       send,
-      fail: (message) => new DnsProviderError(this.#api.code, operation, this.redact(message)),
       sleep: (ms) => this.#clock.sleep(ms, signal),
-      error: (res, what) => this.error(operation, res, what),
-      json: async (req, what, ok = (s) => s >= 200 && s < 300) => {
-        const res = await send(req);
-        if (!ok(res.status)) throw this.error(operation, res, what);
-        if (res.body.length === 0) return {};
-        const body = parseJsonObject(res.body);
-        if (!body) {
-          throw new DnsProviderError(
-            this.#api.code,
-            operation,
-            `the ${this.#api.apiName} API answered ${what} with something other than JSON (HTTP ${res.status})`,
-            { status: res.status },
-          );
-        }
+      fail: (message) => new DnsProviderError(this.#api.code, operation, this.redact(message)),
+      refused: (res, what) => this.error(operation, res, what),
+      json: async (req, what, ok) => {
+        const { status, body } = await parsed(req, what, ok);
+        if (body === undefined) return {};
+        if (body === null || typeof body !== 'object' || Array.isArray(body)) throw notJson(what, status);
+        return body as Record<string, unknown>;
+      },
+      jsonValue: async (req, what, ok) => (await parsed(req, what, ok)).body,
+      jsonArray: async (req, what, ok) => {
+        const { status, body } = await parsed(req, what, ok);
+        if (body === undefined) return [];
+        if (!Array.isArray(body)) throw notJson(what, status);
         return body;
       },
     };
@@ -185,7 +256,7 @@ export class RestDnsProvider<C> implements DnsProvider {
     const retries = api.retries ?? 3;
     for (let attempt = 0; ; attempt++) {
       throwIfAborted(signal);
-      const req = await api.authorize(this.#config, request, this.#clock);
+      const req = await api.authorize(this.#config, request, this.#clock, { operation, signal });
       const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
       let body: string | undefined = req.rawBody;
       if (body === undefined && req.body !== undefined) {

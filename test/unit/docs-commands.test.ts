@@ -208,7 +208,11 @@ describe('documented command lines that need nothing but this machine run up to 
       assert.notEqual(code, 2, `a usage error:\n${shown}`);
       if (code === 1) {
         assert.ok(requests.length > before, `exit 1 before any request to the CA:\n${shown}`);
-        assert.match(stderr, /http:\/\/127\.0\.0\.1:\d+\/dir is not an ACME directory: it answers HTTP 404/, shown);
+        assert.match(
+          stderr,
+          /http:\/\/127\.0\.0\.1:\d+\/dir is not an ACME directory: it answers HTTP 404/,
+          shown,
+        );
       } else assert.equal(code, 0, shown);
     });
   }

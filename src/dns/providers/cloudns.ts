@@ -128,7 +128,7 @@ async function call(
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     rawBody: new URLSearchParams(params).toString(),
   });
-  if (res.status < 200 || res.status >= 300) throw ctx.error(res, what);
+  if (res.status < 200 || res.status >= 300) throw ctx.refused(res, what);
   let body: unknown;
   try {
     body = JSON.parse(res.body.toString('utf8'));

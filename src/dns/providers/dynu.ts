@@ -114,7 +114,7 @@ async function call(
   const body = parseJsonObject(res.body);
   const own = typeof body?.statusCode === 'number' ? body.statusCode : undefined;
   const status = res.status >= 200 && res.status < 300 && own !== undefined ? own : res.status;
-  if (!ok(status)) throw ctx.error({ ...res, status }, what);
+  if (!ok(status)) throw ctx.refused({ ...res, status }, what);
   if (!body && res.body.length > 0 && status >= 200 && status < 300)
     throw ctx.fail(`the Dynu API answered ${what} with something other than JSON (HTTP ${res.status})`);
   return body ?? {};

@@ -29,7 +29,7 @@ const api: RestApi<IonosConfig> = {
   authorize: (c, req) => ({ ...req, headers: { ...req.headers, 'x-api-key': c.apiKey.reveal() } }),
   async zoneRef(_c, zone, ctx) {
     const res = await ctx.send({ method: 'GET', path: '/v1/zones' });
-    if (res.status < 200 || res.status >= 300) throw ctx.error(res, 'list the zones');
+    if (res.status < 200 || res.status >= 300) throw ctx.refused(res, 'list the zones');
     const zones = parseJson(res.body);
     const found = Array.isArray(zones)
       ? (zones as { id?: unknown; name?: unknown }[]).find((z) => String(z.name).toLowerCase() === zone)
@@ -72,7 +72,7 @@ const api: RestApi<IonosConfig> = {
         },
       ],
     });
-    if (res.status < 200 || res.status >= 300) throw ctx.error(res, `create the TXT record ${record.fqdn}`);
+    if (res.status < 200 || res.status >= 300) throw ctx.refused(res, `create the TXT record ${record.fqdn}`);
     const created = parseJson(res.body);
     const id = Array.isArray(created) ? (created[0] as { id?: unknown } | undefined)?.id : undefined;
     return typeof id === 'string' ? id : undefined;
