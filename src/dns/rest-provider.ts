@@ -82,6 +82,12 @@ export interface RestApi<C> {
   errorDetail?(body: Buffer, status: number): string | undefined;
   /** Retries for 429 and 5xx answers; default 3. */
   readonly retries?: number;
+  /**
+   * Set for an API that stores one set of values per name and type (an rrset), whose create and remove
+   * read the set and write it back: present and cleanup at one name then run one after another in this
+   * instance, so two values written at once (example.com and *.example.com) do not overwrite each other.
+   */
+  readonly oneWriterPerName?: boolean;
 }
 
 /** Longest wait between two tries of one request, whatever Retry-After says. */
@@ -97,6 +103,8 @@ export class RestDnsProvider<C> implements DnsProvider {
   readonly #zones = new Map<string, Promise<string>>();
   /** "fqdn value" → record id created by this process, so its cleanup needs no lookup. */
   readonly #created = new Map<string, string>();
+  /** fqdn → the last write queued at that name (only with `oneWriterPerName`). */
+  readonly #writers = new Map<string, Promise<void>>();
 
   constructor(api: RestApi<C>, config: C, deps: ProviderDeps) {
     this.#api = api;
@@ -106,7 +114,29 @@ export class RestDnsProvider<C> implements DnsProvider {
     this.#clock = deps.clock;
   }
 
-  async present(record: TxtRecord, signal: AbortSignal): Promise<void> {
+  present(record: TxtRecord, signal: AbortSignal): Promise<void> {
+    return this.#oneAtATime(record, () => this.#present(record, signal));
+  }
+
+  cleanup(record: TxtRecord, signal: AbortSignal): Promise<void> {
+    return this.#oneAtATime(record, () => this.#cleanup(record, signal));
+  }
+
+  /** Runs `write` after the writes already queued at the record's name, when the API asks for that. */
+  async #oneAtATime(record: TxtRecord, write: () => Promise<void>): Promise<void> {
+    if (!this.#api.oneWriterPerName) return write();
+    const name = unFqdn(record.fqdn).toLowerCase();
+    const run = (this.#writers.get(name) ?? Promise.resolve()).then(write);
+    const settled = run.catch(() => {});
+    this.#writers.set(name, settled);
+    try {
+      await run;
+    } finally {
+      if (this.#writers.get(name) === settled) this.#writers.delete(name);
+    }
+  }
+
+  async #present(record: TxtRecord, signal: AbortSignal): Promise<void> {
     const ctx = this.#context('present', signal);
     const zone = await this.#zoneRef(record.zone, ctx);
     const existing = (await this.#api.list(this.#config, record, zone, ctx)).find(
@@ -120,7 +150,7 @@ export class RestDnsProvider<C> implements DnsProvider {
     if (id !== undefined) this.#created.set(key(record), id);
   }
 
-  async cleanup(record: TxtRecord, signal: AbortSignal): Promise<void> {
+  async #cleanup(record: TxtRecord, signal: AbortSignal): Promise<void> {
     const ctx = this.#context('cleanup', signal);
     const zone = await this.#zoneRef(record.zone, ctx);
     const remembered = this.#created.get(key(record));
