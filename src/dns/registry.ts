@@ -21,6 +21,7 @@ const builtins: Record<string, Loader> = {
   alidns: () => import('./providers/alidns/provider.ts'),
   cloudflare: () => import('./providers/cloudflare.ts'),
   digitalocean: () => import('./providers/digitalocean.ts'),
+  dnsimple: () => import('./providers/dnsimple.ts'),
   exec: () => import('./providers/exec.ts'),
   httpreq: () => import('./providers/httpreq.ts'),
   linode: () => import('./providers/linode.ts'),
