@@ -49,6 +49,12 @@ export interface RestCallContext {
     what: string,
     ok?: (status: number) => boolean,
   ): Promise<Record<string, unknown>>;
+  /** As `json`, for an API that answers with a top-level JSON array: the array ([] for an empty body). */
+  jsonArray(
+    request: Omit<RestRequest, 'headers'> & { headers?: Record<string, string> },
+    what: string,
+    ok?: (status: number) => boolean,
+  ): Promise<unknown[]>;
   /** An error of this provider and operation, for what the API's answer means (a zone not in the account). */
   fail(message: string): DnsProviderError;
   readonly operation: DnsOperation;
@@ -178,27 +184,51 @@ export class RestDnsProvider<C> implements DnsProvider {
 
   #context(operation: DnsOperation, signal: AbortSignal): RestCallContext {
     const send: RestCallContext['send'] = (req) => this.#send(operation, { headers: {}, ...req }, signal);
+    /** Sends, checks the status against `ok` (default 2xx) and parses the body (undefined when empty). */
+    const parse = async (
+      req: Parameters<RestCallContext['send']>[0],
+      what: string,
+      ok: (status: number) => boolean = (s) => s >= 200 && s < 300,
+    ): Promise<{ res: HttpResponse; body: unknown }> => {
+      const res = await send(req);
+      if (!ok(res.status)) throw this.error(operation, res, what);
+      if (res.body.length === 0) return { res, body: undefined };
+      try {
+        return { res, body: JSON.parse(res.body.toString('utf8')) as unknown };
+      } catch {
+        throw notJson(res, what, 'JSON');
+      }
+    };
+    const notJson = (res: HttpResponse, what: string, expected: string) =>
+      this.#notJson(operation, res, what, expected);
     return {
       operation,
       signal,
       send,
       fail: (message) => new DnsProviderError(this.#api.code, operation, this.redact(message)),
-      json: async (req, what, ok = (s) => s >= 200 && s < 300) => {
-        const res = await send(req);
-        if (!ok(res.status)) throw this.error(operation, res, what);
-        if (res.body.length === 0) return {};
-        const body = parseJsonObject(res.body);
-        if (!body) {
-          throw new DnsProviderError(
-            this.#api.code,
-            operation,
-            `the ${this.#api.apiName} API answered ${what} with something other than JSON (HTTP ${res.status})`,
-            { status: res.status },
-          );
-        }
+      json: async (req, what, ok) => {
+        const { res, body } = await parse(req, what, ok);
+        if (body === undefined) return {};
+        if (body === null || typeof body !== 'object' || Array.isArray(body))
+          throw notJson(res, what, 'a JSON object');
+        return body as Record<string, unknown>;
+      },
+      jsonArray: async (req, what, ok) => {
+        const { res, body } = await parse(req, what, ok);
+        if (body === undefined) return [];
+        if (!Array.isArray(body)) throw notJson(res, what, 'a JSON object');
         return body;
       },
     };
+  }
+
+  #notJson(operation: DnsOperation, res: HttpResponse, what: string, expected: string): DnsProviderError {
+    return new DnsProviderError(
+      this.#api.code,
+      operation,
+      `the ${this.#api.apiName} API answered ${what} with something other than ${expected} (HTTP ${res.status})`,
+      { status: res.status },
+    );
   }
 
   async #send(operation: DnsOperation, request: RestRequest, signal: AbortSignal): Promise<HttpResponse> {
