@@ -24,6 +24,7 @@ const builtins: Record<string, Loader> = {
   digitalocean: () => import('./providers/digitalocean.ts'),
   dnsimple: () => import('./providers/dnsimple.ts'),
   exec: () => import('./providers/exec.ts'),
+  gandiv5: () => import('./providers/gandiv5.ts'),
   httpreq: () => import('./providers/httpreq.ts'),
   linode: () => import('./providers/linode.ts'),
   manual: () => import('./providers/manual.ts'),
