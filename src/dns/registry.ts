@@ -25,6 +25,7 @@ const builtins: Record<string, Loader> = {
   dnsimple: () => import('./providers/dnsimple.ts'),
   exec: () => import('./providers/exec.ts'),
   gandiv5: () => import('./providers/gandiv5.ts'),
+  godaddy: () => import('./providers/godaddy.ts'),
   httpreq: () => import('./providers/httpreq.ts'),
   linode: () => import('./providers/linode.ts'),
   manual: () => import('./providers/manual.ts'),
