@@ -29,6 +29,7 @@ const builtins: Record<string, Loader> = {
   httpreq: () => import('./providers/httpreq.ts'),
   linode: () => import('./providers/linode.ts'),
   manual: () => import('./providers/manual.ts'),
+  netlify: () => import('./providers/netlify.ts'),
   porkbun: () => import('./providers/porkbun.ts'),
   rfc2136: () => import('./providers/rfc2136.ts'),
   route53: () => import('./providers/route53/provider.ts'),
