@@ -33,6 +33,7 @@ const builtins: Record<string, Loader> = {
   porkbun: () => import('./providers/porkbun.ts'),
   rfc2136: () => import('./providers/rfc2136.ts'),
   route53: () => import('./providers/route53/provider.ts'),
+  vercel: () => import('./providers/vercel.ts'),
   vultr: () => import('./providers/vultr.ts'),
 };
 const builtinAliases: Record<string, string> = { dnsupdate: 'rfc2136', linodev4: 'linode' };
