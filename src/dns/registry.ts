@@ -19,6 +19,7 @@ type Loader = () => Promise<{ definition: AnyDefinition }>;
 // Loaded on use, so `acmekit run --dns cloudflare` reads one provider's code and no other.
 const builtins: Record<string, Loader> = {
   alidns: () => import('./providers/alidns/provider.ts'),
+  bunny: () => import('./providers/bunny.ts'),
   cloudflare: () => import('./providers/cloudflare.ts'),
   desec: () => import('./providers/desec.ts'),
   digitalocean: () => import('./providers/digitalocean.ts'),
