@@ -20,6 +20,7 @@ type Loader = () => Promise<{ definition: AnyDefinition }>;
 const builtins: Record<string, Loader> = {
   alidns: () => import('./providers/alidns/provider.ts'),
   bunny: () => import('./providers/bunny.ts'),
+  civo: () => import('./providers/civo.ts'),
   cloudflare: () => import('./providers/cloudflare.ts'),
   desec: () => import('./providers/desec.ts'),
   digitalocean: () => import('./providers/digitalocean.ts'),
