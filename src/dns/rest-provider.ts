@@ -216,7 +216,7 @@ export class RestDnsProvider<C> implements DnsProvider {
       jsonArray: async (req, what, ok) => {
         const { res, body } = await parse(req, what, ok);
         if (body === undefined) return [];
-        if (!Array.isArray(body)) throw notJson(res, what, 'a JSON object');
+        if (!Array.isArray(body)) throw notJson(res, what, 'a JSON array');
         return body;
       },
     };
