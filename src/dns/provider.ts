@@ -36,6 +36,11 @@ export interface DnsProvider {
    * manual): its records need no zone lookup, so private and split-horizon zones work without public DNS.
    */
   readonly zoneless?: boolean;
+  /**
+   * Set for a service that keeps one TXT value per name (DuckDNS, Hurricane Electric's dynamic TXT): the
+   * challenges it serves are solved one after another, this many ms apart (lego's `_SEQUENCE_INTERVAL`).
+   */
+  readonly sequentialIntervalMs?: number;
 }
 
 /** Optional capability: a provider whose API lists its zones can name the zone of a record itself. */

@@ -184,10 +184,19 @@ async function solve(
 ) {
   const plans = plan(await order.authorizations(signal), solvers);
   const live = signal ?? new AbortController().signal;
+  const cleaned = new Set<Plan>();
   try {
-    await forAll(plans, (p) => p.solver.present(p.ctx, live));
-    await forAll(plans, async (p) => p.solver.wait?.(p.ctx, live));
-    await forAll(plans, (p) => p.ctx.challenge.respond(signal));
+    // One proof at a time for solvers that hold one per name, before the others are published.
+    const oneByOne = plans.filter((p) => p.solver.sequential);
+    for (const [i, p] of oneByOne.entries()) {
+      if (i > 0) await account.client.clock.sleep(p.solver.sequential!.intervalMs, live);
+      cleaned.add(p); // solveAlone cleans up after itself, whatever happens
+      await solveAlone(account, order, p, live, signal);
+    }
+    const together = plans.filter((p) => !p.solver.sequential);
+    await forAll(together, (p) => p.solver.present(p.ctx, live));
+    await forAll(together, async (p) => p.solver.wait?.(p.ctx, live));
+    await forAll(together, (p) => p.ctx.challenge.respond(signal));
     const validated = plans.length > 0 ? plans.map((p) => p.ctx.identifier) : order.identifiers;
     await loggedWait(
       account.client.logger,
@@ -213,16 +222,56 @@ async function solve(
   } finally {
     const cleanupSignal = AbortSignal.timeout(CLEANUP_TIMEOUT_MS);
     await Promise.all(
-      plans.map((p) =>
-        p.solver.cleanup(p.ctx, cleanupSignal).catch((err: unknown) => {
-          account.client.logger.warn(
-            { identifier: p.ctx.identifier.value, type: p.solver.type, error: String(err) },
-            'challenge cleanup failed',
-          );
-        }),
-      ),
+      plans
+        .filter((p) => !cleaned.has(p))
+        .map((p) =>
+          p.solver.cleanup(p.ctx, cleanupSignal).catch((err: unknown) => {
+            account.client.logger.warn(
+              { identifier: p.ctx.identifier.value, type: p.solver.type, error: String(err) },
+              'challenge cleanup failed',
+            );
+          }),
+        ),
     );
   }
+}
+
+/**
+ * One challenge on its own, for a solver that holds one proof per name: published, visible, answered,
+ * validated by the CA (its authorization leaves "pending"), then removed before the next one.
+ */
+async function solveAlone(
+  account: Account,
+  order: Order,
+  p: Plan,
+  live: AbortSignal,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  try {
+    await p.solver.present(p.ctx, live);
+    await p.solver.wait?.(p.ctx, live);
+    await p.ctx.challenge.respond(signal);
+    await loggedWait(
+      account.client.logger,
+      {
+        kind: 'validation',
+        waitFor: p.ctx.identifier.value,
+        fields: { authorization: p.ctx.authorization.url },
+      },
+      { start: 'waiting for the CA to validate', done: 'done waiting for the CA to validate' },
+      () => p.ctx.authorization.wait(signal),
+      () => account.client.clock.now(),
+    );
+  } finally {
+    await p.solver.cleanup(p.ctx, AbortSignal.timeout(CLEANUP_TIMEOUT_MS)).catch((err: unknown) => {
+      account.client.logger.warn(
+        { identifier: p.ctx.identifier.value, type: p.solver.type, error: String(err) },
+        'challenge cleanup failed',
+      );
+    });
+  }
+  // The order says why, as for challenges answered together (the challenge's error, per identifier).
+  if (p.ctx.authorization.status !== 'valid') throw await explainFailure(await order.refresh(signal), signal);
 }
 
 /** The earlier order, when it can still lead to a certificate for exactly these identifiers. */

@@ -117,6 +117,12 @@ export class Dns01Solver implements Solver {
     await this.waitFor(record, await this.#valuesAt(record.fqdn), signal, ctx.identifier.value);
   }
 
+  /** One challenge at a time when the provider keeps one value per name. */
+  get sequential(): { intervalMs: number } | undefined {
+    const ms = this.#provider.sequentialIntervalMs;
+    return ms === undefined ? undefined : { intervalMs: ms };
+  }
+
   /** The provider this solver writes through. */
   get provider(): DnsProvider {
     return this.#provider;

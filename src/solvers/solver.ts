@@ -28,6 +28,12 @@ export interface Solver {
   cleanup(ctx: ChallengeContext, signal: AbortSignal): Promise<void>;
   /** When defined, the solver is used only for identifiers it accepts (e.g. one DNS provider per zone). */
   handles?(identifier: Identifier): boolean;
+  /**
+   * Set when the solver holds one proof per name at a time (a DNS service with one TXT value per name,
+   * such as DuckDNS): its challenges are then solved one after another (present, wait, respond, the
+   * authorization validated, cleanup), `intervalMs` apart, instead of all at once.
+   */
+  readonly sequential?: { readonly intervalMs: number } | undefined;
 }
 
 /** Whether a challenge type can prove this identifier at all (RFC 8555 §7.1.3, RFC 8738 §7). */
