@@ -58,8 +58,8 @@ test('a wrong EAB HMAC key: check --eab.kid and --eab.hmac, not the names and th
     pebble.directoryUrl,
     '--eab.kid',
     kid,
-    '--eab.hmac',
-    randomBytes(32).toString('base64url'),
+    // = form: a base64url key may start with '-', which would read as an option.
+    `--eab.hmac=${randomBytes(32).toString('base64url')}`,
   );
   assert.equal(r.code, 3, r.stderr);
   assert.match(
@@ -72,8 +72,8 @@ test('a wrong EAB HMAC key: check --eab.kid and --eab.hmac, not the names and th
     pebble.directoryUrl,
     '--eab.kid',
     'no-such-kid',
-    '--eab.hmac',
-    randomBytes(32).toString('base64url'),
+    // = form: a base64url key may start with '-', which would read as an option.
+    `--eab.hmac=${randomBytes(32).toString('base64url')}`,
   );
   assert.equal(unknown.code, 3, unknown.stderr);
   assert.match(unknown.stderr, /next: the CA refused the external account binding: check --eab\.kid/);
