@@ -66,8 +66,17 @@ export interface RestApi<C> {
   baseUrl(config: C): string;
   /** Secrets to cut out of any text that could reach a message or a log. */
   secrets(config: C): readonly Secret[];
-  /** Adds authentication: headers, a query parameter, or a signature over the request. */
-  authorize(config: C, request: RestRequest, clock: Clock): RestRequest | Promise<RestRequest>;
+  /**
+   * Adds authentication: headers, a query parameter, or a signature over the request. `call` names the
+   * operation and its signal, for APIs whose credentials are fetched first (an OAuth token endpoint, a
+   * metadata server); an error thrown here reaches the caller as is.
+   */
+  authorize(
+    config: C,
+    request: RestRequest,
+    clock: Clock,
+    call: AuthorizeCall,
+  ): RestRequest | Promise<RestRequest>;
   /**
    * How the API names the zone of a record (its id, or the name without the trailing dot). Called once
    * per zone and instance, then cached. Default: the zone without its trailing dot.
@@ -82,6 +91,17 @@ export interface RestApi<C> {
   errorDetail?(body: Buffer, status: number): string | undefined;
   /** Retries for 429 and 5xx answers; default 3. */
   readonly retries?: number;
+  /**
+   * Whether an answer is worth another try (a rate limit or a passing server error). Default: HTTP 429
+   * and 5xx. APIs that report throttling inside a 200 or 400 answer (Tencent Cloud, AWS JSON) say so here.
+   */
+  retryable?(res: HttpResponse): boolean;
+}
+
+/** What `authorize` learns about the call it authorizes. */
+export interface AuthorizeCall {
+  readonly operation: DnsOperation;
+  readonly signal: AbortSignal;
 }
 
 /** Longest wait between two tries of one request, whatever Retry-After says. */
@@ -176,7 +196,7 @@ export class RestDnsProvider<C> implements DnsProvider {
     const retries = api.retries ?? 3;
     for (let attempt = 0; ; attempt++) {
       throwIfAborted(signal);
-      const req = await api.authorize(this.#config, request, this.#clock);
+      const req = await api.authorize(this.#config, request, this.#clock, { operation, signal });
       const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
       let body: string | undefined = req.rawBody;
       if (body === undefined && req.body !== undefined) {
@@ -211,7 +231,7 @@ export class RestDnsProvider<C> implements DnsProvider {
         },
         `${api.code}: API call`,
       );
-      const retryable = res.status === 429 || res.status >= 500;
+      const retryable = api.retryable ? api.retryable(res) : res.status === 429 || res.status >= 500;
       if (!retryable || attempt >= retries) return res;
       const wait = Math.min(
         MAX_RETRY_WAIT_MS,
