@@ -22,6 +22,7 @@ const builtins: Record<string, Loader> = {
   cloudflare: () => import('./providers/cloudflare.ts'),
   digitalocean: () => import('./providers/digitalocean.ts'),
   exec: () => import('./providers/exec.ts'),
+  gcloud: () => import('./providers/gcloud/provider.ts'),
   httpreq: () => import('./providers/httpreq.ts'),
   linode: () => import('./providers/linode.ts'),
   manual: () => import('./providers/manual.ts'),
