@@ -51,6 +51,8 @@ export interface RestCallContext {
   ): Promise<Record<string, unknown>>;
   /** An error of this provider and operation, for what the API's answer means (a zone not in the account). */
   fail(message: string): DnsProviderError;
+  /** The error `json` throws for an unexpected answer, for calls made with `send` (lists that are arrays). */
+  error(res: HttpResponse, what: string): DnsProviderError;
   readonly operation: DnsOperation;
   readonly signal: AbortSignal;
 }
@@ -173,6 +175,7 @@ export class RestDnsProvider<C> implements DnsProvider {
       signal,
       send,
       fail: (message) => new DnsProviderError(this.#api.code, operation, this.redact(message)),
+      error: (res, what) => this.error(operation, res, what),
       json: async (req, what, ok = (s) => s >= 200 && s < 300) => {
         const res = await send(req);
         if (!ok(res.status)) throw this.error(operation, res, what);
