@@ -26,6 +26,7 @@ const builtins: Record<string, Loader> = {
   httpreq: () => import('./providers/httpreq.ts'),
   linode: () => import('./providers/linode.ts'),
   manual: () => import('./providers/manual.ts'),
+  ovh: () => import('./providers/ovh/provider.ts'),
   rfc2136: () => import('./providers/rfc2136.ts'),
   route53: () => import('./providers/route53/provider.ts'),
 };
