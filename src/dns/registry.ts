@@ -29,6 +29,7 @@ const builtins: Record<string, Loader> = {
   ovh: () => import('./providers/ovh/provider.ts'),
   rfc2136: () => import('./providers/rfc2136.ts'),
   route53: () => import('./providers/route53/provider.ts'),
+  tencentcloud: () => import('./providers/tencentcloud/provider.ts'),
 };
 const builtinAliases: Record<string, string> = { dnsupdate: 'rfc2136', linodev4: 'linode' };
 
