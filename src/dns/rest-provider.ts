@@ -49,8 +49,11 @@ export interface RestCallContext {
     what: string,
     ok?: (status: number) => boolean,
   ): Promise<Record<string, unknown>>;
-  /** An error of this provider and operation, for what the API's answer means (a zone not in the account). */
-  fail(message: string): DnsProviderError;
+  /**
+   * An error of this provider and operation, for what the API's answer means (a zone not in the account);
+   * `status` is the HTTP status or the API's error code, when there is one.
+   */
+  fail(message: string, status?: number | string): DnsProviderError;
   /** The error `json` throws for an unexpected answer, for calls made with `send` (lists that are arrays). */
   error(res: HttpResponse, what: string): DnsProviderError;
   readonly operation: DnsOperation;
@@ -174,7 +177,10 @@ export class RestDnsProvider<C> implements DnsProvider {
       operation,
       signal,
       send,
-      fail: (message) => new DnsProviderError(this.#api.code, operation, this.redact(message)),
+      fail: (message, status) =>
+        new DnsProviderError(this.#api.code, operation, this.redact(message), {
+          ...(status !== undefined ? { status } : {}),
+        }),
       error: (res, what) => this.error(operation, res, what),
       json: async (req, what, ok = (s) => s >= 200 && s < 300) => {
         const res = await send(req);

@@ -66,15 +66,17 @@ async function call(
       throw ctx.fail(
         `credentials refused while trying to ${what} (${detail}): check ${CREDENTIALS} and that their CAM ` +
           'policy allows dnspod:DescribeDomainList, DescribeRecordList, CreateRecord and DeleteRecord',
+        error.Code,
       );
     }
     if (error.Code.startsWith('RequestLimitExceeded'))
-      throw ctx.fail(`rate limited while trying to ${what} (${detail}); retry in a few minutes`);
+      throw ctx.fail(`rate limited while trying to ${what} (${detail}); retry in a few minutes`, error.Code);
     if (error.Code.startsWith('InternalError'))
       throw ctx.fail(
         `Tencent Cloud API error while trying to ${what} (${detail}); try again in a few minutes`,
+        error.Code,
       );
-    throw ctx.fail(`Tencent Cloud refused to ${what} (${detail})`);
+    throw ctx.fail(`Tencent Cloud refused to ${what} (${detail})`, error.Code);
   }
   const response = parseJsonObject(res.body)?.Response;
   if (!response || typeof response !== 'object')
