@@ -24,6 +24,7 @@ const builtins: Record<string, Loader> = {
   exec: () => import('./providers/exec.ts'),
   gcloud: () => import('./providers/gcloud/provider.ts'),
   httpreq: () => import('./providers/httpreq.ts'),
+  lightsail: () => import('./providers/lightsail.ts'),
   linode: () => import('./providers/linode.ts'),
   manual: () => import('./providers/manual.ts'),
   ovh: () => import('./providers/ovh/provider.ts'),
