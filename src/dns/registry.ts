@@ -19,6 +19,7 @@ type Loader = () => Promise<{ definition: AnyDefinition }>;
 // Loaded on use, so `acmekit run --dns cloudflare` reads one provider's code and no other.
 const builtins: Record<string, Loader> = {
   alidns: () => import('./providers/alidns/provider.ts'),
+  azuredns: () => import('./providers/azuredns/provider.ts'),
   cloudflare: () => import('./providers/cloudflare.ts'),
   digitalocean: () => import('./providers/digitalocean.ts'),
   exec: () => import('./providers/exec.ts'),
