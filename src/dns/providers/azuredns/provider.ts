@@ -72,6 +72,13 @@ function apiVersion(c: Runtime): string {
 }
 
 function setPath(c: Runtime, record: TxtRecord, z: ZoneRef): string {
+  const fqdn = record.fqdn.toLowerCase().replace(/\.$/, '');
+  if (fqdn !== z.name && !fqdn.endsWith(`.${z.name}`)) {
+    throw new InvalidInputError(
+      `${CODE}: ${record.fqdn} is not inside the zone ${z.name} (AZURE_ZONE_NAME)`,
+      z.name,
+    );
+  }
   const name = relativeName(record.fqdn, z.name);
   return `${zonePath(c, z)}/TXT/${enc(name)}?api-version=${apiVersion(c)}`;
 }
