@@ -61,8 +61,11 @@ export interface RestCallContext {
     what: string,
     ok?: (status: number) => boolean,
   ): Promise<unknown>;
-  /** An error of this provider and operation, for what the API's answer means (a zone not in the account). */
-  fail(message: string): DnsProviderError;
+  /**
+   * An error of this provider and operation, for what the API's answer means (a zone not in the account);
+   * `status` is the HTTP status or the API's error code, when there is one.
+   */
+  fail(message: string, status?: number | string): DnsProviderError;
   /**
    * The error `json` throws for an unexpected answer (status, the API's words, what to do), for a call
    * that reads `send`'s answer itself (a 404 that means "none yet").
@@ -94,7 +97,7 @@ export interface RestApi<C> {
     config: C,
     request: RestRequest,
     clock: Clock,
-    call: { readonly operation: DnsOperation; readonly signal: AbortSignal },
+    call: AuthorizeCall,
   ): RestRequest | Promise<RestRequest>;
   /**
    * How the API names the zone of a record (its id, or the name without the trailing dot). Called once
@@ -116,6 +119,17 @@ export interface RestApi<C> {
    * instance, so two values written at once (example.com and *.example.com) do not overwrite each other.
    */
   readonly oneWriterPerName?: boolean;
+  /**
+   * Whether an answer is worth another try (a rate limit or a passing server error). Default: HTTP 429
+   * and 5xx. APIs that report throttling inside a 200 or 400 answer (Tencent Cloud, AWS JSON) say so here.
+   */
+  retryable?(res: HttpResponse): boolean;
+}
+
+/** What `authorize` learns about the call it authorizes. */
+export interface AuthorizeCall {
+  readonly operation: DnsOperation;
+  readonly signal: AbortSignal;
 }
 
 /** Longest wait between two tries of one request, whatever Retry-After says. */
@@ -233,7 +247,10 @@ export class RestDnsProvider<C> implements DnsProvider {
       signal,
       send,
       sleep: (ms) => this.#clock.sleep(ms, signal),
-      fail: (message) => new DnsProviderError(this.#api.code, operation, this.redact(message)),
+      fail: (message, status) =>
+        new DnsProviderError(this.#api.code, operation, this.redact(message), {
+          ...(status !== undefined ? { status } : {}),
+        }),
       refused: (res, what) => this.error(operation, res, what),
       json: async (req, what, ok) => {
         const { status, body } = await parsed(req, what, ok);
@@ -291,7 +308,7 @@ export class RestDnsProvider<C> implements DnsProvider {
         },
         `${api.code}: API call`,
       );
-      const retryable = res.status === 429 || res.status >= 500;
+      const retryable = api.retryable ? api.retryable(res) : res.status === 429 || res.status >= 500;
       if (!retryable || attempt >= retries) return res;
       const wait = Math.min(
         MAX_RETRY_WAIT_MS,

@@ -7,6 +7,8 @@ import type { TestCa } from '../test-ca.ts';
 /** One request as a fake API saw it, with the status it answered. */
 export interface RecordedRequest {
   readonly method: string;
+  /** Path and query exactly as sent (for signatures computed over the URL). */
+  readonly url: string;
   /** Path without the query string. */
   readonly path: string;
   readonly query: URLSearchParams;
@@ -56,6 +58,7 @@ export async function startFakeHttpsServer(ca: TestCa, handler: FakeHandler): Pr
       const url = new URL(req.url ?? '/', 'https://fake.invalid');
       const recorded: RecordedRequest = {
         method: req.method ?? 'GET',
+        url: req.url ?? '/',
         path: url.pathname,
         query: url.searchParams,
         headers: req.headers,

@@ -105,9 +105,34 @@ export const route53Env: EnvVarSpec[] = [
   { name: 'AWS_ROLE_SESSION_NAME', description: 'session name for the web identity role' },
 ];
 
-/** Reads and checks every variable; nothing here touches the network. */
-export function configure(e: ProviderEnv): Route53Config {
-  const region = e.string('AWS_REGION');
+/** The variables of route53Env that feed the AWS credential chain (other AWS providers read them too). */
+export const AWS_CREDENTIAL_VARIABLES: ReadonlySet<string> = new Set([
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_REGION',
+  'AWS_PROFILE',
+  'AWS_SHARED_CREDENTIALS_FILE',
+  'AWS_CONFIG_FILE',
+  'AWS_ASSUME_ROLE_ARN',
+  'AWS_EXTERNAL_ID',
+  'AWS_ENDPOINT_URL_STS',
+  'AWS_EC2_METADATA_SERVICE_ENDPOINT',
+  'AWS_EC2_METADATA_DISABLED',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+  'AWS_ROLE_ARN',
+  'AWS_ROLE_SESSION_NAME',
+]);
+
+/**
+ * Reads and checks the credential chain's variables (those of AWS_CREDENTIAL_VARIABLES, which the
+ * provider must declare); `code` prefixes the messages. Nothing here touches the network.
+ */
+export function readCredentialSettings(e: ProviderEnv, code: string): CredentialSettings {
   const accessKeyId = e.string('AWS_ACCESS_KEY_ID');
   const secretAccessKey = e.secret('AWS_SECRET_ACCESS_KEY');
   if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
@@ -115,7 +140,7 @@ export function configure(e: ProviderEnv): Route53Config {
       ? ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']
       : ['AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID'];
     throw new InvalidInputError(
-      `route53: ${set} is set but ${unset} is not; set both, or neither to use another source`,
+      `${code}: ${set} is set but ${unset} is not; set both, or neither to use another source`,
       unset,
     );
   }
@@ -123,22 +148,49 @@ export function configure(e: ProviderEnv): Route53Config {
   const roleArn = e.string('AWS_ROLE_ARN');
   if (webIdentityTokenFile !== undefined && roleArn === undefined) {
     throw new InvalidInputError(
-      'route53: AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not; set the role to assume',
+      `${code}: AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not; set the role to assume`,
       'AWS_ROLE_ARN',
     );
   }
   const containerFullUri = e.string('AWS_CONTAINER_CREDENTIALS_FULL_URI');
-  if (containerFullUri !== undefined) checkContainerUri(containerFullUri);
+  if (containerFullUri !== undefined) checkContainerUri(containerFullUri, code);
   const relative = e.string('AWS_CONTAINER_CREDENTIALS_RELATIVE_URI');
   const imdsEndpoint = e.string('AWS_EC2_METADATA_SERVICE_ENDPOINT') ?? 'http://169.254.169.254';
-  parseUrl(imdsEndpoint, 'AWS_EC2_METADATA_SERVICE_ENDPOINT');
+  parseUrl(imdsEndpoint, 'AWS_EC2_METADATA_SERVICE_ENDPOINT', code);
   const stsOverride = e.string('AWS_ENDPOINT_URL_STS');
-  if (stsOverride !== undefined) parseUrl(stsOverride, 'AWS_ENDPOINT_URL_STS');
+  if (stsOverride !== undefined) parseUrl(stsOverride, 'AWS_ENDPOINT_URL_STS', code);
+  return {
+    accessKeyId,
+    secretAccessKey,
+    sessionToken: e.secret('AWS_SESSION_TOKEN'),
+    region: e.string('AWS_REGION'),
+    profile: e.string('AWS_PROFILE'),
+    credentialsFile: expandHome(e.string('AWS_SHARED_CREDENTIALS_FILE') ?? defaultCredentialsFile()),
+    configFile: expandHome(e.string('AWS_CONFIG_FILE') ?? defaultConfigFile()),
+    webIdentityTokenFile,
+    roleArn,
+    roleSessionName: e.string('AWS_ROLE_SESSION_NAME'),
+    containerRelativeUri: relative,
+    containerFullUri,
+    containerToken: e.secret('AWS_CONTAINER_AUTHORIZATION_TOKEN'),
+    containerTokenFile: e.string('AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE'),
+    imdsEndpoint,
+    imdsDisabled: e.bool('AWS_EC2_METADATA_DISABLED', false),
+    stsEndpoint: stsOverride,
+    assumeRoleArn: e.string('AWS_ASSUME_ROLE_ARN'),
+    externalId: e.string('AWS_EXTERNAL_ID'),
+  };
+}
 
-  const partition = partitionOf(region ?? 'us-east-1');
+/** Reads and checks every variable; nothing here touches the network. */
+export function configure(e: ProviderEnv): Route53Config {
+  const credentials = readCredentialSettings(e, 'route53');
+  const partition = partitionOf(credentials.region ?? 'us-east-1');
   const override = e.string('AWS_ENDPOINT_URL_ROUTE_53');
   const endpoint =
-    override !== undefined ? parseUrl(override, 'AWS_ENDPOINT_URL_ROUTE_53') : new URL(partition.endpoint);
+    override !== undefined
+      ? parseUrl(override, 'AWS_ENDPOINT_URL_ROUTE_53', 'route53')
+      : new URL(partition.endpoint);
 
   const rawZone = e.string('AWS_HOSTED_ZONE_ID');
   const hostedZoneId = rawZone?.replace(/^\/?hostedzone\//, '');
@@ -156,27 +208,7 @@ export function configure(e: ProviderEnv): Route53Config {
     waitForChange: e.bool('AWS_WAIT_FOR_RECORD_SETS_CHANGED', true),
     endpoint,
     signingRegion: partition.signingRegion,
-    credentials: {
-      accessKeyId,
-      secretAccessKey,
-      sessionToken: e.secret('AWS_SESSION_TOKEN'),
-      region,
-      profile: e.string('AWS_PROFILE'),
-      credentialsFile: expandHome(e.string('AWS_SHARED_CREDENTIALS_FILE') ?? defaultCredentialsFile()),
-      configFile: expandHome(e.string('AWS_CONFIG_FILE') ?? defaultConfigFile()),
-      webIdentityTokenFile,
-      roleArn,
-      roleSessionName: e.string('AWS_ROLE_SESSION_NAME'),
-      containerRelativeUri: relative,
-      containerFullUri,
-      containerToken: e.secret('AWS_CONTAINER_AUTHORIZATION_TOKEN'),
-      containerTokenFile: e.string('AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE'),
-      imdsEndpoint,
-      imdsDisabled: e.bool('AWS_EC2_METADATA_DISABLED', false),
-      stsEndpoint: stsOverride,
-      assumeRoleArn: e.string('AWS_ASSUME_ROLE_ARN'),
-      externalId: e.string('AWS_EXTERNAL_ID'),
-    },
+    credentials,
   };
 }
 
@@ -189,19 +221,19 @@ function partitionOf(region: string): { endpoint: string; signingRegion: string 
   return { endpoint: 'https://route53.amazonaws.com', signingRegion: 'us-east-1' };
 }
 
-function parseUrl(text: string, name: string): URL {
+export function parseUrl(text: string, name: string, code: string): URL {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
     throw new InvalidInputError(
-      `route53: ${name} must be an http or https URL, got ${JSON.stringify(text)}`,
+      `${code}: ${name} must be an http or https URL, got ${JSON.stringify(text)}`,
       text,
     );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new InvalidInputError(
-      `route53: ${name} must be an http or https URL, got ${JSON.stringify(text)}`,
+      `${code}: ${name} must be an http or https URL, got ${JSON.stringify(text)}`,
       text,
     );
   }
@@ -209,8 +241,8 @@ function parseUrl(text: string, name: string): URL {
 }
 
 /** The SDKs send the container token in clear only to loopback or the ECS/EKS link-local agents. */
-function checkContainerUri(text: string): void {
-  const url = parseUrl(text, 'AWS_CONTAINER_CREDENTIALS_FULL_URI');
+function checkContainerUri(text: string, code: string): void {
+  const url = parseUrl(text, 'AWS_CONTAINER_CREDENTIALS_FULL_URI', code);
   if (url.protocol === 'https:') return;
   const host = url.hostname;
   const allowed =
@@ -222,7 +254,7 @@ function checkContainerUri(text: string): void {
     host === '[fd00:ec2::23]';
   if (!allowed) {
     throw new InvalidInputError(
-      `route53: AWS_CONTAINER_CREDENTIALS_FULL_URI over http must point to loopback or 169.254.170.2/.23, got host ${host}`,
+      `${code}: AWS_CONTAINER_CREDENTIALS_FULL_URI over http must point to loopback or 169.254.170.2/.23, got host ${host}`,
       text,
     );
   }

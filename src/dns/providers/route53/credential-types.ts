@@ -13,6 +13,8 @@ export interface AwsCredentials extends SigningCredentials {
 
 /** What every credential source and AWS call needs: the provider's HTTP client, clock and logger. */
 export interface AwsContext {
+  /** The provider code that errors and logs name (route53, lightsail); default route53. */
+  readonly provider?: string;
   readonly http: ProviderHttp;
   readonly clock: Clock;
   readonly logger: Logger;

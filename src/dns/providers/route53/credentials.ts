@@ -62,6 +62,11 @@ export class AwsCredentialChain {
     this.#ctx = ctx;
   }
 
+  /** The provider code in messages. */
+  get #code(): string {
+    return this.#ctx.provider ?? 'route53';
+  }
+
   async get(op: DnsOperation, signal?: AbortSignal): Promise<AwsCredentials> {
     throwIfAborted(signal);
     const cached = this.#cached;
@@ -102,8 +107,8 @@ export class AwsCredentialChain {
         : creds.expiresAt - Math.min(REFRESH_MARGIN_MS, Math.max(0, (creds.expiresAt - now) / 2));
     this.#cached = { creds, refreshAt };
     this.#ctx.logger.debug(
-      { provider: 'route53', source: creds.source, expiresAt: creds.expiresAt },
-      'route53: using AWS credentials',
+      { provider: this.#code, source: creds.source, expiresAt: creds.expiresAt },
+      `${this.#code}: using AWS credentials`,
     );
     return creds;
   }
@@ -136,13 +141,13 @@ export class AwsCredentialChain {
     const imds = await this.#fromImds(op, tried);
     if (imds) return imds;
     throw new InvalidInputError(
-      `route53: no AWS credentials found; tried: ${tried.join('; ')}. Set AWS_ACCESS_KEY_ID and ` +
+      `${this.#code}: no AWS credentials found; tried: ${tried.join('; ')}. Set AWS_ACCESS_KEY_ID and ` +
         'AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run where a role is available (EC2, ECS, EKS)',
     );
   }
 
   #sharedProfiles(): Promise<SharedProfiles> {
-    this.#shared ??= loadSharedProfiles(this.#s.credentialsFile, this.#s.configFile);
+    this.#shared ??= loadSharedProfiles(this.#s.credentialsFile, this.#s.configFile, this.#code);
     return this.#shared;
   }
 
@@ -172,7 +177,7 @@ export class AwsCredentialChain {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'error';
       throw new InvalidInputError(
-        `route53: the web identity token file ${tokenFile} cannot be read (${code})`,
+        `${this.#code}: the web identity token file ${tokenFile} cannot be read (${code})`,
         tokenFile,
         {
           cause: err,
@@ -180,7 +185,10 @@ export class AwsCredentialChain {
       );
     }
     if (token === '')
-      throw new InvalidInputError(`route53: the web identity token file ${tokenFile} is empty`, tokenFile);
+      throw new InvalidInputError(
+        `${this.#code}: the web identity token file ${tokenFile} is empty`,
+        tokenFile,
+      );
     const creds = await assumeRoleWithWebIdentity(
       this.#ctx,
       await this.#sts(),
@@ -209,7 +217,7 @@ export class AwsCredentialChain {
     if (!p) {
       if (explicit) {
         throw new InvalidInputError(
-          `route53: AWS profile "${name}" is not in ${where}; check AWS_PROFILE`,
+          `${this.#code}: AWS profile "${name}" is not in ${where}; check AWS_PROFILE`,
           name,
         );
       }
@@ -230,7 +238,7 @@ export class AwsCredentialChain {
     }
     if (hasKey !== hasSecret) {
       throw new InvalidInputError(
-        `route53: AWS ${label} in ${where} has ${hasKey ? 'aws_access_key_id but no aws_secret_access_key' : 'aws_secret_access_key but no aws_access_key_id'}`,
+        `${this.#code}: AWS ${label} in ${where} has ${hasKey ? 'aws_access_key_id but no aws_secret_access_key' : 'aws_secret_access_key but no aws_access_key_id'}`,
         name,
       );
     }
@@ -239,7 +247,7 @@ export class AwsCredentialChain {
     );
     if (unsupported) {
       throw new InvalidInputError(
-        `route53: AWS ${label} uses ${unsupported}, which acmekit does not support; export temporary keys with ` +
+        `${this.#code}: AWS ${label} uses ${unsupported}, which acmekit does not support; export temporary keys with ` +
           `\`aws configure export-credentials --profile ${name} --format env\`, or give the profile keys or a role`,
         name,
       );
@@ -259,7 +267,7 @@ export class AwsCredentialChain {
     const label = `profile "${name}"`;
     if (chain.includes(name) || chain.length >= MAX_PROFILE_DEPTH) {
       throw new InvalidInputError(
-        `route53: AWS profiles ${[...chain, name].join(' → ')} form a loop or a chain too long`,
+        `${this.#code}: AWS profiles ${[...chain, name].join(' → ')} form a loop or a chain too long`,
         name,
       );
     }
@@ -285,7 +293,7 @@ export class AwsCredentialChain {
     }
     if (!base) {
       throw new InvalidInputError(
-        `route53: AWS ${label} has role_arn but no usable source_profile, credential_source or web_identity_token_file`,
+        `${this.#code}: AWS ${label} has role_arn but no usable source_profile, credential_source or web_identity_token_file`,
         name,
       );
     }
@@ -334,12 +342,12 @@ export class AwsCredentialChain {
       }
       default:
         throw new InvalidInputError(
-          `route53: AWS ${label} has credential_source = ${kind}; use Environment, Ec2InstanceMetadata or EcsContainer`,
+          `${this.#code}: AWS ${label} has credential_source = ${kind}; use Environment, Ec2InstanceMetadata or EcsContainer`,
           kind,
         );
     }
     throw new InvalidInputError(
-      `route53: AWS ${label} takes its credentials from ${kind}, which has none${none.length ? ` (${none.join('; ')})` : ''}`,
+      `${this.#code}: AWS ${label} takes its credentials from ${kind}, which has none${none.length ? ` (${none.join('; ')})` : ''}`,
       kind,
     );
   }
@@ -365,7 +373,7 @@ export class AwsCredentialChain {
     } catch (err) {
       if (!(err instanceof AcmekitError)) throw err;
       throw new DnsProviderError(
-        'route53',
+        this.#code,
         op,
         `the container credentials endpoint ${origin} did not answer (${networkErrorCode(err) ?? err.code}); check AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI`,
         { cause: err },
@@ -373,7 +381,7 @@ export class AwsCredentialChain {
     }
     if (res.status !== 200) {
       throw new DnsProviderError(
-        'route53',
+        this.#code,
         op,
         `the container credentials endpoint ${origin} answered HTTP ${res.status}${res.status === 401 || res.status === 403 ? '; check AWS_CONTAINER_AUTHORIZATION_TOKEN or _TOKEN_FILE' : ''}`,
         { status: res.status },
@@ -391,7 +399,7 @@ export class AwsCredentialChain {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'error';
       throw new InvalidInputError(
-        `route53: AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE names ${file}, which cannot be read (${code})`,
+        `${this.#code}: AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE names ${file}, which cannot be read (${code})`,
         file,
         {
           cause: err,
@@ -437,7 +445,7 @@ export class AwsCredentialChain {
       } catch (err) {
         if (!(err instanceof AcmekitError)) throw err;
         throw new DnsProviderError(
-          'route53',
+          this.#code,
           op,
           `EC2 instance metadata at ${base} stopped answering (${err.code})`,
           {
@@ -458,7 +466,7 @@ export class AwsCredentialChain {
       .find((l) => l !== '');
     if (list.status !== 200 || role === undefined) {
       throw new DnsProviderError(
-        'route53',
+        this.#code,
         op,
         `EC2 instance metadata answered HTTP ${list.status} for the role name`,
         {
@@ -469,7 +477,7 @@ export class AwsCredentialChain {
     const res2 = await get(`/latest/meta-data/iam/security-credentials/${encodeURIComponent(role)}`);
     if (res2.status !== 200) {
       throw new DnsProviderError(
-        'route53',
+        this.#code,
         op,
         `EC2 instance metadata answered HTTP ${res2.status} for role ${role}`,
         {
@@ -486,13 +494,13 @@ export class AwsCredentialChain {
     try {
       doc = JSON.parse(res.body.toString()) as Record<string, unknown>;
     } catch {
-      throw new DnsProviderError('route53', op, `the ${source} answered with something other than JSON`);
+      throw new DnsProviderError(this.#code, op, `the ${source} answered with something other than JSON`);
     }
     const str = (k: string): string | undefined =>
       typeof doc[k] === 'string' && doc[k] !== '' ? (doc[k] as string) : undefined;
     if (str('Code') !== undefined && str('Code') !== 'Success') {
       throw new DnsProviderError(
-        'route53',
+        this.#code,
         op,
         `the ${source} reports ${str('Code')}: ${str('Message') ?? 'no message'}`,
       );
@@ -501,7 +509,7 @@ export class AwsCredentialChain {
     const secret = str('SecretAccessKey');
     const token = str('Token');
     if (!accessKeyId || !secret)
-      throw new DnsProviderError('route53', op, `the ${source} answered without credentials`);
+      throw new DnsProviderError(this.#code, op, `the ${source} answered without credentials`);
     const expiresAt = str('Expiration') !== undefined ? Date.parse(str('Expiration')!) : Number.NaN;
     return {
       accessKeyId,

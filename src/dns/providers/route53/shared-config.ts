@@ -78,6 +78,7 @@ function profileName(section: string, kind: 'credentials' | 'config'): string | 
 export async function loadSharedProfiles(
   credentialsFile: string,
   configFile: string,
+  provider = 'route53',
 ): Promise<SharedProfiles> {
   const profiles = new Map<string, Record<string, string>>();
   const read: string[] = [];
@@ -85,7 +86,7 @@ export async function loadSharedProfiles(
     [configFile, 'config'],
     [credentialsFile, 'credentials'],
   ] as const) {
-    const text = await readOptional(path);
+    const text = await readOptional(path, provider);
     if (text === undefined) continue;
     read.push(path);
     for (const [name, settings] of parseSharedFile(text, kind)) {
@@ -95,14 +96,14 @@ export async function loadSharedProfiles(
   return { profiles, read, paths: [credentialsFile, configFile] };
 }
 
-async function readOptional(path: string): Promise<string | undefined> {
+async function readOptional(path: string, provider: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw new InvalidInputError(
-      `route53: cannot read the AWS shared file ${path} (${code ?? 'error'})`,
+      `${provider}: cannot read the AWS shared file ${path} (${code ?? 'error'})`,
       path,
       {
         cause: err,

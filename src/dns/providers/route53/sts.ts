@@ -113,25 +113,31 @@ async function call(
       if (signal?.aborted || !(err instanceof AcmekitError)) throw err;
       if (attempt >= MAX_ATTEMPTS) {
         const text = `could not reach STS at ${ep.url.host} for ${action}: ${err.message}`;
-        throw new DnsProviderError('route53', op, text, { cause: err });
+        throw new DnsProviderError(ctx.provider ?? 'route53', op, text, { cause: err });
       }
       await ctx.clock.sleep(backoffDelay(attempt, { baseMs: 300, maxMs: 5000 }), signal);
       continue;
     }
-    if (res.status >= 200 && res.status < 300) return readCredentials(res, action, op);
+    if (res.status >= 200 && res.status < 300)
+      return readCredentials(res, action, op, ctx.provider ?? 'route53');
     const info = parseAwsError(res.body);
     if (isRetryableAnswer(res.status, info?.code) && attempt < MAX_ATTEMPTS) {
       await ctx.clock.sleep(backoffDelay(attempt, { baseMs: 300, maxMs: 5000 }), signal);
       continue;
     }
     const text = info ? describe(info.code, info.message) : `STS ${action} answered HTTP ${res.status}`;
-    throw new DnsProviderError('route53', op, text, { status: res.status });
+    throw new DnsProviderError(ctx.provider ?? 'route53', op, text, { status: res.status });
   }
 }
 
-function readCredentials(res: HttpResponse, action: string, op: DnsOperation): AwsCredentials {
+function readCredentials(
+  res: HttpResponse,
+  action: string,
+  op: DnsOperation,
+  provider: string,
+): AwsCredentials {
   const bad = (): DnsProviderError =>
-    new DnsProviderError('route53', op, `STS ${action} answered without usable credentials`, {
+    new DnsProviderError(provider, op, `STS ${action} answered without usable credentials`, {
       status: res.status,
     });
   let root: ReturnType<typeof parseXml>;
