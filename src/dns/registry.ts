@@ -27,6 +27,7 @@ const builtins: Record<string, Loader> = {
   digitalocean: () => import('./providers/digitalocean.ts'),
   dnsimple: () => import('./providers/dnsimple.ts'),
   dnsmadeeasy: () => import('./providers/dnsmadeeasy.ts'),
+  duckdns: () => import('./providers/duckdns.ts'),
   dynu: () => import('./providers/dynu.ts'),
   easydns: () => import('./providers/easydns.ts'),
   exec: () => import('./providers/exec.ts'),
