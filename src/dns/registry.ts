@@ -47,6 +47,7 @@ const builtins: Record<string, Loader> = {
   namesilo: () => import('./providers/namesilo.ts'),
   netlify: () => import('./providers/netlify.ts'),
   ns1: () => import('./providers/ns1.ts'),
+  pdns: () => import('./providers/pdns.ts'),
   porkbun: () => import('./providers/porkbun.ts'),
   regru: () => import('./providers/regru.ts'),
   rfc2136: () => import('./providers/rfc2136.ts'),
