@@ -54,6 +54,7 @@ const builtins: Record<string, Loader> = {
   route53: () => import('./providers/route53/provider.ts'),
   scaleway: () => import('./providers/scaleway.ts'),
   selectel: () => import('./providers/selectel.ts'),
+  technitium: () => import('./providers/technitium.ts'),
   vercel: () => import('./providers/vercel.ts'),
   vultr: () => import('./providers/vultr.ts'),
 };
