@@ -28,11 +28,10 @@ interface StoredTxt {
 
 /** Thrown inside a handler: becomes Technitium's HTTP 200 {status: "error", errorMessage} answer. */
 class ApiError extends Error {
-  constructor(
-    message: string,
-    readonly status: 'error' | 'invalid-token' = 'error',
-  ) {
+  readonly status: 'error' | 'invalid-token';
+  constructor(message: string, status: 'error' | 'invalid-token' = 'error') {
     super(message);
+    this.status = status;
   }
 }
 
