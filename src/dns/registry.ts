@@ -18,6 +18,7 @@ type Loader = () => Promise<{ definition: AnyDefinition }>;
 
 // Loaded on use, so `acmekit run --dns cloudflare` reads one provider's code and no other.
 const builtins: Record<string, Loader> = {
+  acmedns: () => import('./providers/acmedns.ts'),
   alidns: () => import('./providers/alidns/provider.ts'),
   bunny: () => import('./providers/bunny.ts'),
   civo: () => import('./providers/civo.ts'),
@@ -59,6 +60,7 @@ const builtins: Record<string, Loader> = {
   vultr: () => import('./providers/vultr.ts'),
 };
 const builtinAliases: Record<string, string> = {
+  'acme-dns': 'acmedns',
   dnsupdate: 'rfc2136',
   hetznerv1: 'hetzner',
   linodev4: 'linode',
