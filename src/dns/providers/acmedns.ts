@@ -61,7 +61,7 @@ export const definition = {
   example: [
     'ACME_DNS_API_BASE=https://auth.acme-dns.io \\',
     'ACME_DNS_STORAGE_PATH=/etc/acmekit/acme-dns-accounts.json \\',
-    "  acmekit --dns acme-dns --domains example.com --domains '*.example.com' --email you@example.com run",
+    "  acmekit --dns acmedns --domains example.com --domains '*.example.com' --email you@example.com run",
     '# first run: create the CNAME it prints, then run again',
   ].join('\n'),
   envPrefix: 'ACME_DNS',
