@@ -24,6 +24,7 @@ const builtins: Record<string, Loader> = {
   civo: () => import('./providers/civo.ts'),
   cloudflare: () => import('./providers/cloudflare.ts'),
   cloudns: () => import('./providers/cloudns.ts'),
+  cpanel: () => import('./providers/cpanel.ts'),
   desec: () => import('./providers/desec.ts'),
   digitalocean: () => import('./providers/digitalocean.ts'),
   dnsimple: () => import('./providers/dnsimple.ts'),
