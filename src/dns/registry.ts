@@ -50,6 +50,7 @@ const builtins: Record<string, Loader> = {
   netlify: () => import('./providers/netlify.ts'),
   ns1: () => import('./providers/ns1.ts'),
   pdns: () => import('./providers/pdns.ts'),
+  plesk: () => import('./providers/plesk.ts'),
   porkbun: () => import('./providers/porkbun.ts'),
   regru: () => import('./providers/regru.ts'),
   rfc2136: () => import('./providers/rfc2136.ts'),
