@@ -27,6 +27,7 @@ const builtins: Record<string, Loader> = {
   cpanel: () => import('./providers/cpanel.ts'),
   desec: () => import('./providers/desec.ts'),
   digitalocean: () => import('./providers/digitalocean.ts'),
+  directadmin: () => import('./providers/directadmin.ts'),
   dnsimple: () => import('./providers/dnsimple.ts'),
   dnsmadeeasy: () => import('./providers/dnsmadeeasy.ts'),
   dynu: () => import('./providers/dynu.ts'),
