@@ -45,6 +45,7 @@ const builtins: Record<string, Loader> = {
   mythicbeasts: () => import('./providers/mythicbeasts.ts'),
   namedotcom: () => import('./providers/namedotcom.ts'),
   namesilo: () => import('./providers/namesilo.ts'),
+  netcup: () => import('./providers/netcup.ts'),
   netlify: () => import('./providers/netlify.ts'),
   ns1: () => import('./providers/ns1.ts'),
   porkbun: () => import('./providers/porkbun.ts'),
