@@ -43,6 +43,7 @@ const builtins: Record<string, Loader> = {
   luadns: () => import('./providers/luadns.ts'),
   manual: () => import('./providers/manual.ts'),
   mythicbeasts: () => import('./providers/mythicbeasts.ts'),
+  namecheap: () => import('./providers/namecheap/provider.ts'),
   namedotcom: () => import('./providers/namedotcom.ts'),
   namesilo: () => import('./providers/namesilo.ts'),
   netcup: () => import('./providers/netcup.ts'),
