@@ -50,6 +50,7 @@ const builtins: Record<string, Loader> = {
   netcup: () => import('./providers/netcup.ts'),
   netlify: () => import('./providers/netlify.ts'),
   ns1: () => import('./providers/ns1.ts'),
+  oraclecloud: () => import('./providers/oraclecloud/provider.ts'),
   porkbun: () => import('./providers/porkbun.ts'),
   regru: () => import('./providers/regru.ts'),
   rfc2136: () => import('./providers/rfc2136.ts'),
