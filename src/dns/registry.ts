@@ -29,6 +29,7 @@ const builtins: Record<string, Loader> = {
   dnsmadeeasy: () => import('./providers/dnsmadeeasy.ts'),
   dynu: () => import('./providers/dynu.ts'),
   easydns: () => import('./providers/easydns.ts'),
+  edgedns: () => import('./providers/edgedns/provider.ts'),
   exec: () => import('./providers/exec.ts'),
   exoscale: () => import('./providers/exoscale.ts'),
   gandiv5: () => import('./providers/gandiv5.ts'),
@@ -62,6 +63,7 @@ const builtins: Record<string, Loader> = {
 };
 const builtinAliases: Record<string, string> = {
   dnsupdate: 'rfc2136',
+  fastdns: 'edgedns',
   hetznerv1: 'hetzner',
   linodev4: 'linode',
 };
