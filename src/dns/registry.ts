@@ -24,6 +24,7 @@ const builtins: Record<string, Loader> = {
   cloudflare: () => import('./providers/cloudflare.ts'),
   cloudns: () => import('./providers/cloudns.ts'),
   desec: () => import('./providers/desec.ts'),
+  designate: () => import('./providers/designate.ts'),
   digitalocean: () => import('./providers/digitalocean.ts'),
   dnsimple: () => import('./providers/dnsimple.ts'),
   dnsmadeeasy: () => import('./providers/dnsmadeeasy.ts'),
