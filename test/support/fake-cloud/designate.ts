@@ -70,7 +70,7 @@ const designateError = (status: number, type: string, message: string): FakeRepl
 export async function startFakeDesignate(o: FakeDesignateOptions): Promise<FakeDesignate> {
   const tokens = new Map<string, { projectId: string; expiresAt: number }>();
   let issued = 0;
-  const zones = new Map(
+  const zones = new Map<string, { name: string; projectId: string }>(
     Object.entries(o.zones).map(([name, projectId]) => [
       randomUUID(),
       { name: `${nameKey(name)}.`, projectId },
