@@ -61,6 +61,7 @@ const builtins: Record<string, Loader> = {
   selectel: () => import('./providers/selectel.ts'),
   vercel: () => import('./providers/vercel.ts'),
   vultr: () => import('./providers/vultr.ts'),
+  yandexcloud: () => import('./providers/yandexcloud/provider.ts'),
 };
 const builtinAliases: Record<string, string> = {
   dnsupdate: 'rfc2136',
