@@ -68,7 +68,7 @@ const api: RestApi<EdgeDnsConfig> = {
   urlVariable: 'AKAMAI_HOST',
   credentialVariables: CREDENTIALS,
   baseUrl: (c) => c.baseUrl,
-  secrets: (c) => [c.accessToken, c.clientSecret],
+  secrets: (c) => [c.accessToken, c.clientSecret, new Secret(c.clientToken)],
   authorize(c, req, clock) {
     const url = new URL(`${c.baseUrl}${req.path}`);
     const body = req.rawBody ?? (req.body !== undefined ? JSON.stringify(req.body) : '');
@@ -279,7 +279,7 @@ export const definition = {
   defaults: { ttl: 120, propagationTimeoutMs: 180_000, pollingIntervalMs: 15_000 },
   env: [
     { name: 'AKAMAI_HOST', description: 'API host of the API client (akab-….luna.akamaiapis.net)' },
-    { name: 'AKAMAI_CLIENT_TOKEN', description: 'client token of the API client' },
+    { name: 'AKAMAI_CLIENT_TOKEN', description: 'client token of the API client', secret: true },
     { name: 'AKAMAI_CLIENT_SECRET', description: 'client secret of the API client', secret: true },
     { name: 'AKAMAI_ACCESS_TOKEN', description: 'access token of the API client', secret: true },
     { name: 'AKAMAI_EDGERC', description: '.edgerc file with the credentials', default: '~/.edgerc' },
