@@ -46,6 +46,7 @@ const builtins: Record<string, Loader> = {
   namedotcom: () => import('./providers/namedotcom.ts'),
   namesilo: () => import('./providers/namesilo.ts'),
   netlify: () => import('./providers/netlify.ts'),
+  njalla: () => import('./providers/njalla.ts'),
   ns1: () => import('./providers/ns1.ts'),
   porkbun: () => import('./providers/porkbun.ts'),
   regru: () => import('./providers/regru.ts'),
