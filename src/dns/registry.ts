@@ -45,6 +45,7 @@ const builtins: Record<string, Loader> = {
   mythicbeasts: () => import('./providers/mythicbeasts.ts'),
   namedotcom: () => import('./providers/namedotcom.ts'),
   namesilo: () => import('./providers/namesilo.ts'),
+  nearlyfreespeech: () => import('./providers/nearlyfreespeech.ts'),
   netlify: () => import('./providers/netlify.ts'),
   njalla: () => import('./providers/njalla.ts'),
   ns1: () => import('./providers/ns1.ts'),
