@@ -50,6 +50,7 @@ const builtins: Record<string, Loader> = {
   njalla: () => import('./providers/njalla.ts'),
   ns1: () => import('./providers/ns1.ts'),
   porkbun: () => import('./providers/porkbun.ts'),
+  rackspace: () => import('./providers/rackspace.ts'),
   regru: () => import('./providers/regru.ts'),
   rfc2136: () => import('./providers/rfc2136.ts'),
   route53: () => import('./providers/route53/provider.ts'),
