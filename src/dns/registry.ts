@@ -37,6 +37,7 @@ const builtins: Record<string, Loader> = {
   hetzner: () => import('./providers/hetzner.ts'),
   hostingde: () => import('./providers/hostingde.ts'),
   httpreq: () => import('./providers/httpreq.ts'),
+  infoblox: () => import('./providers/infoblox.ts'),
   infomaniak: () => import('./providers/infomaniak.ts'),
   ionos: () => import('./providers/ionos.ts'),
   linode: () => import('./providers/linode.ts'),
