@@ -57,6 +57,7 @@ const builtins: Record<string, Loader> = {
   route53: () => import('./providers/route53/provider.ts'),
   scaleway: () => import('./providers/scaleway.ts'),
   selectel: () => import('./providers/selectel.ts'),
+  transip: () => import('./providers/transip.ts'),
   vercel: () => import('./providers/vercel.ts'),
   vultr: () => import('./providers/vultr.ts'),
 };
