@@ -39,6 +39,7 @@ const builtins: Record<string, Loader> = {
   httpreq: () => import('./providers/httpreq.ts'),
   infoblox: () => import('./providers/infoblox.ts'),
   infomaniak: () => import('./providers/infomaniak.ts'),
+  inwx: () => import('./providers/inwx.ts'),
   ionos: () => import('./providers/ionos.ts'),
   linode: () => import('./providers/linode.ts'),
   luadns: () => import('./providers/luadns.ts'),
