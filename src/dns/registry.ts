@@ -42,6 +42,7 @@ const builtins: Record<string, Loader> = {
   inwx: () => import('./providers/inwx.ts'),
   ionos: () => import('./providers/ionos.ts'),
   linode: () => import('./providers/linode.ts'),
+  loopia: () => import('./providers/loopia.ts'),
   luadns: () => import('./providers/luadns.ts'),
   manual: () => import('./providers/manual.ts'),
   mythicbeasts: () => import('./providers/mythicbeasts.ts'),
