@@ -41,6 +41,7 @@ const builtins: Record<string, Loader> = {
   infomaniak: () => import('./providers/infomaniak.ts'),
   inwx: () => import('./providers/inwx.ts'),
   ionos: () => import('./providers/ionos.ts'),
+  joker: () => import('./providers/joker.ts'),
   linode: () => import('./providers/linode.ts'),
   loopia: () => import('./providers/loopia.ts'),
   luadns: () => import('./providers/luadns.ts'),
