@@ -71,6 +71,20 @@ export function dnsProviderContract(o: DnsProviderContractOptions): void {
     if (!o.cleanupLeavesValues) assert.deepEqual(await o.values(a.fqdn), []);
   });
 
+  // What one certificate for example.com and *.example.com does: both values at one name at once.
+  test(`${o.name}: two values presented at once at one name both stay; both cleaned up at once`, {
+    skip: oneValue,
+  }, async () => {
+    const p = await o.create();
+    const host = label();
+    const a = record(o.zone, host, value());
+    const b = record(o.zone, host, value());
+    await Promise.all([p.present(a, live()), p.present(b, live())]);
+    assert.deepEqual((await o.values(a.fqdn)).sort(), [a.value, b.value].sort());
+    await Promise.all([p.cleanup(a, live()), p.cleanup(b, live())]);
+    if (!o.cleanupLeavesValues) assert.deepEqual(await o.values(a.fqdn), []);
+  });
+
   if (o.oneValuePerName) {
     test(`${o.name}: one value per name: the provider asks for its challenges one after another`, async () => {
       const p = await o.create();

@@ -51,6 +51,8 @@ async function readRRset(zone: string, record: TxtRecord, ctx: RestCallContext):
 }
 
 const api: RestApi<GcoreConfig> = {
+  // One TXT set per name, read and written back whole: writes at one name take turns.
+  oneWriterPerName: true,
   code: CODE,
   apiName: 'Gcore DNS',
   urlVariable: 'GCORE_API_URL',

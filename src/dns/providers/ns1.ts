@@ -46,6 +46,8 @@ async function readAnswers(
 }
 
 const api: RestApi<Ns1Config> = {
+  // One TXT set per name, read and written back whole: writes at one name take turns.
+  oneWriterPerName: true,
   code: CODE,
   apiName: 'NS1',
   urlVariable: 'NS1_API_URL',
