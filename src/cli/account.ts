@@ -16,12 +16,6 @@ import type { Options } from './options.ts';
 
 /** How a command uses the account accountFor gives it. */
 export interface AccountUse {
-  /**
-   * Ask the CA (POST-as-GET) whether it still takes an account that comes from the files alone, before
-   * anything is ordered with it (run, renew): an account the CA forgot or deactivated then fails here,
-   * with the command that registers again, not in every certificate's order.
-   */
-  verify?: boolean;
   /** Also give an account stored as deactivated or revoked (`accounts info`, which asks the CA anyway). */
   anyStatus?: boolean;
 }
@@ -99,29 +93,7 @@ export async function accountFor(
       status,
     );
   }
-  if (use.verify) await verifyAccount(account, o, store, client);
   return account;
-}
-
-/** One POST-as-GET: the CA's refusal of the account becomes AccountUnusableError; any other failure is left to the order, which meets it again. */
-async function verifyAccount(account: Account, o: Options, store: Store, client: AcmeClient): Promise<void> {
-  try {
-    await account.refresh();
-  } catch (err) {
-    const e = await accountError(err, o, { store, client, url: account.url });
-    if (e instanceof AccountUnusableError) throw e;
-    return;
-  }
-  const status = account.status;
-  if (status === 'deactivated' || status === 'revoked') {
-    const { markAccountStatus } = await import('../lifecycle/accounts.ts');
-    await markAccountStatus({ store, client, email: o.str('email') }, status);
-    throw new AccountUnusableError(
-      unusableMessage(status, account.url, 'ca', registerAgainCommand(o)),
-      account.url,
-      status,
-    );
-  }
 }
 
 /**

@@ -1,8 +1,9 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import type { Account } from '../acme/account.ts';
+import { type Account, accountStatusRefused } from '../acme/account.ts';
 import type { AcmeClient } from '../acme/client.ts';
 import type { RenewalInfo } from '../acme/renewal-info.ts';
 import type { Identifier } from '../crypto/identifier.ts';
+import { AccountDoesNotExistError } from '../errors/problem.ts';
 import { FencedWriteError } from '../errors/storage.ts';
 import type { Clock } from '../internal/clock.ts';
 import type { Solver } from '../solvers/solver.ts';
@@ -230,9 +231,16 @@ export async function carryOutRenewal(plan: DuePlan, opts: CarryOutOptions): Pro
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
     if (error instanceof FencedWriteError) return { outcome: 'lease-lost', plan, reason: LEASE_LOST, error };
-    if (!opts.signal?.aborted) await recordFailure(opts.store, target.files, error).catch(() => {});
+    // A refused account is not this certificate's failure: it must not delay it once the account is fixed.
+    if (!opts.signal?.aborted && !accountRefused(error))
+      await recordFailure(opts.store, target.files, error).catch(() => {});
     return { outcome: 'failed', plan, reason: plan.reason, error };
   }
+}
+
+/** The CA refused the account itself (forgotten after a reset, deactivated, revoked). */
+function accountRefused(error: Error): boolean {
+  return error instanceof AccountDoesNotExistError || accountStatusRefused(error) !== undefined;
 }
 
 /** Plans, and carries out when due; `begin` is called only then (account, solvers, the attempt's store). */

@@ -328,7 +328,9 @@ async function obtainWith(
       .catch(() => {});
     // An account from the files is asked about first: one the CA forgot or deactivated stops the run here,
     // with the command that registers again, before any certificate's order fails (and backs off) for it.
-    const account: Account = await accountFor(o, client, store, true, { verify: true });
+    // Not asked about first (one round trip to the CA per run): an account the CA forgot or deactivated
+    // fails the first order, which says so in one line (below) and leaves the certificates' backoff alone.
+    const account: Account = await accountFor(o, client, store, true);
     // A file for a folder; the key itself in a database, where nothing is on disk.
     const where = (key: string): string => opened.fileOf(key) ?? key;
     const renewed: string[] = [];
