@@ -64,6 +64,12 @@ class ExecProvider implements DnsProvider {
   readonly zoneless = true;
   readonly #config: ExecConfig;
   readonly #logger: { debug(obj: object, msg?: string): void };
+  /**
+   * The program runs once at a time: a certificate for example.com and *.example.com presents two values
+   * at one name together, and most scripts edit a zone file or call an API without locking (lego runs
+   * them one after another too).
+   */
+  #turn: Promise<unknown> = Promise.resolve();
 
   constructor(config: ExecConfig, logger: { debug(obj: object, msg?: string): void }) {
     this.#config = config;
@@ -71,11 +77,17 @@ class ExecProvider implements DnsProvider {
   }
 
   present(record: TxtRecord, signal: AbortSignal): Promise<void> {
-    return this.#run('present', record, signal);
+    return this.#inTurn(() => this.#run('present', record, signal));
   }
 
   cleanup(record: TxtRecord, signal: AbortSignal): Promise<void> {
-    return this.#run('cleanup', record, signal);
+    return this.#inTurn(() => this.#run('cleanup', record, signal));
+  }
+
+  #inTurn(run: () => Promise<void>): Promise<void> {
+    const mine = this.#turn.then(run);
+    this.#turn = mine.catch(() => {});
+    return mine;
   }
 
   async #run(action: 'present' | 'cleanup', record: TxtRecord, signal: AbortSignal): Promise<void> {
