@@ -184,13 +184,12 @@ async function solve(
 ) {
   const plans = plan(await order.authorizations(signal), solvers);
   const live = signal ?? new AbortController().signal;
-  const cleaned = new Set<Plan>();
+  // One proof at a time for solvers that hold one per name, before the others are published. Their
+  // cleanup is solveAlone's, whatever happens; one never reached was never published.
+  const oneByOne = plans.filter((p) => p.solver.sequential);
   try {
-    // One proof at a time for solvers that hold one per name, before the others are published.
-    const oneByOne = plans.filter((p) => p.solver.sequential);
     for (const [i, p] of oneByOne.entries()) {
       if (i > 0) await account.client.clock.sleep(p.solver.sequential!.intervalMs, live);
-      cleaned.add(p); // solveAlone cleans up after itself, whatever happens
       await solveAlone(account, order, p, live, signal);
     }
     const together = plans.filter((p) => !p.solver.sequential);
@@ -223,7 +222,7 @@ async function solve(
     const cleanupSignal = AbortSignal.timeout(CLEANUP_TIMEOUT_MS);
     await Promise.all(
       plans
-        .filter((p) => !cleaned.has(p))
+        .filter((p) => !oneByOne.includes(p))
         .map((p) =>
           p.solver.cleanup(p.ctx, cleanupSignal).catch((err: unknown) => {
             account.client.logger.warn(
