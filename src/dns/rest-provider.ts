@@ -372,3 +372,8 @@ export function unquoteTxt(value: string): string {
   const parts = value.match(/"((?:[^"\\]|\\.)*)"/g);
   return parts ? parts.map((p) => p.slice(1, -1).replace(/\\(.)/g, '$1')).join('') : value;
 }
+
+/** `request` with `headers` added (an authorization header, an API key): what most `authorize` do. */
+export function withHeaders(request: RestRequest, headers: Record<string, string>): RestRequest {
+  return { ...request, headers: { ...request.headers, ...headers } };
+}

@@ -3,7 +3,7 @@ import type { Secret } from '../../internal/secret.ts';
 import type { DnsProviderDefinition } from '../definition.ts';
 import { parseJsonObject } from '../json-api.ts';
 import type { TxtRecord } from '../provider.ts';
-import { type ListedTxt, type RestApi, RestDnsProvider } from '../rest-provider.ts';
+import { type ListedTxt, type RestApi, RestDnsProvider, withHeaders } from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 
 // bunny.net API, DNS zones: https://docs.bunny.net/reference/dnszonepublic_index
@@ -28,7 +28,7 @@ const api: RestApi<BunnyConfig> = {
   credentialVariables: 'BUNNY_API_KEY (the account API key)',
   baseUrl: (c) => c.apiUrl,
   secrets: (c) => [c.apiKey],
-  authorize: (c, req) => ({ ...req, headers: { ...req.headers, accesskey: c.apiKey.reveal() } }),
+  authorize: (c, req) => withHeaders(req, { accesskey: c.apiKey.reveal() }),
   async zoneRef(_c, zone, ctx) {
     for (let page = 1; page <= 100; page++) {
       const query = new URLSearchParams({ page: String(page), perPage: String(PAGE_SIZE), search: zone });

@@ -2,7 +2,7 @@ import type { Secret } from '../../internal/secret.ts';
 import type { DnsProviderDefinition } from '../definition.ts';
 import { parseJsonObject } from '../json-api.ts';
 import type { TxtRecord } from '../provider.ts';
-import { type ListedTxt, type RestApi, RestDnsProvider } from '../rest-provider.ts';
+import { type ListedTxt, type RestApi, RestDnsProvider, withHeaders } from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 
 // Civo API v2, DNS: https://www.civo.com/api/dns
@@ -25,10 +25,7 @@ const api: RestApi<CivoConfig> = {
   credentialVariables: 'CIVO_TOKEN (the account API key)',
   baseUrl: (c) => c.apiUrl,
   secrets: (c) => [c.token],
-  authorize: (c, req) => ({
-    ...req,
-    headers: { ...req.headers, authorization: `Bearer ${c.token.reveal()}` },
-  }),
+  authorize: (c, req) => withHeaders(req, { authorization: `Bearer ${c.token.reveal()}` }),
   async zoneRef(_c, zone, ctx) {
     const domains = await ctx.jsonArray({ method: 'GET', path: '/dns' }, 'list the DNS domains');
     const found = (domains as { id?: unknown; name?: unknown }[]).find(

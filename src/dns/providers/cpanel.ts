@@ -3,7 +3,7 @@ import type { Secret } from '../../internal/secret.ts';
 import type { DnsProviderDefinition } from '../definition.ts';
 import { parseJsonObject } from '../json-api.ts';
 import { type TxtRecord, toFqdn, unFqdn } from '../provider.ts';
-import { type RestApi, type RestCallContext, RestDnsProvider } from '../rest-provider.ts';
+import { type RestApi, type RestCallContext, RestDnsProvider, withHeaders } from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 
 // cPanel UAPI, DNS module: https://api.docs.cpanel.net/openapi/cpanel/operation/dns-parse_zone and
@@ -52,10 +52,7 @@ const api: RestApi<CpanelConfig> = {
   oneWriterPerName: true,
   baseUrl: (c) => c.baseUrl,
   secrets: (c) => [c.token],
-  authorize: (c, req) => ({
-    ...req,
-    headers: { ...req.headers, authorization: `${c.mode} ${c.username}:${c.token.reveal()}` },
-  }),
+  authorize: (c, req) => withHeaders(req, { authorization: `${c.mode} ${c.username}:${c.token.reveal()}` }),
   async list(c, record, zone, ctx) {
     const parsed = await parseZone(c, zone, ctx, `list the TXT records of ${record.fqdn}`);
     return txtLines(parsed, record, zone).map((l) => ({ id: String(l.line), value: l.value }));

@@ -2,7 +2,13 @@ import type { Secret } from '../../internal/secret.ts';
 import type { DnsProviderDefinition } from '../definition.ts';
 import { parseJsonObject } from '../json-api.ts';
 import type { TxtRecord } from '../provider.ts';
-import { type RestApi, type RestCallContext, RestDnsProvider, unquoteTxt } from '../rest-provider.ts';
+import {
+  type RestApi,
+  type RestCallContext,
+  RestDnsProvider,
+  unquoteTxt,
+  withHeaders,
+} from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 
 // deSEC DNS API: https://desec.readthedocs.io/en/latest/dns/rrsets.html
@@ -35,10 +41,7 @@ const api: RestApi<DesecConfig> = {
   oneWriterPerName: true,
   baseUrl: (c) => c.apiUrl,
   secrets: (c) => [c.token],
-  authorize: (c, req) => ({
-    ...req,
-    headers: { ...req.headers, authorization: `Token ${c.token.reveal()}` },
-  }),
+  authorize: (c, req) => withHeaders(req, { authorization: `Token ${c.token.reveal()}` }),
   async zoneRef(c, zone, ctx) {
     // 404 is a domain this token does not own: said in words below rather than as a bare 404.
     const body = await ctx.json(

@@ -8,7 +8,13 @@ import type { DnsProviderDefinition, ProviderHttp } from '../definition.ts';
 import type { ProviderEnv } from '../env.ts';
 import { parseJsonObject } from '../json-api.ts';
 import { type TxtRecord, toFqdn } from '../provider.ts';
-import { type RestApi, type RestCallContext, RestDnsProvider, unquoteTxt } from '../rest-provider.ts';
+import {
+  type RestApi,
+  type RestCallContext,
+  RestDnsProvider,
+  unquoteTxt,
+  withHeaders,
+} from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 
 // OpenStack Designate DNS API v2 (https://docs.openstack.org/api-ref/dns/dns-api-v2-index.html) behind a
@@ -216,7 +222,7 @@ const api: RestApi<DesignateRuntime> = {
   secrets: (c) => [...secretsOf(c), ...(c.session ? [c.session.token] : [])],
   async authorize(c, req, clock, call) {
     const s = await session(c, clock, call.operation, call.signal);
-    return { ...req, headers: { ...req.headers, 'x-auth-token': s.token.reveal() } };
+    return withHeaders(req, { 'x-auth-token': s.token.reveal() });
   },
   async zoneRef(c, zone, ctx) {
     const name = c.zoneName ?? zone;

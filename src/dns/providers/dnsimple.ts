@@ -1,7 +1,7 @@
 import type { Secret } from '../../internal/secret.ts';
 import type { DnsProviderDefinition } from '../definition.ts';
 import type { TxtRecord } from '../provider.ts';
-import { type ListedTxt, type RestApi, RestDnsProvider, unquoteTxt } from '../rest-provider.ts';
+import { type ListedTxt, type RestApi, RestDnsProvider, unquoteTxt, withHeaders } from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 
 // DNSimple API v2: https://developer.dnsimple.com/v2/zones/records/
@@ -24,10 +24,7 @@ const api: RestApi<DnsimpleConfig> = {
   credentialVariables: 'DNSIMPLE_OAUTH_TOKEN (an account API token)',
   baseUrl: (c) => `${c.baseUrl}/v2`,
   secrets: (c) => [c.token],
-  authorize: (c, req) => ({
-    ...req,
-    headers: { ...req.headers, authorization: `Bearer ${c.token.reveal()}` },
-  }),
+  authorize: (c, req) => withHeaders(req, { authorization: `Bearer ${c.token.reveal()}` }),
   /** "<account id>/zones/<zone>", the path every record call starts with. */
   async zoneRef(_c, zone, ctx) {
     const who = await ctx.json({ method: 'GET', path: '/whoami' }, 'read the account of the token');

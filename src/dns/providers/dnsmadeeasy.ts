@@ -3,7 +3,7 @@ import type { Secret } from '../../internal/secret.ts';
 import type { DnsProviderDefinition } from '../definition.ts';
 import { parseJsonObject } from '../json-api.ts';
 import type { TxtRecord } from '../provider.ts';
-import { type ListedTxt, type RestApi, RestDnsProvider, unquoteTxt } from '../rest-provider.ts';
+import { type ListedTxt, type RestApi, RestDnsProvider, unquoteTxt, withHeaders } from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 
 // DNS Made Easy REST API v2.0: https://api-docs.dnsmadeeasy.com/
@@ -44,10 +44,8 @@ const api: RestApi<DnsMadeEasyConfig> = {
     'DNSMADEEASY_API_KEY and DNSMADEEASY_API_SECRET (and DNSMADEEASY_SANDBOX for sandbox keys)',
   baseUrl: (c) => c.apiUrl,
   secrets: (c) => [c.secret],
-  authorize: (c, req, clock) => ({
-    ...req,
-    headers: { ...req.headers, ...dnsMadeEasyHeaders(c.key, c.secret.reveal(), clock.now()) },
-  }),
+  authorize: (c, req, clock) =>
+    withHeaders(req, { ...dnsMadeEasyHeaders(c.key, c.secret.reveal(), clock.now()) }),
   async zoneRef(_c, zone, ctx) {
     const path = `/dns/managed/name?domainname=${encodeURIComponent(zone)}`;
     const res = await ctx.send({ method: 'GET', path });

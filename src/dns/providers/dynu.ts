@@ -2,7 +2,13 @@ import type { Secret } from '../../internal/secret.ts';
 import type { DnsProviderDefinition } from '../definition.ts';
 import { parseJsonObject } from '../json-api.ts';
 import type { TxtRecord } from '../provider.ts';
-import { type RestApi, type RestCallContext, RestDnsProvider, type RestRequest } from '../rest-provider.ts';
+import {
+  type RestApi,
+  type RestCallContext,
+  RestDnsProvider,
+  type RestRequest,
+  withHeaders,
+} from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 
 // Dynu API v2, DNS: https://www.dynu.com/en-US/Support/API
@@ -26,7 +32,7 @@ const api: RestApi<DynuConfig> = {
   credentialVariables: 'DYNU_API_KEY (the API key from the Dynu control panel, API Credentials)',
   baseUrl: (c) => c.apiUrl,
   secrets: (c) => [c.apiKey],
-  authorize: (c, req) => ({ ...req, headers: { ...req.headers, 'api-key': c.apiKey.reveal() } }),
+  authorize: (c, req) => withHeaders(req, { 'api-key': c.apiKey.reveal() }),
   async list(_c, record, _zone, ctx) {
     const host = hostname(record);
     const body = await call(

@@ -2,7 +2,7 @@ import { Secret } from '../../internal/secret.ts';
 import type { DnsProviderDefinition } from '../definition.ts';
 import { parseJsonObject } from '../json-api.ts';
 import type { TxtRecord } from '../provider.ts';
-import { type ListedTxt, type RestApi, RestDnsProvider, unquoteTxt } from '../rest-provider.ts';
+import { type ListedTxt, type RestApi, RestDnsProvider, unquoteTxt, withHeaders } from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 
 // easyDNS REST API: https://docs.sandbox.rest.easydns.net/
@@ -36,7 +36,7 @@ const api: RestApi<EasyDnsConfig> = {
   baseUrl: (c) => c.endpoint,
   // The Basic credentials too, in case an answer echoes the header.
   secrets: (c) => [c.token, c.key, new Secret(basic(c))],
-  authorize: (c, req) => ({ ...req, headers: { ...req.headers, authorization: `Basic ${basic(c)}` } }),
+  authorize: (c, req) => withHeaders(req, { authorization: `Basic ${basic(c)}` }),
   async list(_c, record, zone, ctx) {
     const res = await ctx.send({
       method: 'GET',

@@ -2,7 +2,7 @@ import type { Secret } from '../../internal/secret.ts';
 import type { DnsProviderDefinition } from '../definition.ts';
 import { parseJsonObject } from '../json-api.ts';
 import { type TxtRecord, unFqdn } from '../provider.ts';
-import { type RestApi, type RestCallContext, RestDnsProvider } from '../rest-provider.ts';
+import { type RestApi, type RestCallContext, RestDnsProvider, withHeaders } from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 
 // Gcore Managed DNS API v2: https://api.gcore.com/docs/dns
@@ -59,10 +59,7 @@ const api: RestApi<GcoreConfig> = {
   credentialVariables: 'GCORE_PERMANENT_API_TOKEN (a permanent API token allowed to manage DNS)',
   baseUrl: (c) => c.apiUrl,
   secrets: (c) => [c.token],
-  authorize: (c, req) => ({
-    ...req,
-    headers: { ...req.headers, authorization: `APIKey ${c.token.reveal()}` },
-  }),
+  authorize: (c, req) => withHeaders(req, { authorization: `APIKey ${c.token.reveal()}` }),
   async zoneRef(_c, zone, ctx) {
     const res = await ctx.send({ method: 'GET', path: `/v2/zones/${encodeURIComponent(zone)}` });
     if (res.status === 404)

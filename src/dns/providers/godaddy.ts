@@ -3,7 +3,7 @@ import type { Secret } from '../../internal/secret.ts';
 import type { DnsProviderDefinition } from '../definition.ts';
 import { parseJsonObject } from '../json-api.ts';
 import type { TxtRecord } from '../provider.ts';
-import { type RestApi, type RestCallContext, RestDnsProvider } from '../rest-provider.ts';
+import { type RestApi, type RestCallContext, RestDnsProvider, withHeaders } from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 
 // GoDaddy Domains API v1, DNS records: https://developer.godaddy.com/doc/endpoint/domains
@@ -35,10 +35,8 @@ const api: RestApi<GodaddyConfig> = {
   oneWriterPerName: true,
   baseUrl: (c) => c.apiUrl,
   secrets: (c) => [c.apiKey, c.apiSecret],
-  authorize: (c, req) => ({
-    ...req,
-    headers: { ...req.headers, authorization: `sso-key ${c.apiKey.reveal()}:${c.apiSecret.reveal()}` },
-  }),
+  authorize: (c, req) =>
+    withHeaders(req, { authorization: `sso-key ${c.apiKey.reveal()}:${c.apiSecret.reveal()}` }),
   async list(_c, record, domain, ctx) {
     return (await currentSet(record, domain, ctx)).map((r) => ({ id: r.data, value: r.data }));
   },

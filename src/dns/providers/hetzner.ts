@@ -3,7 +3,13 @@ import type { Secret } from '../../internal/secret.ts';
 import type { DnsProviderDefinition } from '../definition.ts';
 import { parseJsonObject } from '../json-api.ts';
 import type { TxtRecord } from '../provider.ts';
-import { type RestApi, type RestCallContext, RestDnsProvider, unquoteTxt } from '../rest-provider.ts';
+import {
+  type RestApi,
+  type RestCallContext,
+  RestDnsProvider,
+  unquoteTxt,
+  withHeaders,
+} from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 
 // Hetzner Cloud API, Zones and Zone RRSets: https://docs.hetzner.cloud/reference/cloud#zone-rrsets
@@ -38,10 +44,7 @@ const api: RestApi<HetznerConfig> = {
   credentialVariables: 'HETZNER_API_TOKEN (a Cloud project API token with Read & Write)',
   baseUrl: (c) => c.apiUrl,
   secrets: (c) => [c.token],
-  authorize: (c, req) => ({
-    ...req,
-    headers: { ...req.headers, authorization: `Bearer ${c.token.reveal()}` },
-  }),
+  authorize: (c, req) => withHeaders(req, { authorization: `Bearer ${c.token.reveal()}` }),
   async zoneRef(_c, zone, ctx) {
     const body = await ctx.json(
       { method: 'GET', path: `/zones/${encodeURIComponent(zone)}` },

@@ -5,7 +5,7 @@ import { HttpTransport } from '../../protocol/transport.ts';
 import type { DnsProviderDefinition } from '../definition.ts';
 import { parseJsonObject } from '../json-api.ts';
 import type { TxtRecord } from '../provider.ts';
-import { type ListedTxt, type RestApi, RestDnsProvider } from '../rest-provider.ts';
+import { type ListedTxt, type RestApi, RestDnsProvider, withHeaders } from '../rest-provider.ts';
 
 // Infoblox NIOS WAPI (the REST API of the Grid Manager), as Infoblox documents it: the WAPI reference
 // every Grid Manager serves at https://<grid-master>/wapidoc/ (object record:txt, paging, errors) and
@@ -48,7 +48,7 @@ const api: RestApi<InfobloxConfig> = {
   baseUrl: (c) => c.baseUrl,
   // The Basic credentials too, in case an answer echoes the header.
   secrets: (c) => [c.password, new Secret(basic(c))],
-  authorize: (c, req) => ({ ...req, headers: { ...req.headers, authorization: `Basic ${basic(c)}` } }),
+  authorize: (c, req) => withHeaders(req, { authorization: `Basic ${basic(c)}` }),
   async list(c, record, _zone, ctx) {
     const name = fullName(record);
     const found: ListedTxt[] = [];

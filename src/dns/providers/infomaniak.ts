@@ -2,7 +2,7 @@ import type { Secret } from '../../internal/secret.ts';
 import type { DnsProviderDefinition } from '../definition.ts';
 import { parseJsonObject } from '../json-api.ts';
 import type { TxtRecord } from '../provider.ts';
-import { type ListedTxt, type RestApi, RestDnsProvider, unquoteTxt } from '../rest-provider.ts';
+import { type ListedTxt, type RestApi, RestDnsProvider, unquoteTxt, withHeaders } from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 
 // Infomaniak API v2, DNS zones and records: https://developer.infomaniak.com/docs/api/get/2/zones/%7Bzone%7D/records
@@ -29,10 +29,7 @@ const api: RestApi<InfomaniakConfig> = {
   credentialVariables: 'INFOMANIAK_ACCESS_TOKEN (an API token with the dns:read and dns:write scopes)',
   baseUrl: (c) => c.apiUrl,
   secrets: (c) => [c.token],
-  authorize: (c, req) => ({
-    ...req,
-    headers: { ...req.headers, authorization: `Bearer ${c.token.reveal()}` },
-  }),
+  authorize: (c, req) => withHeaders(req, { authorization: `Bearer ${c.token.reveal()}` }),
   async zoneRef(_c, zone, ctx) {
     const body = await ctx.json(
       { method: 'GET', path: `/2/zones/${encodeURIComponent(zone)}/exists` },

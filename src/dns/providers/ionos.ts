@@ -1,7 +1,7 @@
 import type { Secret } from '../../internal/secret.ts';
 import type { DnsProviderDefinition } from '../definition.ts';
 import type { TxtRecord } from '../provider.ts';
-import { type RestApi, RestDnsProvider, unquoteTxt } from '../rest-provider.ts';
+import { type RestApi, RestDnsProvider, unquoteTxt, withHeaders } from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 
 // IONOS Hosting DNS API v1: https://developer.hosting.ionos.com/docs/dns
@@ -26,7 +26,7 @@ const api: RestApi<IonosConfig> = {
   credentialVariables: 'IONOS_API_KEY (<prefix>.<secret>, from the IONOS developer portal)',
   baseUrl: (c) => c.apiUrl,
   secrets: (c) => [c.apiKey],
-  authorize: (c, req) => ({ ...req, headers: { ...req.headers, 'x-api-key': c.apiKey.reveal() } }),
+  authorize: (c, req) => withHeaders(req, { 'x-api-key': c.apiKey.reveal() }),
   async zoneRef(_c, zone, ctx) {
     const res = await ctx.send({ method: 'GET', path: '/v1/zones' });
     if (res.status < 200 || res.status >= 300) throw ctx.refused(res, 'list the zones');

@@ -2,7 +2,7 @@ import type { Secret } from '../../internal/secret.ts';
 import type { DnsProviderDefinition } from '../definition.ts';
 import { parseJsonObject } from '../json-api.ts';
 import type { TxtRecord } from '../provider.ts';
-import { type ListedTxt, type RestApi, RestDnsProvider } from '../rest-provider.ts';
+import { type ListedTxt, type RestApi, RestDnsProvider, withHeaders } from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 
 // Linode API v4, Domains: https://techdocs.akamai.com/linode-api/reference/get-domains
@@ -26,10 +26,7 @@ const api: RestApi<LinodeConfig> = {
   credentialVariables: 'LINODE_TOKEN (a personal access token with Domains read/write)',
   baseUrl: (c) => c.apiUrl,
   secrets: (c) => [c.token],
-  authorize: (c, req) => ({
-    ...req,
-    headers: { ...req.headers, authorization: `Bearer ${c.token.reveal()}` },
-  }),
+  authorize: (c, req) => withHeaders(req, { authorization: `Bearer ${c.token.reveal()}` }),
   async zoneRef(_c, zone, ctx) {
     const body = await ctx.json(
       { method: 'GET', path: '/domains', headers: { 'x-filter': JSON.stringify({ domain: zone }) } },

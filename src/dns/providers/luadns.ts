@@ -1,7 +1,7 @@
 import { Secret } from '../../internal/secret.ts';
 import type { DnsProviderDefinition } from '../definition.ts';
 import { toFqdn } from '../provider.ts';
-import { type ListedTxt, type RestApi, RestDnsProvider } from '../rest-provider.ts';
+import { type ListedTxt, type RestApi, RestDnsProvider, withHeaders } from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 
 // LuaDNS REST API v1: https://www.luadns.com/api.html
@@ -38,10 +38,7 @@ const api: RestApi<LuadnsConfig> = {
   baseUrl: (c) => c.apiUrl,
   // The Basic credentials too, in case an answer echoes the header.
   secrets: (c) => [c.token, new Secret(basic(c))],
-  authorize: (c, req) => ({
-    ...req,
-    headers: { ...req.headers, accept: 'application/json', authorization: `Basic ${basic(c)}` },
-  }),
+  authorize: (c, req) => withHeaders(req, { accept: 'application/json', authorization: `Basic ${basic(c)}` }),
   async zoneRef(_c, zone, ctx) {
     const zones = await ctx.jsonValue({ method: 'GET', path: '/v1/zones' }, 'list the zones');
     const found = (Array.isArray(zones) ? (zones as { id?: unknown; name?: unknown }[]) : []).find(

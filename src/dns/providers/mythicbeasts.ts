@@ -4,7 +4,7 @@ import { Secret } from '../../internal/secret.ts';
 import type { DnsProviderDefinition, ProviderHttp } from '../definition.ts';
 import { parseJsonObject } from '../json-api.ts';
 import type { TxtRecord } from '../provider.ts';
-import { type RestApi, RestDnsProvider } from '../rest-provider.ts';
+import { type RestApi, RestDnsProvider, withHeaders } from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 
 // Mythic Beasts DNS API v2: https://www.mythic-beasts.com/support/api/dnsv2
@@ -122,7 +122,7 @@ const api: RestApi<MythicRuntime> = {
   secrets: (c) => [c.password, ...c.login.secrets()],
   async authorize(c, req, clock, call) {
     const token = await c.login.token(clock, call.operation, call.signal);
-    return { ...req, headers: { ...req.headers, authorization: `Bearer ${token.reveal()}` } };
+    return withHeaders(req, { authorization: `Bearer ${token.reveal()}` });
   },
   async list(_c, record, zone, ctx) {
     const res = await ctx.send({ method: 'GET', path: recordsPath(zone, record) });

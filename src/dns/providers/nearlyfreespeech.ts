@@ -2,7 +2,7 @@ import type { Secret } from '../../internal/secret.ts';
 import type { DnsProviderDefinition } from '../definition.ts';
 import { parseJsonObject } from '../json-api.ts';
 import type { TxtRecord } from '../provider.ts';
-import { type RestApi, type RestCallContext, RestDnsProvider } from '../rest-provider.ts';
+import { type RestApi, type RestCallContext, RestDnsProvider, withHeaders } from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 import { NFSN_AUTH_HEADER, nfsnAuthHeader, nfsnSalt } from './nearlyfreespeech-auth.ts';
 
@@ -42,7 +42,7 @@ const api: RestApi<NfsnConfig> = {
       timestamp: Math.floor(clock.now() / 1000),
       salt: nfsnSalt(),
     });
-    return { ...req, headers: { ...req.headers, [NFSN_AUTH_HEADER]: header } };
+    return withHeaders(req, { [NFSN_AUTH_HEADER]: header });
   },
   async list(_c, record, domain, ctx) {
     const name = relative(record);

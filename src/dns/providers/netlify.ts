@@ -1,7 +1,7 @@
 import type { Secret } from '../../internal/secret.ts';
 import type { DnsProviderDefinition } from '../definition.ts';
 import { type TxtRecord, unFqdn } from '../provider.ts';
-import { type ListedTxt, type RestApi, RestDnsProvider } from '../rest-provider.ts';
+import { type ListedTxt, type RestApi, RestDnsProvider, withHeaders } from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 
 // Netlify API v1, DNS zones: https://open-api.netlify.com/#tag/dnsZone
@@ -23,10 +23,7 @@ const api: RestApi<NetlifyConfig> = {
   credentialVariables: 'NETLIFY_TOKEN (a personal access token)',
   baseUrl: (c) => c.apiUrl,
   secrets: (c) => [c.token],
-  authorize: (c, req) => ({
-    ...req,
-    headers: { ...req.headers, authorization: `Bearer ${c.token.reveal()}` },
-  }),
+  authorize: (c, req) => withHeaders(req, { authorization: `Bearer ${c.token.reveal()}` }),
   async zoneRef(_c, zone, ctx) {
     const zones = await ctx.jsonArray({ method: 'GET', path: '/dns_zones' }, 'list the DNS zones');
     const found = (zones as { id?: unknown; name?: unknown }[]).find(

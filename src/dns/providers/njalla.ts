@@ -2,7 +2,13 @@ import type { Secret } from '../../internal/secret.ts';
 import type { DnsProviderDefinition } from '../definition.ts';
 import { parseJsonObject } from '../json-api.ts';
 import type { TxtRecord } from '../provider.ts';
-import { type ListedTxt, type RestApi, type RestCallContext, RestDnsProvider } from '../rest-provider.ts';
+import {
+  type ListedTxt,
+  type RestApi,
+  type RestCallContext,
+  RestDnsProvider,
+  withHeaders,
+} from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 
 // Njalla API: https://njal.la/api/
@@ -35,10 +41,7 @@ const api: RestApi<NjallaConfig> = {
   credentialVariables: 'NJALLA_TOKEN (an API token of the account that holds the domain)',
   baseUrl: (c) => c.apiUrl,
   secrets: (c) => [c.token],
-  authorize: (c, req) => ({
-    ...req,
-    headers: { ...req.headers, authorization: `Njalla ${c.token.reveal()}` },
-  }),
+  authorize: (c, req) => withHeaders(req, { authorization: `Njalla ${c.token.reveal()}` }),
   async list(_c, record, domain, ctx) {
     const result = await call(ctx, 'list-records', { domain }, `list the records of ${domain}`);
     const records = Array.isArray(result.records) ? (result.records as NjallaRecord[]) : [];

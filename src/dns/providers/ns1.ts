@@ -2,7 +2,7 @@ import type { Secret } from '../../internal/secret.ts';
 import type { DnsProviderDefinition } from '../definition.ts';
 import { parseJsonObject } from '../json-api.ts';
 import { type TxtRecord, unFqdn } from '../provider.ts';
-import { type RestApi, type RestCallContext, RestDnsProvider } from '../rest-provider.ts';
+import { type RestApi, type RestCallContext, RestDnsProvider, withHeaders } from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 
 // NS1 (IBM NS1 Connect) REST API v1: https://ns1.com/api
@@ -54,7 +54,7 @@ const api: RestApi<Ns1Config> = {
   credentialVariables: 'NS1_API_KEY (an API key allowed to manage the zone)',
   baseUrl: (c) => c.apiUrl,
   secrets: (c) => [c.key],
-  authorize: (c, req) => ({ ...req, headers: { ...req.headers, 'x-nsone-key': c.key.reveal() } }),
+  authorize: (c, req) => withHeaders(req, { 'x-nsone-key': c.key.reveal() }),
   async zoneRef(_c, zone, ctx) {
     const res = await ctx.send({ method: 'GET', path: `/zones/${encodeURIComponent(zone)}` });
     if (res.status === 404)

@@ -3,7 +3,13 @@ import type { Secret } from '../../internal/secret.ts';
 import type { DnsProviderDefinition } from '../definition.ts';
 import { parseJsonObject } from '../json-api.ts';
 import { type TxtRecord, toFqdn } from '../provider.ts';
-import { type RestApi, type RestCallContext, RestDnsProvider, unquoteTxt } from '../rest-provider.ts';
+import {
+  type RestApi,
+  type RestCallContext,
+  RestDnsProvider,
+  unquoteTxt,
+  withHeaders,
+} from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 
 // PowerDNS Authoritative Server HTTP API, v1: https://doc.powerdns.com/authoritative/http-api/zone.html
@@ -44,7 +50,7 @@ const api: RestApi<PdnsConfig> = {
   oneWriterPerName: true,
   baseUrl: (c) => `${c.apiUrl}/api/v1/servers/${encodeURIComponent(c.serverName)}`,
   secrets: (c) => [c.apiKey],
-  authorize: (c, req) => ({ ...req, headers: { ...req.headers, 'x-api-key': c.apiKey.reveal() } }),
+  authorize: (c, req) => withHeaders(req, { 'x-api-key': c.apiKey.reveal() }),
   async zoneRef(c, zone, ctx) {
     // Only the zone's own fields are needed: rrsets=false keeps a large zone's records out of the answer
     // (servers before 4.8 ignore the parameter and send them anyway).

@@ -1,7 +1,7 @@
 import type { Secret } from '../../internal/secret.ts';
 import type { DnsProviderDefinition } from '../definition.ts';
 import { unFqdn } from '../provider.ts';
-import { type RestApi, type RestCallContext, RestDnsProvider } from '../rest-provider.ts';
+import { type RestApi, type RestCallContext, RestDnsProvider, withHeaders } from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 import { child, childrenNamed, escapeXml, parseXml, textAt, type XmlElement } from './route53/xml.ts';
 
@@ -31,10 +31,8 @@ const api: RestApi<PleskConfig> = {
   credentialVariables: 'PLESK_USERNAME and PLESK_PASSWORD',
   baseUrl: (c) => c.baseUrl,
   secrets: (c) => [c.password],
-  authorize: (c, req) => ({
-    ...req,
-    headers: { ...req.headers, HTTP_AUTH_LOGIN: c.username, HTTP_AUTH_PASSWD: c.password.reveal() },
-  }),
+  authorize: (c, req) =>
+    withHeaders(req, { HTTP_AUTH_LOGIN: c.username, HTTP_AUTH_PASSWD: c.password.reveal() }),
   async zoneRef(_c, zone, ctx) {
     const result = await operation(
       ctx,

@@ -6,7 +6,13 @@ import type { HttpResponse } from '../../protocol/transport.ts';
 import type { DnsProviderDefinition, ProviderHttp } from '../definition.ts';
 import { parseJsonObject } from '../json-api.ts';
 import type { TxtRecord } from '../provider.ts';
-import { type ListedTxt, type RestApi, type RestCallContext, RestDnsProvider } from '../rest-provider.ts';
+import {
+  type ListedTxt,
+  type RestApi,
+  type RestCallContext,
+  RestDnsProvider,
+  withHeaders,
+} from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 
 // Rackspace Cloud DNS v1.0: https://docs.rackspace.com/docs/cloud-dns/v1/api-reference/records
@@ -226,7 +232,7 @@ const api: RestApi<RackspaceRuntime> = {
   secrets: (c) => [c.apiKey, ...c.identity.secrets()],
   async authorize(c, req, clock, call) {
     const session = await c.identity.session(clock, call.operation, call.signal);
-    return { ...req, headers: { ...req.headers, 'x-auth-token': session.token.reveal() } };
+    return withHeaders(req, { 'x-auth-token': session.token.reveal() });
   },
   async zoneRef(_c, zone, ctx) {
     const body = await json(

@@ -2,7 +2,7 @@ import type { Secret } from '../../internal/secret.ts';
 import type { DnsProviderDefinition } from '../definition.ts';
 import { parseJsonObject } from '../json-api.ts';
 import type { TxtRecord } from '../provider.ts';
-import { type ListedTxt, type RestApi, RestDnsProvider, unquoteTxt } from '../rest-provider.ts';
+import { type ListedTxt, type RestApi, RestDnsProvider, unquoteTxt, withHeaders } from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 
 // Scaleway Domains and DNS API v2beta1: https://www.scaleway.com/en/developers/api/domains-and-dns/
@@ -29,7 +29,7 @@ const api: RestApi<ScalewayConfig> = {
   credentialVariables: 'SCW_SECRET_KEY (the secret key of an API key allowed DomainsDNSFullAccess)',
   baseUrl: (c) => c.apiUrl,
   secrets: (c) => [c.secretKey],
-  authorize: (c, req) => ({ ...req, headers: { ...req.headers, 'x-auth-token': c.secretKey.reveal() } }),
+  authorize: (c, req) => withHeaders(req, { 'x-auth-token': c.secretKey.reveal() }),
   async list(_c, record, zone, ctx) {
     const found: ListedTxt[] = [];
     let seen = 0;

@@ -2,7 +2,7 @@ import type { Secret } from '../../internal/secret.ts';
 import type { DnsProviderDefinition } from '../definition.ts';
 import { parseJsonObject } from '../json-api.ts';
 import { unFqdn } from '../provider.ts';
-import { type ListedTxt, type RestApi, RestDnsProvider, unquoteTxt } from '../rest-provider.ts';
+import { type ListedTxt, type RestApi, RestDnsProvider, unquoteTxt, withHeaders } from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 
 // Selectel DNS API v1 ("domains/v1", the API lego's selectel provider speaks):
@@ -34,7 +34,7 @@ const api: RestApi<SelectelConfig> = {
   credentialVariables: 'SELECTEL_API_TOKEN (an API token of the account, "Profile and settings → API keys")',
   baseUrl: (c) => c.apiUrl,
   secrets: (c) => [c.token],
-  authorize: (c, req) => ({ ...req, headers: { ...req.headers, 'x-token': c.token.reveal() } }),
+  authorize: (c, req) => withHeaders(req, { 'x-token': c.token.reveal() }),
   async zoneRef(_c, zone, ctx) {
     const res = await ctx.send({ method: 'GET', path: `/${encodeURIComponent(zone)}` });
     if (res.status === 404)

@@ -8,7 +8,7 @@ import type { HttpResponse } from '../../protocol/transport.ts';
 import type { DnsProviderDefinition, ProviderHttp } from '../definition.ts';
 import { parseJsonObject } from '../json-api.ts';
 import type { TxtRecord } from '../provider.ts';
-import { type RestApi, RestDnsProvider } from '../rest-provider.ts';
+import { type RestApi, RestDnsProvider, withHeaders } from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 import { transipNonce, transipSignature, transipTokenBody } from './transip-auth.ts';
 
@@ -147,7 +147,7 @@ const api: RestApi<TransipRuntime> = {
   secrets: (c) => c.tokens.secrets(),
   async authorize(c, req, clock, call) {
     const token = await c.tokens.token(clock, call.operation, call.signal);
-    return { ...req, headers: { ...req.headers, authorization: `Bearer ${token.reveal()}` } };
+    return withHeaders(req, { authorization: `Bearer ${token.reveal()}` });
   },
   async list(_c, record, domain, ctx) {
     const body = await ctx.json(

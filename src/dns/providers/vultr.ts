@@ -1,7 +1,7 @@
 import type { Secret } from '../../internal/secret.ts';
 import type { DnsProviderDefinition } from '../definition.ts';
 import type { TxtRecord } from '../provider.ts';
-import { type ListedTxt, type RestApi, RestDnsProvider, unquoteTxt } from '../rest-provider.ts';
+import { type ListedTxt, type RestApi, RestDnsProvider, unquoteTxt, withHeaders } from '../rest-provider.ts';
 import { apiUrlSetting } from '../settings.ts';
 
 // Vultr API v2, DNS: https://www.vultr.com/api/#tag/dns
@@ -31,10 +31,7 @@ const api: RestApi<VultrConfig> = {
   credentialVariables: 'VULTR_API_KEY (an API key allowed from this address)',
   baseUrl: (c) => c.apiUrl,
   secrets: (c) => [c.apiKey],
-  authorize: (c, req) => ({
-    ...req,
-    headers: { ...req.headers, authorization: `Bearer ${c.apiKey.reveal()}` },
-  }),
+  authorize: (c, req) => withHeaders(req, { authorization: `Bearer ${c.apiKey.reveal()}` }),
   async list(_c, record, domain, ctx) {
     const name = relative(record);
     const found: ListedTxt[] = [];

@@ -3,7 +3,7 @@ import type { DnsProviderDefinition } from '../../definition.ts';
 import type { EnvVarSpec } from '../../env.ts';
 import { parseJsonObject } from '../../json-api.ts';
 import { relativeName, type TxtRecord } from '../../provider.ts';
-import { type RestApi, type RestCallContext, RestDnsProvider } from '../../rest-provider.ts';
+import { type RestApi, type RestCallContext, RestDnsProvider, withHeaders } from '../../rest-provider.ts';
 import { apiUrlSetting } from '../../settings.ts';
 import { AzureAuth, type AzureAuthConfig, readCredential } from './credentials.ts';
 
@@ -163,7 +163,7 @@ const api: RestApi<Runtime> = {
   secrets: (c) => c.auth.secrets(),
   async authorize(c, req, _clock, call) {
     const token = await c.auth.token(call);
-    return { ...req, headers: { ...req.headers, authorization: `Bearer ${token.reveal()}` } };
+    return withHeaders(req, { authorization: `Bearer ${token.reveal()}` });
   },
   async zoneRef(c, zone, ctx) {
     const name = (c.config.zoneName ?? zone).toLowerCase().replace(/\.$/, '');

@@ -4,7 +4,13 @@ import type { Logger } from '../../../internal/logger.ts';
 import type { DnsProviderDefinition } from '../../definition.ts';
 import { parseJsonObject } from '../../json-api.ts';
 import { type TxtRecord, toFqdn } from '../../provider.ts';
-import { type RestApi, type RestCallContext, RestDnsProvider, unquoteTxt } from '../../rest-provider.ts';
+import {
+  type RestApi,
+  type RestCallContext,
+  RestDnsProvider,
+  unquoteTxt,
+  withHeaders,
+} from '../../rest-provider.ts';
 import { apiUrlSetting } from '../../settings.ts';
 import { findCredential, GoogleAuth, type GoogleAuthConfig } from './credentials.ts';
 
@@ -132,7 +138,7 @@ const api: RestApi<Runtime> = {
   secrets: (c) => c.auth.secrets(),
   async authorize(c, req, _clock, call) {
     const token = await c.auth.token(call);
-    return { ...req, headers: { ...req.headers, authorization: `Bearer ${token.reveal()}` } };
+    return withHeaders(req, { authorization: `Bearer ${token.reveal()}` });
   },
   async zoneRef(c, zone, ctx) {
     const project = await c.auth.project(ctx);

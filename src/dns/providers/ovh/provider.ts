@@ -16,6 +16,7 @@ import {
   type RestCallContext,
   RestDnsProvider,
   unquoteTxt,
+  withHeaders,
 } from '../../rest-provider.ts';
 import { apiUrlSetting } from '../../settings.ts';
 import { type OvhKeys, ovhSignedHeaders } from './signature.ts';
@@ -173,7 +174,7 @@ const api: RestApi<Runtime> = {
   async authorize(c, req, clock, call) {
     const a = c.config.auth;
     if (a.kind === 'token') {
-      return { ...req, headers: { ...req.headers, authorization: `Bearer ${a.token.reveal()}` } };
+      return withHeaders(req, { authorization: `Bearer ${a.token.reveal()}` });
     }
     if (a.kind === 'oauth2') {
       const token = await c.tokens.get(
@@ -198,7 +199,7 @@ const api: RestApi<Runtime> = {
           }),
         call.signal,
       );
-      return { ...req, headers: { ...req.headers, authorization: `Bearer ${token.reveal()}` } };
+      return withHeaders(req, { authorization: `Bearer ${token.reveal()}` });
     }
     const timestamp = Math.floor(clock.now() / 1000) + (await timeDelta(c, call));
     // The signature covers the body as sent, so it is serialized here once.

@@ -8,7 +8,13 @@ import type { HttpResponse } from '../../../protocol/transport.ts';
 import type { DnsProviderDefinition, ProviderHttp } from '../../definition.ts';
 import { parseJsonObject } from '../../json-api.ts';
 import { type TxtRecord, toFqdn } from '../../provider.ts';
-import { type RestApi, type RestCallContext, RestDnsProvider, unquoteTxt } from '../../rest-provider.ts';
+import {
+  type RestApi,
+  type RestCallContext,
+  RestDnsProvider,
+  unquoteTxt,
+  withHeaders,
+} from '../../rest-provider.ts';
 import { apiUrlSetting } from '../../settings.ts';
 import { type AuthorizedKey, serviceAccountJwt } from './jwt.ts';
 
@@ -167,7 +173,7 @@ const api: RestApi<YandexRuntime> = {
   secrets: (c) => (c.token ? [c.token.value] : []),
   async authorize(c, req, clock, call) {
     const token = await iamToken(c, clock, call.operation, call.signal);
-    return { ...req, headers: { ...req.headers, authorization: `Bearer ${token.reveal()}` } };
+    return withHeaders(req, { authorization: `Bearer ${token.reveal()}` });
   },
   async zoneRef(c, zone, ctx) {
     let pageToken = '';
